@@ -1,0 +1,1 @@
+"""rnn: Elman networks unrolled on tinygraph, trained with (truncated) backpropagation through time."""

@@ -1,0 +1,32 @@
+"""tinygraph: a minimal reverse-mode autodiff engine with tensors on edges and ops on nodes."""
+
+# tensor first: it wires its operators to the op modules, which import it back.
+from tinygraph.tensor import Tensor  # isort: skip
+
+from tinygraph.backward import backward, grad
+from tinygraph.errors import (
+    BackwardError,
+    DTypeError,
+    GraphStateError,
+    NumericsError,
+    RenderError,
+    ShapeError,
+    TinygraphError,
+)
+from tinygraph.node import Node, Op
+from tinygraph.ops.arith import add, div, matmul, mul, neg, power, sub
+from tinygraph.ops.elementwise import exp, identity, log, relu, sigmoid, tanh
+from tinygraph.ops.shape import concat, mean, reshape, stack, transpose
+from tinygraph.ops.shape import sum as sum  # noqa: A004 (tg.sum mirrors numpy)
+from tinygraph.ops.softmax import cross_entropy, log_softmax, softmax
+from tinygraph.scope import current_scope, enable_grad, is_grad_enabled, no_grad, scope
+from tinygraph.trace import Trace, trace_backward
+
+__all__ = [
+    "BackwardError", "DTypeError", "GraphStateError", "Node", "NumericsError", "Op",
+    "RenderError", "ShapeError", "Tensor", "TinygraphError", "Trace", "add", "backward",
+    "concat", "cross_entropy", "current_scope", "div", "enable_grad", "exp", "grad",
+    "identity", "is_grad_enabled", "log", "log_softmax", "matmul", "mean", "mul", "neg",
+    "no_grad", "power", "relu", "reshape", "scope", "sigmoid", "softmax", "stack", "sub", "sum",
+    "tanh", "trace_backward", "transpose",
+]

@@ -1,0 +1,224 @@
+"""The backward pass: one iterative sweep in reverse creation order, junctions summed explicitly.
+
+For every tensor the pass adds up the gradients its consumers send back (a junction when there
+are several); for every node it calls the op's backward once, after all contributions to its
+output have arrived. Creation order is a topological order (an op's inputs exist before it), so
+sorting the reachable nodes by creation id, newest first, is the whole schedule: no recursion,
+so a 100,000-step chain works.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from operator import attrgetter
+from typing import Any, Protocol
+
+import numpy as np
+
+from tinygraph.broadcast import sum_to
+from tinygraph.errors import BackwardError, GraphStateError, ShapeError
+from tinygraph.node import Node
+from tinygraph.tensor import Tensor, as_array
+
+_BY_ID = attrgetter("id")
+
+
+class Recorder(Protocol):
+    """Observer of a backward pass (used by ``trace_backward``)."""
+
+    def before_node(self, node: Node, output: Tensor, grad: np.ndarray) -> None: ...
+
+    def sent(self, node: Node, index: int, tensor: Tensor, grad: np.ndarray) -> None: ...
+
+    def finish(self, grads: dict[Tensor, np.ndarray]) -> None: ...
+
+
+def reverse_topological(root: Tensor) -> list[Node]:
+    """Every node that ``root`` depends on, newest first (an explicit stack, no recursion)."""
+    start = root.producer
+    if start is None:
+        return []
+    seen = {start}
+    stack = [start]
+    nodes = []
+    while stack:
+        node = stack.pop()
+        nodes.append(node)
+        for tensor in node.inputs:
+            parent = tensor.producer
+            if parent is not None and parent not in seen:
+                seen.add(parent)
+                stack.append(parent)
+    nodes.sort(key=_BY_ID, reverse=True)
+    return nodes
+
+
+def make_seed(root: Tensor, grad: Any) -> np.ndarray:
+    """dL/dL: 1.0 for a one-entry output, else the given ``grad`` of the output's shape."""
+    if not root.requires_grad:
+        raise GraphStateError(
+            f"backward: {_describe(root)} does not require grad, so no graph was recorded for "
+            "it (made from constants only, or inside tg.no_grad()?)"
+        )
+    if grad is None:
+        if root.data.size != 1:
+            raise GraphStateError(
+                f"backward: {_describe(root)} has shape {root.shape}, not a scalar; pass the "
+                "gradient of the output, e.g. out.backward(np.ones(out.shape)), or reduce it "
+                "first with out.sum()"
+            )
+        return np.ones_like(root.data)
+    seed = as_array(grad)
+    if seed.shape != root.shape:
+        raise ShapeError(
+            f"backward: the seed has shape {seed.shape} but {_describe(root)} has shape {root.shape}"
+        )
+    return seed
+
+
+def run_backward(
+    root: Tensor,
+    seed: np.ndarray,
+    *,
+    retain_graph: bool = False,
+    keep: Iterable[Tensor] = (),
+    recorder: Recorder | None = None,
+) -> tuple[dict[Tensor, np.ndarray], set[Tensor]]:
+    """Propagate ``seed`` from ``root`` to every tensor it depends on.
+
+    Returns the gradients of the leaves, of tensors marked ``retain_grad()`` and of ``keep``,
+    and the set of those whose buffer the pass allocated itself (safe to hand out uncopied).
+    A junction's sum is accumulated in place once the pass owns its buffer.
+    """
+    nodes = reverse_topological(root)
+    for node in nodes:
+        if node.freed:
+            raise GraphStateError(
+                f"backward through {node.where()}: its saved arrays were freed by an earlier "
+                "backward(); pass retain_graph=True to the first backward() to go through the "
+                "graph again, or run the forward pass again"
+            )
+    keep = set(keep)
+    grads: dict[Tensor, np.ndarray] = {root: seed}
+    owned: set[Tensor] = set()
+    for node in nodes:
+        out = node._output()
+        if out is None:
+            continue
+        grad = grads.get(out) if (out._retain or out in keep) else grads.pop(out, None)
+        if grad is None:
+            continue
+        if recorder is not None:
+            recorder.before_node(node, out, grad)
+        inputs = node.inputs
+        sent = _call_backward(node, grad)
+        for index, (tensor, g) in enumerate(zip(inputs, sent)):
+            if g is None or not tensor.requires_grad:
+                continue
+            if g.shape != tensor.data.shape:
+                g = _fit(node, index, g, tensor)
+            if recorder is not None:
+                recorder.sent(node, index, tensor, g)
+            previous = grads.get(tensor)
+            if previous is None:
+                grads[tensor] = g
+            elif tensor in owned:
+                np.add(previous, g, out=previous)
+            else:
+                total = previous + g  # a new buffer: the pass owns it from now on
+                grads[tensor] = total if type(total) is np.ndarray else np.asarray(total)
+                owned.add(tensor)
+    if recorder is not None:
+        recorder.finish(grads)
+    if not retain_graph:
+        for node in nodes:
+            node.free()
+    return grads, owned
+
+
+def _call_backward(node: Node, grad: np.ndarray) -> Sequence[np.ndarray | None]:
+    op = node.op
+    try:
+        sent = op.backward(grad)
+    except (BackwardError, GraphStateError):
+        raise
+    except Exception as exc:
+        exc.add_note(f"raised in the backward of {node.where()}")
+        raise
+    count = len(node.inputs)
+    if isinstance(sent, np.ndarray) and count == 1:
+        sent = (sent,)
+    if not isinstance(sent, (tuple, list)) or len(sent) != count:
+        got = f"{len(sent)} gradients" if isinstance(sent, (tuple, list)) else type(sent).__name__
+        raise BackwardError(
+            f"backward of {node.where()} returned {got} for {count} input(s); return a tuple "
+            "with one ndarray (or None) per input"
+        )
+    return [g if g is None or type(g) is np.ndarray else np.asarray(g) for g in sent]
+
+
+def _fit(node: Node, index: int, grad: np.ndarray, tensor: Tensor) -> np.ndarray:
+    """Sum a broadcast gradient back to the input's shape, or name the op that got it wrong."""
+    if node.op.broadcasts:
+        try:
+            return sum_to(grad, tensor.data.shape)
+        except ValueError:
+            pass
+    raise BackwardError(
+        f"backward of {node.where()} returned a gradient of shape {grad.shape} for input "
+        f"{index} ({_describe(tensor)}), which has shape {tensor.data.shape}"
+    )
+
+
+def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None:
+    """Fill ``.grad`` of every requires-grad leaf that ``root`` depends on: ``.grad += dL/dleaf``.
+
+    ``grad`` seeds dL/droot (1.0 by default for a one-entry ``root``). Gradients accumulate
+    across calls, as in PyTorch; reset with ``zero_grad()`` or ``tensor.grad = None``. The
+    graph's saved arrays are freed afterwards unless ``retain_graph=True``.
+    """
+    seed = make_seed(root, grad)
+    grads, owned = run_backward(root, seed, retain_graph=retain_graph)
+    for tensor, g in grads.items():
+        if tensor.producer is not None and not tensor._retain:
+            continue
+        if tensor.grad is None:
+            tensor.grad = g if tensor in owned else np.array(g)
+        else:
+            tensor.grad = tensor.grad + g
+
+
+def grad(
+    output: Tensor,
+    inputs: Sequence[Tensor],
+    grad_output: Any = None,
+    retain_graph: bool = False,
+) -> list[np.ndarray]:
+    """d output / d input for each input, as new arrays; no ``.grad`` is touched.
+
+    An input that ``output`` does not depend on gets zeros (as in JAX).
+    """
+    inputs = list(inputs)
+    for i, tensor in enumerate(inputs):
+        if not isinstance(tensor, Tensor):
+            raise GraphStateError(f"grad: input {i} is a {type(tensor).__name__}, not a Tensor")
+        if not tensor.requires_grad:
+            raise GraphStateError(f"grad: input {i} ({_describe(tensor)}) does not require grad")
+    seed = make_seed(output, grad_output)
+    grads, owned = run_backward(output, seed, retain_graph=retain_graph, keep=inputs)
+    result = []
+    for tensor in inputs:
+        g = grads.get(tensor)
+        if g is None:
+            result.append(np.zeros_like(tensor.data))
+        else:
+            result.append(g if tensor in owned else np.array(g))
+    return result
+
+
+def _describe(tensor: Tensor) -> str:
+    if tensor.name:
+        return f"tensor {tensor.name!r}"
+    if tensor.producer is not None:
+        return f"the output of {tensor.producer.where()}"
+    return f"a tensor of shape {tensor.shape}"

@@ -1,0 +1,24 @@
+"""The one place where broadcasting is undone in the backward pass.
+
+If ``y = f(x)`` broadcast ``x`` of shape ``s`` up to ``y.shape``, every copy of an entry of ``x``
+received a gradient; the gradient of ``x`` is their sum: sum over the leading axes that were
+added, and over the axes where ``s`` has size 1 (keeping them).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def sum_to(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum ``grad`` down to ``shape``: dx[j] = sum of dy over every entry that x[j] fed."""
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, size in enumerate(shape) if size == 1 and grad.shape[lead + i] != 1
+    )
+    summed = grad.sum(axis=axes, keepdims=True) if axes else grad
+    if lead:
+        summed = summed.reshape(summed.shape[lead:])
+    return summed.reshape(shape)

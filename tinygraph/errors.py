@@ -1,0 +1,35 @@
+"""The project's exception types, one per family of mistake.
+
+Every message names the op, its scope (written ``t=3, layer=1``) and the shapes or values at
+fault, so that a learner can find the step of an unrolled graph where things went wrong.
+"""
+
+from __future__ import annotations
+
+
+class TinygraphError(Exception):
+    """Base class of every error raised by tinygraph and rnn."""
+
+
+class ShapeError(TinygraphError, ValueError):
+    """Shapes that do not fit: an op's inputs, a seed, a gradient returned by a backward."""
+
+
+class DTypeError(TinygraphError, TypeError):
+    """A dtype the engine cannot differentiate (integers, objects) or cannot convert."""
+
+
+class GraphStateError(TinygraphError, RuntimeError):
+    """A graph used in a state that does not allow it: freed, not recorded, no seed."""
+
+
+class BackwardError(TinygraphError, RuntimeError):
+    """An op's backward broke the contract: wrong number or kind of gradients."""
+
+
+class NumericsError(TinygraphError, FloatingPointError):
+    """A NaN or Inf produced by an op's forward or backward, or a failed gradient check."""
+
+
+class RenderError(TinygraphError, RuntimeError):
+    """Rendering failed: Graphviz missing, timed out, or the graph is too large to draw."""

@@ -1,0 +1,160 @@
+"""Node and Op: the vertices of the graph.
+
+An ``Op`` is a forward/backward pair; subclass it to add an operation. Calling an op instance
+on tensors runs ``forward`` on their arrays and, when some input requires a gradient, records
+one ``Node``: the op (holding what its backward needs), its input tensors, its output tensor
+and the scope tags in force (``t``, ``layer``, ...).
+"""
+
+from __future__ import annotations
+
+import itertools
+import weakref
+from typing import Any, ClassVar
+
+import numpy as np
+
+from tinygraph.errors import GraphStateError, ShapeError, TinygraphError
+from tinygraph.scope import STATE, format_scope
+from tinygraph.tensor import Tensor, as_array
+
+_next_id = itertools.count()
+
+
+class Op:
+    """A differentiable operation: ``forward(*arrays) -> array``, ``backward(grad) -> tuple``.
+
+    Subclasses define ``forward`` (numpy in, numpy out) and ``backward`` (the vector-Jacobian
+    product: given dL/dy, return dL/dx_i for every input, in order; ``None`` for an input that
+    needs no gradient). While they run, ``self.inputs`` holds the input arrays and, in backward,
+    ``self.output`` the output array. ``self.needs_input_grad`` tells which inputs want one.
+
+    ``broadcasts = True`` declares that the forward broadcasts its inputs numpy-style; the
+    engine then sums each returned gradient back to its input's shape. Without it a gradient
+    of the wrong shape is an error naming the op.
+    """
+
+    name: ClassVar[str] = ""
+    broadcasts: ClassVar[bool] = False
+
+    inputs: tuple[np.ndarray, ...] | None
+    output: np.ndarray | None
+    needs_input_grad: tuple[bool, ...]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not cls.__dict__.get("name"):
+            cls.name = cls.__name__.lower()
+
+    def forward(self, *arrays: np.ndarray) -> np.ndarray:
+        """Compute the output array from the input arrays."""
+        raise NotImplementedError(f"{type(self).__name__}.forward")
+
+    def backward(self, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
+        """Return the gradient for each input given the gradient of the output."""
+        raise NotImplementedError(f"{type(self).__name__}.backward")
+
+    def describe(self) -> str:
+        """A short label for tables and pictures (subclasses add their settings)."""
+        return self.name
+
+    def __call__(self, *args: Any) -> Tensor:
+        return apply(self, args)
+
+
+class Node:
+    """One application of an op: ``op``, ``inputs`` (Tensors), ``outputs``, ``scope``.
+
+    ``id`` is a global creation counter: sorting by it gives a topological order, and it makes
+    every walk, table and picture deterministic.
+    """
+
+    __slots__ = ("op", "inputs", "scope", "id", "freed", "_output", "__weakref__")
+
+    def __init__(self, op: Op, inputs: tuple[Tensor, ...], output: Tensor,
+                 scope: dict[str, Any]) -> None:
+        self.op = op
+        self.inputs = inputs
+        self.scope = scope
+        self.id = next(_next_id)
+        self.freed = False
+        self._output = weakref.ref(output)
+
+    @property
+    def output(self) -> Tensor | None:
+        """The tensor this node wrote (None once nothing refers to it any more)."""
+        return self._output()
+
+    @property
+    def outputs(self) -> tuple[Tensor, ...]:
+        """The output tensors (one per node in this engine)."""
+        out = self._output()
+        return () if out is None else (out,)
+
+    def where(self) -> str:
+        """The op with its scope, as messages write it: ``tanh (t=3, layer=1)``."""
+        return locate(self.op, self.scope)
+
+    def free(self) -> None:
+        """Drop the arrays the op saved for backward; a later backward raises."""
+        saved = vars(self.op)
+        for key, value in saved.items():
+            if key == "inputs" or isinstance(value, np.ndarray):
+                saved[key] = None
+        self.freed = True
+
+    def __repr__(self) -> str:
+        return f"Node({self.where()}, id={self.id})"
+
+
+def locate(op: Op, scope: dict[str, Any]) -> str:
+    """``name (t=3, layer=1)``, or just the name when there is no scope."""
+    text = format_scope(scope)
+    return f"{op.describe()} ({text})" if text else op.describe()
+
+
+def apply(op: Op, args: tuple[Any, ...]) -> Tensor:
+    """Run ``op`` on ``args`` (Tensors or array-likes) and record a Node when needed.
+
+    A node is recorded only when gradients are enabled and some input requires a gradient,
+    so constants and ``no_grad`` blocks cost nothing beyond the numpy call.
+    """
+    tensors = tuple(a if type(a) is Tensor else _as_tensor(a) for a in args)
+    arrays = tuple(t.data for t in tensors)
+    needs = tuple(t.requires_grad for t in tensors)
+    record = STATE.grad_enabled and any(needs)
+    op.inputs = arrays
+    op.needs_input_grad = needs
+    try:
+        data = op.forward(*arrays)
+    except TinygraphError as exc:
+        raise type(exc)(f"{locate(op, STATE.tags)}: {exc}") from None
+    except (ValueError, IndexError) as exc:
+        shapes = ", ".join(str(a.shape) for a in arrays)
+        raise ShapeError(
+            f"{locate(op, STATE.tags)}: inputs of shapes {shapes} do not fit: {exc}"
+        ) from None
+    if type(data) is not np.ndarray:
+        data = np.asarray(data)
+    out = Tensor._from_op(data, record)
+    if record:
+        op.output = data
+        node = Node(op, tensors, out, STATE.tags)
+        out.producer = node
+        ref = weakref.ref(node)
+        for t in tensors:
+            if t._consumers is None:
+                t._consumers = [ref]
+            else:
+                t._consumers.append(ref)
+    else:
+        op.inputs = None
+    return out
+
+
+def _as_tensor(value: Any) -> Tensor:
+    if isinstance(value, Tensor):
+        return value
+    if value is None:
+        raise GraphStateError("an op received None where a tensor or array was expected")
+    return Tensor(as_array(value))

@@ -1,0 +1,1 @@
+"""The built-in ops, one module per family: arithmetic, shape, elementwise, softmax."""

@@ -1,0 +1,178 @@
+"""Arithmetic ops: + - * / ** @ and negation, all numpy-broadcasting.
+
+Each backward returns the gradient at the broadcast shape; the engine sums it back to every
+input's shape (see ``tinygraph.broadcast.sum_to``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tinygraph.errors import ShapeError
+from tinygraph.node import Op
+from tinygraph.tensor import Tensor
+
+
+class Add(Op):
+    """y = a + b;  da = dy, db = dy."""
+
+    name = "add"
+    broadcasts = True
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return a + b
+
+    def backward(self, grad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return grad, grad
+
+
+class Sub(Op):
+    """y = a − b;  da = dy, db = −dy."""
+
+    name = "sub"
+    broadcasts = True
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return a - b
+
+    def backward(self, grad: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        return grad, (-grad if self.needs_input_grad[1] else None)
+
+
+class Mul(Op):
+    """y = a · b (elementwise);  da = dy · b, db = dy · a."""
+
+    name = "mul"
+    broadcasts = True
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return a * b
+
+    def backward(self, grad: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+        a, b = self.inputs
+        need_a, need_b = self.needs_input_grad
+        return (grad * b if need_a else None), (grad * a if need_b else None)
+
+
+class Div(Op):
+    """y = a / b;  da = dy / b, db = −dy · a / b² = −dy · y / b."""
+
+    name = "div"
+    broadcasts = True
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return a / b
+
+    def backward(self, grad: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+        _, b = self.inputs
+        need_a, need_b = self.needs_input_grad
+        da = grad / b if need_a else None
+        db = -grad * self.output / b if need_b else None
+        return da, db
+
+
+class Pow(Op):
+    """y = a ** p;  da = dy · p · a^(p−1), dp = dy · y · ln a (only when p needs a gradient)."""
+
+    name = "pow"
+    broadcasts = True
+
+    def forward(self, a: np.ndarray, p: np.ndarray) -> np.ndarray:
+        return a**p
+
+    def backward(self, grad: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+        a, p = self.inputs
+        need_a, need_p = self.needs_input_grad
+        da = grad * p * a ** (p - 1) if need_a else None
+        dp = grad * self.output * np.log(a) if need_p else None
+        return da, dp
+
+
+class Neg(Op):
+    """y = −x;  dx = −dy."""
+
+    name = "neg"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return -x
+
+    def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
+        return (-grad,)
+
+
+class MatMul(Op):
+    """y = a @ b (numpy rules: 1-D operands, stacked batches);  da = dy @ bᵀ, db = aᵀ @ dy."""
+
+    name = "matmul"
+    broadcasts = True
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if a.ndim == 0 or b.ndim == 0:
+            raise ShapeError(f"cannot multiply shapes {a.shape} and {b.shape}: @ needs 1-D or more")
+        inner_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+        if a.shape[-1] != inner_b:
+            raise ShapeError(
+                f"cannot multiply shapes {a.shape} and {b.shape}: the inner dimensions "
+                f"{a.shape[-1]} and {inner_b} differ"
+            )
+        return a @ b
+
+    def backward(self, grad: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+        a, b = self.inputs
+        need_a, need_b = self.needs_input_grad
+        if a.ndim == 2 and b.ndim == 2:
+            return (grad @ b.T if need_a else None), (a.T @ grad if need_b else None)
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        g2 = grad
+        if a.ndim == 1:
+            g2 = np.expand_dims(g2, -2)
+        if b.ndim == 1:
+            g2 = np.expand_dims(g2, -1)
+        da = db = None
+        if need_a:
+            da = g2 @ np.swapaxes(b2, -1, -2)
+            if a.ndim == 1:
+                da = da[..., 0, :]
+        if need_b:
+            db = np.swapaxes(a2, -1, -2) @ g2
+            if b.ndim == 1:
+                db = db[..., 0]
+        return da, db
+
+
+def add(a: Any, b: Any) -> Tensor:
+    """Elementwise a + b with broadcasting."""
+    return Add()(a, b)
+
+
+def sub(a: Any, b: Any) -> Tensor:
+    """Elementwise a − b with broadcasting."""
+    return Sub()(a, b)
+
+
+def mul(a: Any, b: Any) -> Tensor:
+    """Elementwise a · b with broadcasting."""
+    return Mul()(a, b)
+
+
+def div(a: Any, b: Any) -> Tensor:
+    """Elementwise a / b with broadcasting."""
+    return Div()(a, b)
+
+
+def power(a: Any, p: Any) -> Tensor:
+    """Elementwise a ** p with broadcasting."""
+    return Pow()(a, p)
+
+
+def neg(x: Any) -> Tensor:
+    """−x."""
+    return Neg()(x)
+
+
+def matmul(a: Any, b: Any) -> Tensor:
+    """Matrix product a @ b (numpy's rules)."""
+    return MatMul()(a, b)

@@ -1,0 +1,116 @@
+"""Elementwise nonlinearities: tanh, sigmoid, relu, exp, log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tinygraph.node import Op
+from tinygraph.tensor import Tensor
+
+
+class Tanh(Op):
+    """y = tanh(x);  dx = dy · (1 − y²)."""
+
+    name = "tanh"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.tanh(x)
+
+    def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
+        y = self.output
+        return (grad * (1.0 - y * y),)
+
+
+class Sigmoid(Op):
+    """y = 1 / (1 + e^(−x));  dx = dy · y · (1 − y)."""
+
+    name = "sigmoid"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        # Stable on both tails: e^(-|x|) never overflows.
+        z = np.exp(-np.abs(x))
+        return np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z))
+
+    def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
+        y = self.output
+        return (grad * y * (1.0 - y),)
+
+
+class ReLU(Op):
+    """y = max(x, 0);  dx = dy where x > 0, else 0 (the derivative at 0 is taken as 0)."""
+
+    name = "relu"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.maximum(x, 0.0)
+
+    def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
+        return (grad * (self.inputs[0] > 0),)
+
+
+class Exp(Op):
+    """y = e^x;  dx = dy · y."""
+
+    name = "exp"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.exp(x)
+
+    def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
+        return (grad * self.output,)
+
+
+class Log(Op):
+    """y = ln x;  dx = dy / x."""
+
+    name = "log"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.log(x)
+
+    def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
+        return (grad / self.inputs[0],)
+
+
+class Identity(Op):
+    """y = x;  dx = dy (a named pass-through, e.g. a linear recurrence's activation)."""
+
+    name = "identity"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return x
+
+    def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
+        return (grad,)
+
+
+def tanh(x: Any) -> Tensor:
+    """Elementwise hyperbolic tangent."""
+    return Tanh()(x)
+
+
+def sigmoid(x: Any) -> Tensor:
+    """Elementwise logistic function 1 / (1 + e^(−x))."""
+    return Sigmoid()(x)
+
+
+def relu(x: Any) -> Tensor:
+    """Elementwise max(x, 0)."""
+    return ReLU()(x)
+
+
+def exp(x: Any) -> Tensor:
+    """Elementwise e^x."""
+    return Exp()(x)
+
+
+def log(x: Any) -> Tensor:
+    """Elementwise natural logarithm."""
+    return Log()(x)
+
+
+def identity(x: Any) -> Tensor:
+    """y = x, recorded as a node."""
+    return Identity()(x)

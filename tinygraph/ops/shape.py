@@ -1,0 +1,220 @@
+"""Ops that move or reduce entries: indexing, transpose, reshape, sum, mean, concat, stack."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from tinygraph.errors import ShapeError
+from tinygraph.node import Op
+from tinygraph.tensor import Tensor
+
+Axis = int | Sequence[int] | None
+
+
+def _is_basic(index: Any) -> bool:
+    """True when ``x[index]`` is a view (ints, slices, None, Ellipsis): no entry repeats."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(p, (int, np.integer, slice)) or p is None or p is Ellipsis for p in parts)
+
+
+class GetItem(Op):
+    """y = x[index];  dx = zeros with dy added at index (repeated indices add up)."""
+
+    name = "getitem"
+
+    def __init__(self, index: Any) -> None:
+        self.index = index
+
+    def describe(self) -> str:
+        return f"getitem[{_format_index(self.index)}]"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return x[self.index]
+
+    def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
+        (x,) = self.inputs
+        dx = np.zeros(x.shape, dtype=grad.dtype)
+        if _is_basic(self.index):
+            dx[self.index] = grad
+        else:
+            np.add.at(dx, self.index, grad)
+        return (dx,)
+
+
+def _format_index(index: Any) -> str:
+    parts = index if isinstance(index, tuple) else (index,)
+    out = []
+    for p in parts:
+        if isinstance(p, slice):
+            text = ":".join("" if v is None else str(v) for v in (p.start, p.stop))
+            out.append(text + (f":{p.step}" if p.step is not None else ""))
+        elif p is Ellipsis:
+            out.append("...")
+        elif isinstance(p, np.ndarray):
+            out.append(f"array{p.shape}")
+        else:
+            out.append(str(p))
+    return ", ".join(out)
+
+
+class Transpose(Op):
+    """y = xᵀ (axes permuted by ``axes``, reversed by default);  dx = dy permuted back."""
+
+    name = "transpose"
+
+    def __init__(self, axes: Sequence[int] | None = None) -> None:
+        self.axes = None if axes is None else tuple(axes)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.transpose(x, self.axes)
+
+    def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
+        if self.axes is None:
+            return (np.transpose(grad),)
+        return (np.transpose(grad, np.argsort(self.axes)),)
+
+
+class Reshape(Op):
+    """y = x in a new shape;  dx = dy in x's shape."""
+
+    name = "reshape"
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.shape = tuple(shape)
+
+    def describe(self) -> str:
+        return f"reshape{self.shape}"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return x.reshape(self.shape)
+
+    def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
+        return (grad.reshape(self.inputs[0].shape),)
+
+
+def _axes(axis: Axis, ndim: int) -> tuple[int, ...]:
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    for a in axes:
+        if not -ndim <= a < max(ndim, 1):
+            raise ShapeError(f"axis {a} is out of range for an input with {ndim} axes")
+    return tuple(sorted(a % max(ndim, 1) for a in axes))
+
+
+class Sum(Op):
+    """y = Σ_axis x;  dx = dy broadcast back over the summed axes."""
+
+    name = "sum"
+
+    def __init__(self, axis: Axis = None, keepdims: bool = False) -> None:
+        self.axis = axis
+        self.keepdims = keepdims
+
+    def describe(self) -> str:
+        return "sum" if self.axis is None else f"sum(axis={self.axis})"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.axes = _axes(self.axis, x.ndim)
+        return x.sum(axis=self.axes, keepdims=self.keepdims)
+
+    def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
+        (x,) = self.inputs
+        if not self.keepdims:
+            grad = np.expand_dims(grad, self.axes)
+        return (np.broadcast_to(grad, x.shape),)
+
+
+class Mean(Sum):
+    """y = (1/n) Σ_axis x;  dx = dy / n broadcast back (n = entries averaged)."""
+
+    name = "mean"
+
+    def describe(self) -> str:
+        return "mean" if self.axis is None else f"mean(axis={self.axis})"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.axes = _axes(self.axis, x.ndim)
+        self.count = int(np.prod([x.shape[a] for a in self.axes]))
+        return x.mean(axis=self.axes, keepdims=self.keepdims)
+
+    def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
+        (dx,) = super().backward(grad)
+        return (dx / self.count,)
+
+
+class Concat(Op):
+    """y = [x_1 | x_2 | ...] along ``axis``;  dx_i = the slice of dy that x_i filled."""
+
+    name = "concat"
+
+    def __init__(self, axis: int = 0) -> None:
+        self.axis = axis
+
+    def forward(self, *xs: np.ndarray) -> np.ndarray:
+        return np.concatenate(xs, axis=self.axis)
+
+    def backward(self, grad: np.ndarray) -> tuple[np.ndarray, ...]:
+        ends = np.cumsum([x.shape[self.axis] for x in self.inputs])[:-1]
+        return tuple(np.split(grad, ends, axis=self.axis))
+
+
+class Stack(Op):
+    """y = the inputs stacked along a new ``axis``;  dx_i = dy taken at position i of it."""
+
+    name = "stack"
+
+    def __init__(self, axis: int = 0) -> None:
+        self.axis = axis
+
+    def forward(self, *xs: np.ndarray) -> np.ndarray:
+        return np.stack(xs, axis=self.axis)
+
+    def backward(self, grad: np.ndarray) -> tuple[np.ndarray, ...]:
+        return tuple(np.moveaxis(grad, self.axis, 0))
+
+
+def getitem(x: Any, index: Any) -> Tensor:
+    """x[index]: numpy basic and advanced indexing (Tensor indices are used by value)."""
+    if isinstance(index, Tensor):
+        index = index.data
+    elif isinstance(index, tuple):
+        index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    return GetItem(index)(x)
+
+
+def transpose(x: Any, axes: Sequence[int] | None = None) -> Tensor:
+    """Permute the axes of x (reverse them by default)."""
+    return Transpose(axes)(x)
+
+
+def reshape(x: Any, shape: Sequence[int]) -> Tensor:
+    """x with the same entries in ``shape``."""
+    return Reshape(tuple(shape))(x)
+
+
+def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    """Σ over ``axis`` (all axes by default)."""
+    return Sum(axis, keepdims)(x)
+
+
+def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """Mean over ``axis`` (all axes by default)."""
+    return Mean(axis, keepdims)(x)
+
+
+def concat(tensors: Sequence[Any], axis: int = 0) -> Tensor:
+    """Join tensors along an existing axis (numpy.concatenate)."""
+    if len(tensors) == 0:
+        raise ShapeError("concat: needs at least one tensor")
+    return Concat(axis)(*tensors)
+
+
+def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
+    """Join tensors of one shape along a new axis (numpy.stack)."""
+    if len(tensors) == 0:
+        raise ShapeError("stack: needs at least one tensor")
+    return Stack(axis)(*tensors)

@@ -1,0 +1,112 @@
+"""Softmax, log-softmax and softmax cross-entropy with integer class targets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tinygraph.errors import DTypeError, ShapeError
+from tinygraph.node import Op
+from tinygraph.tensor import Tensor
+
+
+def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+class Softmax(Op):
+    """y_i = e^(x_i) / Σ_j e^(x_j) along ``axis``;  dx = y · (dy − Σ_j dy_j y_j)."""
+
+    name = "softmax"
+
+    def __init__(self, axis: int = -1) -> None:
+        self.axis = axis
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.exp(_log_softmax(x, self.axis))
+
+    def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
+        y = self.output
+        return (y * (grad - (grad * y).sum(axis=self.axis, keepdims=True)),)
+
+
+class LogSoftmax(Op):
+    """y = x − log Σ_j e^(x_j) along ``axis``;  dx = dy − softmax(x) · Σ_j dy_j."""
+
+    name = "log_softmax"
+
+    def __init__(self, axis: int = -1) -> None:
+        self.axis = axis
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return _log_softmax(x, self.axis)
+
+    def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
+        return (grad - np.exp(self.output) * grad.sum(axis=self.axis, keepdims=True),)
+
+
+class CrossEntropy(Op):
+    """L = −Σ_n log softmax(x_n)[c_n]  (÷ N for ``reduction="mean"``);  dx_n = p_n − onehot(c_n).
+
+    ``x`` holds logits (..., V) and ``c`` integer classes of shape x.shape[:-1].
+    """
+
+    name = "cross_entropy"
+
+    def __init__(self, reduction: str = "sum") -> None:
+        if reduction not in ("sum", "mean"):
+            raise ShapeError(f"cross_entropy: reduction must be 'sum' or 'mean', got {reduction!r}")
+        self.reduction = reduction
+
+    def forward(self, logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        _check_targets(logits, targets)
+        logp = _log_softmax(logits, -1)
+        picked = np.take_along_axis(logp, targets[..., None], axis=-1)
+        self.count = max(targets.size, 1)
+        self.probs = np.exp(logp)
+        total = -picked.sum()
+        return np.asarray(total / self.count if self.reduction == "mean" else total)
+
+    def backward(self, grad: np.ndarray) -> tuple[np.ndarray, None]:
+        _, targets = self.inputs
+        dx = self.probs.copy()
+        index = targets[..., None]
+        np.put_along_axis(dx, index, np.take_along_axis(dx, index, -1) - 1.0, -1)
+        scale = grad / self.count if self.reduction == "mean" else grad
+        return dx * scale, None
+
+
+def _check_targets(logits: np.ndarray, targets: np.ndarray) -> None:
+    if targets.dtype.kind not in "iu":
+        raise DTypeError(f"targets must be integer class indices, got dtype {targets.dtype}")
+    if logits.ndim == 0 or targets.shape != logits.shape[:-1]:
+        raise ShapeError(
+            f"logits of shape {logits.shape} need targets of shape {logits.shape[:-1]}, "
+            f"got {targets.shape}"
+        )
+    classes = logits.shape[-1]
+    bad = (targets < 0) | (targets >= classes)
+    if bad.any():
+        where = np.argwhere(bad)[0]
+        raise ShapeError(
+            f"target {targets[tuple(where)]} at index {tuple(int(i) for i in where)} is out of "
+            f"range for {classes} classes (valid: 0..{classes - 1})"
+        )
+
+
+def softmax(x: Any, axis: int = -1) -> Tensor:
+    """Softmax along ``axis``."""
+    return Softmax(axis)(x)
+
+
+def log_softmax(x: Any, axis: int = -1) -> Tensor:
+    """Log-softmax along ``axis`` (stable: shifts by the max)."""
+    return LogSoftmax(axis)(x)
+
+
+def cross_entropy(logits: Any, targets: Any, reduction: str = "sum") -> Tensor:
+    """Softmax cross-entropy of logits (..., V) against integer targets (...)."""
+    target_array = targets.data if isinstance(targets, Tensor) else np.asarray(targets)
+    return CrossEntropy(reduction)(logits, Tensor(target_array))

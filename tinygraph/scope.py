@@ -1,0 +1,75 @@
+"""Recording state: the stack of scope tags and the grad-enabled switch.
+
+``with scope(t=3, layer=1):`` tags every node created inside it; scopes nest and merge, the
+inner tags overriding the outer ones. ``with no_grad():`` turns recording off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+_EMPTY: dict[str, Any] = {}
+
+
+class _State:
+    """The process-wide recording state (single-threaded, like the engine)."""
+
+    __slots__ = ("tags", "grad_enabled")
+
+    def __init__(self) -> None:
+        self.tags: dict[str, Any] = _EMPTY
+        self.grad_enabled = True
+
+
+STATE = _State()
+
+
+@contextmanager
+def scope(**tags: Any) -> Iterator[dict[str, Any]]:
+    """Tag every node created inside the block with ``tags`` merged over the enclosing scope."""
+    outer = STATE.tags
+    merged = {**outer, **tags}
+    STATE.tags = merged
+    try:
+        yield merged
+    finally:
+        STATE.tags = outer
+
+
+def current_scope() -> dict[str, Any]:
+    """The tags that a node created now would carry (shared: do not mutate)."""
+    return STATE.tags
+
+
+@contextmanager
+def no_grad() -> Iterator[None]:
+    """Record nothing inside the block: results are constants with no producer."""
+    before = STATE.grad_enabled
+    STATE.grad_enabled = False
+    try:
+        yield
+    finally:
+        STATE.grad_enabled = before
+
+
+@contextmanager
+def enable_grad() -> Iterator[None]:
+    """Record again inside a ``no_grad`` block."""
+    before = STATE.grad_enabled
+    STATE.grad_enabled = True
+    try:
+        yield
+    finally:
+        STATE.grad_enabled = before
+
+
+def is_grad_enabled() -> bool:
+    """Whether ops record nodes right now."""
+    return STATE.grad_enabled
+
+
+def format_scope(tags: Mapping[str, Any]) -> str:
+    """Write scope tags as ``t=3, layer=1`` (empty string for no tags)."""
+    return ", ".join(f"{key}={value}" for key, value in tags.items())

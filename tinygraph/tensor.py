@@ -1,0 +1,239 @@
+"""Tensor: an edge of the graph. It carries an array forward and a gradient backward.
+
+A tensor made by an op knows its ``producer`` (the Node that wrote it) and its ``consumers``
+(the Nodes that read it). A tensor read by several nodes is a junction: in the backward pass
+its gradient is the sum of what every consumer sends back.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from tinygraph.errors import DTypeError, GraphStateError
+
+if TYPE_CHECKING:
+    from tinygraph.node import Node
+
+_FLOAT_KINDS = "fc"
+
+
+def as_array(data: Any) -> np.ndarray:
+    """Convert user data to an ndarray: lists and Python numbers become float64.
+
+    numpy arrays keep their dtype (float32 stays float32, integer arrays stay integer so they
+    can serve as class targets or indices); object and string arrays are refused.
+    """
+    if isinstance(data, Tensor):
+        return data.data
+    if isinstance(data, np.ndarray):
+        array = data
+    elif isinstance(data, (bool, int, float, list, tuple, np.number, np.bool_)):
+        try:
+            array = np.asarray(data, dtype=np.float64)
+        except (ValueError, TypeError) as exc:
+            raise DTypeError(
+                f"Tensor: cannot convert {type(data).__name__} to a float64 array "
+                f"(ragged or non-numeric data?): {exc}"
+            ) from None
+    else:
+        array = np.asarray(data)
+    if array.dtype.kind not in "fcbiu":
+        raise DTypeError(
+            f"Tensor: dtype {array.dtype} is not numeric; give floats (or integer class targets)"
+        )
+    return array
+
+
+class Tensor:
+    """An edge of the graph: ``data`` forward, ``grad`` backward.
+
+    Args:
+        data: an ndarray (dtype kept), or a number or nested list (made float64).
+        requires_grad: whether backward computes a gradient for this tensor.
+        name: a label used in traces, tables and pictures.
+    """
+
+    __slots__ = ("data", "grad", "name", "producer", "requires_grad", "_consumers", "_retain",
+                 "__weakref__")
+    __array_ufunc__ = None  # make numpy defer to our reflected operators (ndarray + Tensor)
+
+    def __init__(self, data: Any, requires_grad: bool = False, name: str | None = None) -> None:
+        array = as_array(data)
+        if requires_grad and array.dtype.kind not in _FLOAT_KINDS:
+            raise DTypeError(
+                f"Tensor{_label(name)}: requires_grad=True needs a float array, got dtype "
+                f"{array.dtype}; convert with data.astype(np.float64)"
+            )
+        self.data = array
+        self.grad: np.ndarray | None = None
+        self.name = name
+        self.producer: Node | None = None
+        self.requires_grad = bool(requires_grad)
+        self._consumers: list[weakref.ref] | None = None
+        self._retain = False
+
+    @classmethod
+    def _from_op(cls, data: np.ndarray, requires_grad: bool) -> Tensor:
+        """Wrap an op's output without re-validating it (the engine's fast path)."""
+        tensor = cls.__new__(cls)
+        tensor.data = data
+        tensor.grad = None
+        tensor.name = None
+        tensor.producer = None
+        tensor.requires_grad = requires_grad
+        tensor._consumers = None
+        tensor._retain = False
+        return tensor
+
+    # ----------------------------------------------------------------- properties
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The shape of ``data``."""
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        """The number of axes of ``data``."""
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        """The number of entries of ``data``."""
+        return self.data.size
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The dtype of ``data``."""
+        return self.data.dtype
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for a tensor no recorded op produced (inputs and parameters)."""
+        return self.producer is None
+
+    @property
+    def consumers(self) -> list[Node]:
+        """The live nodes that read this tensor, in creation order."""
+        if not self._consumers:
+            return []
+        return [node for node in (ref() for ref in self._consumers) if node is not None]
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802 (numpy's name)
+        """The transpose (axes reversed)."""
+        return _shape.transpose(self)
+
+    # ----------------------------------------------------------------- gradients
+    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
+        """Back-propagate from this tensor; see :func:`tinygraph.backward.backward`."""
+        _backward.backward(self, grad, retain_graph=retain_graph)
+
+    def zero_grad(self) -> None:
+        """Forget the accumulated gradient (same as ``tensor.grad = None``)."""
+        self.grad = None
+
+    def retain_grad(self) -> Tensor:
+        """Keep ``.grad`` on this non-leaf tensor after backward (leaves always keep it)."""
+        self._retain = True
+        return self
+
+    def detach(self) -> Tensor:
+        """The same data as a new leaf that records nothing (shares memory, like PyTorch)."""
+        return Tensor._from_op(self.data, False)
+
+    def numpy(self) -> np.ndarray:
+        """The data as an ndarray (not a copy)."""
+        return self.data
+
+    def item(self) -> float:
+        """The value of a one-entry tensor as a Python number."""
+        if self.data.size != 1:
+            raise GraphStateError(f"item(){_label(self.name)}: needs one entry, shape is {self.shape}")
+        return self.data.item()
+
+    # ----------------------------------------------------------------- operators
+    def __add__(self, other: Any) -> Tensor:
+        return _arith.add(self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return _arith.add(other, self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return _arith.sub(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return _arith.sub(other, self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return _arith.mul(self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return _arith.mul(other, self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return _arith.div(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return _arith.div(other, self)
+
+    def __pow__(self, other: Any) -> Tensor:
+        return _arith.power(self, other)
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return _arith.power(other, self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return _arith.matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return _arith.matmul(other, self)
+
+    def __neg__(self) -> Tensor:
+        return _arith.neg(self)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return _shape.getitem(self, index)
+
+    def reshape(self, *shape: int | Sequence[int]) -> Tensor:
+        """The same entries in a new shape (numpy rules, one -1 allowed)."""
+        if len(shape) == 1 and not isinstance(shape[0], int):
+            shape = tuple(shape[0])
+        return _shape.reshape(self, shape)
+
+    def transpose(self, *axes: int) -> Tensor:
+        """Permute the axes (reverse them when none are given)."""
+        return _shape.transpose(self, axes or None)
+
+    def sum(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+        """Sum over ``axis`` (all axes by default)."""
+        return _shape.sum(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+        """Mean over ``axis`` (all axes by default)."""
+        return _shape.mean(self, axis=axis, keepdims=keepdims)
+
+    def __repr__(self) -> str:
+        parts = [f"shape={self.shape}"]
+        if self.name:
+            parts.insert(0, f"name={self.name!r}")
+        if self.producer is not None:
+            parts.append(f"producer={self.producer.op.name}")
+        if self.requires_grad:
+            parts.append("requires_grad=True")
+        if self.data.size <= 6:
+            parts.append(f"data={np.array2string(self.data, precision=4, separator=', ')}")
+        return f"Tensor({', '.join(parts)})"
+
+
+def _label(name: str | None) -> str:
+    return f" {name!r}" if name else ""
+
+
+# The operator methods above dispatch to the op modules, which import Tensor themselves.
+from tinygraph import backward as _backward  # noqa: E402
+from tinygraph.ops import arith as _arith  # noqa: E402
+from tinygraph.ops import shape as _shape  # noqa: E402
