@@ -69,7 +69,7 @@ class Node:
     every walk, table and picture deterministic.
     """
 
-    __slots__ = ("op", "inputs", "scope", "id", "freed", "_output", "__weakref__")
+    __slots__ = ("__weakref__", "_output", "freed", "id", "inputs", "op", "scope")
 
     def __init__(self, op: Op, inputs: tuple[Tensor, ...], output: Tensor,
                  scope: dict[str, Any]) -> None:

@@ -16,7 +16,7 @@ _EMPTY: dict[str, Any] = {}
 class _State:
     """The process-wide recording state (single-threaded, like the engine)."""
 
-    __slots__ = ("tags", "grad_enabled")
+    __slots__ = ("grad_enabled", "tags")
 
     def __init__(self) -> None:
         self.tags: dict[str, Any] = _EMPTY
