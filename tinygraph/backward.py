@@ -29,7 +29,7 @@ class Recorder(Protocol):
 
     def before_node(self, node: Node, output: Tensor, grad: np.ndarray) -> None: ...
 
-    def sent(self, node: Node, index: int, tensor: Tensor, grad: np.ndarray) -> None: ...
+    def sent(self, node: Node, tensor: Tensor, grad: np.ndarray) -> None: ...
 
     def finish(self, grads: dict[Tensor, np.ndarray]) -> None: ...
 
@@ -112,6 +112,7 @@ def _propagate(
     nodes = reverse_topological(root)
     grads: dict[Tensor, np.ndarray] = {root: seed}
     owned: set[Tensor] = set()
+    take, peek, ndarray, add = grads.pop, grads.get, np.ndarray, np.add
     for node in nodes:
         if node.freed:
             raise GraphStateError(
@@ -120,7 +121,7 @@ def _propagate(
                 "graph again, or run the forward pass again"
             )
         out = node._output()
-        grad = grads.get(out) if (out._retain or out in keep) else grads.pop(out, None)
+        grad = peek(out) if (out._retain or (keep and out in keep)) else take(out, None)
         if grad is None:
             continue
         if recorder is not None:
@@ -135,24 +136,23 @@ def _propagate(
             raise
         if type(sent) is not tuple or len(sent) != len(inputs):
             sent = _normalise(node, sent)
-        for index, tensor in enumerate(inputs):
-            g = sent[index]
+        for tensor, g in zip(inputs, sent):
             if g is None or not tensor.requires_grad:
                 continue
-            if type(g) is not np.ndarray:
+            if type(g) is not ndarray:
                 g = np.asarray(g)
             if g.shape != tensor.data.shape:
-                g = _fit(node, index, g, tensor)
+                g = _fit(node, g, tensor)
             if recorder is not None:
-                recorder.sent(node, index, tensor, g)
-            previous = grads.get(tensor)
+                recorder.sent(node, tensor, g)
+            previous = peek(tensor)
             if previous is None:
                 grads[tensor] = g
             elif tensor in owned:
-                np.add(previous, g, out=previous)
+                add(previous, g, out=previous)
             else:
                 total = previous + g  # a new buffer: the pass owns it from now on
-                grads[tensor] = total if type(total) is np.ndarray else np.asarray(total)
+                grads[tensor] = total if type(total) is ndarray else np.asarray(total)
                 owned.add(tensor)
         if not retain_graph:
             node.free()
@@ -175,13 +175,14 @@ def _normalise(node: Node, sent: object) -> Sequence[np.ndarray | None]:
     )
 
 
-def _fit(node: Node, index: int, grad: np.ndarray, tensor: Tensor) -> np.ndarray:
+def _fit(node: Node, grad: np.ndarray, tensor: Tensor) -> np.ndarray:
     """Sum a broadcast gradient back to the input's shape, or name the op that got it wrong."""
     if node.op.broadcasts:
         try:
             return sum_to(grad, tensor.data.shape)
         except ValueError:
             pass
+    index = next(i for i, t in enumerate(node.inputs) if t is tensor)
     raise BackwardError(
         f"backward of {node.where()} returned a gradient of shape {grad.shape} for input "
         f"{index} ({_describe(tensor)}), which has shape {tensor.data.shape}"

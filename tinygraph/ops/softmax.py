@@ -63,12 +63,17 @@ class CrossEntropy(Op):
 
     def forward(self, logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
         _check_targets(logits, targets)
-        logp = _log_softmax(logits, -1).reshape(-1, logits.shape[-1])
-        self.rows = np.arange(logp.shape[0])
+        classes = logits.shape[-1]
+        flat = logits.reshape(-1, classes)
+        shifted = flat - flat.max(axis=1, keepdims=True)
+        probs = np.exp(shifted)
+        norm = probs.sum(axis=1, keepdims=True)
+        probs /= norm
+        self.rows = _arange(flat.shape[0])
         self.cols = targets.reshape(-1)
         self.count = max(targets.size, 1)
-        self.probs = np.exp(logp)
-        total = -logp[self.rows, self.cols].sum()
+        self.probs = probs
+        total = np.log(norm).sum() - shifted[self.rows, self.cols].sum()
         return np.asarray(total / self.count if self.reduction == "mean" else total)
 
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray, None]:
@@ -76,6 +81,18 @@ class CrossEntropy(Op):
         dx[self.rows, self.cols] -= 1.0
         dx *= grad / self.count if self.reduction == "mean" else grad
         return dx.reshape(self.inputs[0].shape), None
+
+
+_ARANGES: dict[int, np.ndarray] = {}
+
+
+def _arange(n: int) -> np.ndarray:
+    """0..n−1, cached (read-only) because every step of a sequence asks for the same one."""
+    rows = _ARANGES.get(n)
+    if rows is None:
+        rows = _ARANGES[n] = np.arange(n)
+        rows.flags.writeable = False
+    return rows
 
 
 def _check_targets(logits: np.ndarray, targets: np.ndarray) -> None:
@@ -87,7 +104,7 @@ def _check_targets(logits: np.ndarray, targets: np.ndarray) -> None:
             f"got {targets.shape}"
         )
     classes = logits.shape[-1]
-    if targets.size and (targets.min() < 0 or targets.max() >= classes):
+    if targets.size and not 0 <= targets.min() <= targets.max() < classes:
         bad = (targets < 0) | (targets >= classes)
         where = np.argwhere(bad)[0]
         raise ShapeError(
@@ -109,4 +126,4 @@ def log_softmax(x: Any, axis: int = -1) -> Tensor:
 def cross_entropy(logits: Any, targets: Any, reduction: str = "sum") -> Tensor:
     """Softmax cross-entropy of logits (..., V) against integer targets (...)."""
     target_array = targets.data if isinstance(targets, Tensor) else np.asarray(targets)
-    return CrossEntropy(reduction)(logits, Tensor(target_array))
+    return CrossEntropy(reduction)(logits, target_array)
