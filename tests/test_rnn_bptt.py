@@ -64,7 +64,7 @@ def test_mixed_nonlinearities_per_layer_and_learned_h0():
     params = {k: p.data for k, p in named(net, readout).items() if not k.endswith("h0")}
     h0 = [np.tile(layer.h0.data, (B, 1)) for layer in net.layers]
     _, want = ref.bptt(params, xs, y_seq, kinds, h0=h0)
-    for name, p in params.items():
+    for name in params:
         np.testing.assert_allclose(named(net, readout)[name].grad, want[name], atol=1e-10)
     for k, layer in enumerate(net.layers):
         assert layer.h0.name == f"layer{k}.h0"
