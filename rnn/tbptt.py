@@ -78,8 +78,8 @@ def tbptt(
     T = inputs.length
     stored: dict[int, list[State]] = {}  # detached state entering step s
     result = TBPTTResult()
-    for end in range(k1, T + k1, k1):
-        end = min(end, T)
+    for block_start in range(0, T, k1):
+        end = min(block_start + k1, T)
         start = max(0, end - k2)
         current = _starting_state(net, h0, inputs.batch_size) if start == 0 else stored[start]
         terms = []
@@ -87,12 +87,13 @@ def tbptt(
             hs, current = net.forward_states([inputs.step(s)], current, t0=s)
             if s + 1 not in stored:
                 stored[s + 1] = [detach_state(state) for state in current]
-            if s >= end - k1:
+            if s >= block_start:
                 with tg.scope(t=s):
                     loss = step_loss(s, hs[0])
                 if loss is not None:
                     terms.append(loss)
-        for s in [s for s in stored if s < end + k1 - k2]:
+        next_start = max(0, min(end + k1, T) - k2)
+        for s in [s for s in stored if s < next_start]:
             del stored[s]
         if not terms:
             continue

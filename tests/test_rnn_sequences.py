@@ -39,7 +39,7 @@ def test_h0_is_used_and_validated():
     net, _ = make(2)
     xs = np.zeros((2, 1, D))
     h0 = [np.full((2, H), 0.5), np.zeros((2, H))]
-    hs, h_last = net(xs, h0=h0)
+    _, h_last = net(xs, h0=h0)
     cell = net.layers[0]
     want = np.tanh(0.5 * np.ones((2, H)) @ cell.W_hh.data + cell.b_h.data)
     np.testing.assert_allclose(h_last[0].data, want, atol=1e-15)
@@ -75,7 +75,8 @@ def test_unknown_nonlinearity_lists_valid_ones():
 
 
 def test_cell_sizes_must_chain():
-    with pytest.raises(rnn.ConfigError, match="layer 1 has input_size 4 but layer 0 outputs width 5"):
+    message = "layer 1 has input_size 4 but layer 0 outputs width 5"
+    with pytest.raises(rnn.ConfigError, match=message):
         rnn.RNN(cell=[rnn.ElmanCell(D, 5), rnn.ElmanCell(4, 5)])
 
 
