@@ -88,7 +88,7 @@ class InputSequence:
         if whole.requires_grad:
             x_t = whole[:, t, :]
         else:
-            x_t = tg.Tensor(whole.data[:, t, :], name=whole.name or "x")
+            x_t = tg.Tensor(whole.data[:, t, :])
         x_t.name = "x"
         return x_t
 

@@ -147,3 +147,56 @@ def test_mean_reduction_counts_only_unmasked_steps():
     total = rnn.sequence_cross_entropy(logits, y, mask=batch.mask)
     mean = rnn.sequence_cross_entropy(logits, y, mask=batch.mask, reduction="mean")
     assert mean.item() == pytest.approx(total.item() / 4)
+
+
+def test_mse_many_to_one_by_hand():
+    p = tg.Tensor(np.array([[1.0, 2.0]]), requires_grad=True)
+    loss = rnn.mse_loss(p, [[0.0, 0.0]])
+    assert loss.item() == 2.5  # (1 + 4) / 2
+    loss.backward()
+    np.testing.assert_array_equal(p.grad, [[1.0, 2.0]])  # 2 (p − y) / N
+
+
+class PairStateCell:
+    """A toy cell with an LSTM-like (h, c) state: c_t = c_(t−1) + x_t W, h_t = tanh(c_t)."""
+
+    def __init__(self, input_size: int, hidden_size: int) -> None:
+        self.input_size, self.hidden_size = input_size, hidden_size
+        data = np.random.default_rng(0).normal(size=(input_size, hidden_size))
+        self.W = tg.Tensor(data, requires_grad=True, name="W")
+
+    def named_parameters(self):
+        return {"W": self.W}
+
+    def parameters(self):
+        return [self.W]
+
+    def initial_state(self, batch_size):
+        zeros = np.zeros((batch_size, self.hidden_size))
+        return (tg.Tensor(zeros, name="h0"), tg.Tensor(zeros, name="c0"))
+
+    def step(self, x_t, state):
+        c = state[1] + x_t @ self.W
+        c.name = "c"
+        h = tg.tanh(c)
+        h.name = "h"
+        return (h, c)
+
+    def output(self, state):
+        return state[0]
+
+
+def test_a_cell_with_a_pair_state_plugs_in():
+    net = rnn.RNN(cell=[PairStateCell(D, H), PairStateCell(H, 2)])
+    assert list(net.named_parameters()) == ["layer0.W", "layer1.W"]
+    seqs = [np.ones((3, D)), 2 * np.ones((1, D))]
+    batch = rnn.pad_sequences(seqs)
+    hs, h_last = net(batch.xs, mask=batch.mask)
+    _, states = net.forward_states(batch.xs, mask=batch.mask)
+    assert len(hs) == 3 and h_last[1].shape == (2, 2) and len(states[0]) == 2
+    for i, seq in enumerate(seqs):
+        _, alone = net(seq[None])
+        np.testing.assert_allclose(h_last[1].data[i], alone[1].data[0], atol=1e-14)
+    result = rnn.tbptt(net, batch.xs, lambda t, h: h.sum(), k1=2, k2=2)
+    assert result.updates == 2 and isinstance(result.state[0], tuple)
+    assert net.layers[0].W.grad is not None
