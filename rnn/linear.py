@@ -7,7 +7,6 @@ import numpy as np
 import tinygraph as tg
 from rnn.cell import RngLike, make_rng
 from rnn.errors import ConfigError
-from rnn.sequences import State
 
 
 class Linear:
@@ -41,7 +40,7 @@ class Linear:
         self.b = tg.Tensor(generator.uniform(-bound, bound, out_features),
                            requires_grad=True, name=names[1])
 
-    def __call__(self, h: tg.Tensor | State) -> tg.Tensor:
+    def __call__(self, h: tg.Tensor) -> tg.Tensor:
         """y = h W + b for h of shape (B, in); the result is named "y"."""
         if not isinstance(h, tg.Tensor) or h.ndim != 2 or h.shape[1] != self.in_features:
             shape = h.shape if isinstance(h, tg.Tensor) else type(h).__name__
