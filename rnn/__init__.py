@@ -9,7 +9,7 @@ from rnn.optim import SGD, Adam, Optimizer, clip_grad_norm, zero_grad
 from rnn.params import load_parameters, save_parameters, state_dict
 from rnn.sequences import PaddedBatch, pad_sequences
 from rnn.tbptt import TBPTTResult, tbptt
-from rnn.train import train
+from rnn.training import train
 
 __all__ = [
     "RNN", "SGD", "Adam", "ConfigError", "ElmanCell", "Linear", "Optimizer", "PaddedBatch",

@@ -92,7 +92,7 @@ def test_echo_on_one_long_stream_with_truncated_bptt():
 
 
 def test_train_prints_one_line_per_epoch_without_tqdm(monkeypatch):
-    train_module = importlib.import_module("rnn.train")  # the module, not rnn.train the function
+    train_module = importlib.import_module("rnn.training")
     monkeypatch.setattr(train_module, "_progress_bar", lambda epochs: None)
     p = tg.Tensor(np.array([2.0]), requires_grad=True)
     lines = []

@@ -150,8 +150,10 @@ class Tensor:
         return self
 
     def detach(self) -> Tensor:
-        """The same data as a new leaf that records nothing (shares memory, like PyTorch)."""
-        return Tensor._from_op(self.data, False)
+        """The same data and name as a new leaf that records nothing (shares memory, like PyTorch)."""
+        leaf = Tensor._from_op(self.data, False)
+        leaf.name = self.name
+        return leaf
 
     def numpy(self) -> np.ndarray:
         """The data as an ndarray (not a copy)."""
