@@ -3,6 +3,7 @@
 # tensor first: it wires its operators to the op modules, which import it back.
 from tinygraph.tensor import Tensor  # isort: skip
 
+from tinygraph.anomaly import detect_anomaly
 from tinygraph.backward import backward, grad
 from tinygraph.errors import (
     BackwardError,
@@ -25,7 +26,7 @@ from tinygraph.trace import Trace, trace_backward
 __all__ = [
     "BackwardError", "DTypeError", "GraphStateError", "Node", "NumericsError", "Op",
     "RenderError", "ShapeError", "Tensor", "TinygraphError", "Trace", "add", "backward",
-    "concat", "cross_entropy", "current_scope", "div", "enable_grad", "exp", "grad",
+    "concat", "cross_entropy", "current_scope", "detect_anomaly", "div", "enable_grad", "exp", "grad",
     "identity", "is_grad_enabled", "log", "log_softmax", "matmul", "mean", "mul", "neg",
     "no_grad", "power", "relu", "reshape", "scope", "sigmoid", "softmax", "stack", "sub", "sum",
     "tanh", "trace_backward", "transpose",

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from tinygraph.anomaly import check_forward
 from tinygraph.errors import GraphStateError, ShapeError, TinygraphError
 from tinygraph.scope import STATE, format_scope
 from tinygraph.tensor import Tensor, as_array
@@ -134,6 +135,8 @@ def apply(op: Op, args: tuple[Any, ...]) -> Tensor:
         ) from None
     if type(data) is not np.ndarray:
         data = np.asarray(data)
+    if STATE.detect_anomaly:
+        check_forward(locate(op, STATE.tags), arrays, data)
     out = _new(Tensor)
     out.data = data
     out.grad = out.name = out.producer = out._consumers = None
