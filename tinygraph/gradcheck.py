@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 
 from tinygraph.backward import grad as engine_grad
-from tinygraph.errors import GraphStateError, NumericsError
+from tinygraph.errors import GraphStateError, NumericsError, TinygraphError
+from tinygraph.gradcheck_nodes import gradcheck_nodes
 from tinygraph.gradcheck_report import Comparison, GradcheckReport, compare
 from tinygraph.numerical import (
     ScalarFunction,
@@ -50,6 +51,7 @@ def gradcheck(
     *,
     directions: int = 3,
     seed: int = 0,
+    localise: bool = True,
 ) -> GradcheckReport:
     """Check ∂f/∂x from the engine against central differences for every input x.
 
@@ -66,6 +68,8 @@ def gradcheck(
         raise_on_fail: raise ``NumericsError`` carrying the report's table when a check fails.
         directions: k, the number of directions per input in directional mode.
         seed: seeds the random directions.
+        localise: when the check fails, rebuild f's graph once and run ``gradcheck_nodes`` on
+            it (same mode and tolerances) to name the first node whose backward is wrong.
 
     Returns:
         A :class:`GradcheckReport`: ``.ok``, one row per input, ``print(report)`` for a table.
@@ -80,6 +84,9 @@ def gradcheck(
             out = f()
         value = scalar_value(out, "gradcheck", allow_number=False)
         notes = _determinism_notes(f, out, value)
+        if not np.isfinite(value):
+            notes.append(f"note: f itself is {value} at the given inputs, so every derivative "
+                         "is meaningless there")
 
         def value_of_f() -> float:
             return evaluate(f, "gradcheck", allow_number=False)
@@ -95,7 +102,11 @@ def gradcheck(
         else:
             rows = _directional_rows(value_of_f, inputs, works, analytic, eps, atol, rtol,
                                      directions, seed)
-    report = GradcheckReport(tuple(rows), mode, eps, atol, rtol, value, tuple(notes))
+        culprit = None
+        if localise and not all(row.ok for row in rows) and out.requires_grad:
+            culprit, note = _localise(f, eps, atol, rtol, mode, directions, seed)
+            notes.append(note)
+    report = GradcheckReport(tuple(rows), mode, eps, atol, rtol, value, tuple(notes), culprit)
     if raise_on_fail and not report.ok:
         error = NumericsError(str(report))
         error.report = report  # type: ignore[attr-defined]
@@ -137,6 +148,24 @@ def _directional_rows(value_of_f: Any, inputs: list[Tensor], works: list[np.ndar
         rows.append(compare(_label(x, i), x.shape, projected, numerical, atol, rtol,
                             by_direction=True))
     return rows
+
+
+def _localise(f: ScalarFunction, eps: float, atol: float, rtol: float, mode: str,
+              directions: int, seed: int) -> tuple[str | None, str]:
+    """Name the first node of f's graph whose backward disagrees with its own forward."""
+    with enable_grad():
+        out = f()
+    try:
+        nodes = gradcheck_nodes(out, eps, atol, rtol, mode, directions=directions, seed=seed)
+    except TinygraphError as exc:
+        return None, f"localisation: could not check f's nodes one by one: {exc}"
+    node = nodes.first_failing_node
+    if node is None:
+        return None, ("localisation: every node's backward agrees with its own forward, so the "
+                      "mismatch comes from outside the graph (does f read .data or numpy "
+                      "arrays directly, or depend on randomness?)")
+    return node.where(), (f"localisation: first node whose backward disagrees: {node.where()} "
+                          "(tg.gradcheck_nodes on f's graph gives the per-node table)")
 
 
 def _label(x: Tensor, i: int) -> str:

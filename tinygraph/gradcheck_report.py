@@ -156,6 +156,8 @@ class GradcheckReport:
         eps, atol, rtol: the settings used.
         value: f at the unperturbed inputs.
         notes: remarks that explain a failure (e.g. f's result does not depend on the inputs).
+        culprit: on failure, the first node whose backward disagrees with its own forward,
+            written ``op (t=3, layer=1)``; None when it passed or could not be found.
     """
 
     rows: tuple[Comparison, ...]
@@ -165,6 +167,7 @@ class GradcheckReport:
     rtol: float
     value: float
     notes: tuple[str, ...] = ()
+    culprit: str | None = None
 
     @property
     def ok(self) -> bool:
