@@ -118,7 +118,9 @@ class NodeCheckReport:
         )
         lines = [head, table]
         if hidden:
-            lines.append(f"... {hidden} more rows not shown (all passing ones among them); "
+            hidden_failures = len(self.failures) - len(shown)
+            kind = f"{hidden_failures} failing and " if hidden_failures else ""
+            lines.append(f"... {kind}{hidden - hidden_failures} passing rows not shown; "
                          "report.rows has every row")
         lines.append(f"{PASS_RULE} of the node's VJP with a random upstream gradient")
         return "\n".join(lines)
