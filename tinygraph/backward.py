@@ -9,6 +9,7 @@ so a 100,000-step chain works.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable, Sequence
 from operator import attrgetter
 from typing import Any, Protocol
@@ -88,9 +89,29 @@ def run_backward(
 
     Returns the gradients of the leaves, of tensors marked ``retain_grad()`` and of ``keep``,
     and the set of those whose buffer the pass allocated itself (safe to hand out uncopied).
-    A junction's sum is accumulated in place once the pass owns its buffer.
+    A junction's sum is accumulated in place once the pass owns its buffer. The cyclic
+    garbage collector is paused during the pass: it creates no cycles, and full collections
+    over a large graph would only rescan it.
     """
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _propagate(root, seed, retain_graph, set(keep), recorder)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _propagate(
+    root: Tensor,
+    seed: np.ndarray,
+    retain_graph: bool,
+    keep: set[Tensor],
+    recorder: Recorder | None,
+) -> tuple[dict[Tensor, np.ndarray], set[Tensor]]:
     nodes = reverse_topological(root)
+    grads: dict[Tensor, np.ndarray] = {root: seed}
+    owned: set[Tensor] = set()
     for node in nodes:
         if node.freed:
             raise GraphStateError(
@@ -98,23 +119,28 @@ def run_backward(
                 "backward(); pass retain_graph=True to the first backward() to go through the "
                 "graph again, or run the forward pass again"
             )
-    keep = set(keep)
-    grads: dict[Tensor, np.ndarray] = {root: seed}
-    owned: set[Tensor] = set()
-    for node in nodes:
         out = node._output()
-        if out is None:
-            continue
         grad = grads.get(out) if (out._retain or out in keep) else grads.pop(out, None)
         if grad is None:
             continue
         if recorder is not None:
             recorder.before_node(node, out, grad)
         inputs = node.inputs
-        sent = _call_backward(node, grad)
-        for index, (tensor, g) in enumerate(zip(inputs, sent)):
+        try:
+            sent = node.op.backward(grad)
+        except (BackwardError, GraphStateError):
+            raise
+        except Exception as exc:
+            exc.add_note(f"raised in the backward of {node.where()}")
+            raise
+        if type(sent) is not tuple or len(sent) != len(inputs):
+            sent = _normalise(node, sent)
+        for index, tensor in enumerate(inputs):
+            g = sent[index]
             if g is None or not tensor.requires_grad:
                 continue
+            if type(g) is not np.ndarray:
+                g = np.asarray(g)
             if g.shape != tensor.data.shape:
                 g = _fit(node, index, g, tensor)
             if recorder is not None:
@@ -128,33 +154,25 @@ def run_backward(
                 total = previous + g  # a new buffer: the pass owns it from now on
                 grads[tensor] = total if type(total) is np.ndarray else np.asarray(total)
                 owned.add(tensor)
+        if not retain_graph:
+            node.free()
     if recorder is not None:
         recorder.finish(grads)
-    if not retain_graph:
-        for node in nodes:
-            node.free()
     return grads, owned
 
 
-def _call_backward(node: Node, grad: np.ndarray) -> Sequence[np.ndarray | None]:
-    op = node.op
-    try:
-        sent = op.backward(grad)
-    except (BackwardError, GraphStateError):
-        raise
-    except Exception as exc:
-        exc.add_note(f"raised in the backward of {node.where()}")
-        raise
+def _normalise(node: Node, sent: object) -> Sequence[np.ndarray | None]:
+    """Accept a list or a bare array for a one-input op; name the op on anything else."""
     count = len(node.inputs)
     if isinstance(sent, np.ndarray) and count == 1:
-        sent = (sent,)
-    if not isinstance(sent, (tuple, list)) or len(sent) != count:
-        got = f"{len(sent)} gradients" if isinstance(sent, (tuple, list)) else type(sent).__name__
-        raise BackwardError(
-            f"backward of {node.where()} returned {got} for {count} input(s); return a tuple "
-            "with one ndarray (or None) per input"
-        )
-    return [g if g is None or type(g) is np.ndarray else np.asarray(g) for g in sent]
+        return (sent,)
+    if isinstance(sent, (tuple, list)) and len(sent) == count:
+        return tuple(sent)
+    got = f"{len(sent)} gradients" if isinstance(sent, (tuple, list)) else type(sent).__name__
+    raise BackwardError(
+        f"backward of {node.where()} returned {got} for {count} input(s); return a tuple "
+        "with one ndarray (or None) per input"
+    )
 
 
 def _fit(node: Node, index: int, grad: np.ndarray, tensor: Tensor) -> np.ndarray:
