@@ -112,18 +112,7 @@ CASES: dict[str, Case] = {
 }
 
 
-ENGINE_BUGS = {
-    # MatMul.backward expands a 0-d gradient at axis -2 (tinygraph/ops/arith.py, the 1-D
-    # branch): a @ b with two 1-D operands cannot be differentiated yet. Reported to the lead.
-    "matmul 1d 1d": "MatMul.backward fails for 1-D @ 1-D (0-d upstream gradient)",
-}
-
-
-@pytest.mark.parametrize("name", [
-    pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=ENGINE_BUGS[name]))
-    if name in ENGINE_BUGS else name
-    for name in CASES
-])
+@pytest.mark.parametrize("name", list(CASES))
 def test_builtin_op_passes_every_check(name: str) -> None:
     f, inputs = CASES[name](np.random.default_rng(zlib.crc32(name.encode())))
     before = [x.data.tobytes() for x in inputs]
