@@ -14,7 +14,11 @@ from tinygraph.errors import (
     ShapeError,
     TinygraphError,
 )
+from tinygraph.gradcheck import gradcheck
+from tinygraph.gradcheck_nodes import NodeCheckReport, gradcheck_nodes
+from tinygraph.gradcheck_report import GradcheckReport
 from tinygraph.node import Node, Op
+from tinygraph.numerical import numerical_grad
 from tinygraph.ops.arith import add, div, matmul, mul, neg, power, sub
 from tinygraph.ops.elementwise import exp, identity, log, relu, sigmoid, tanh
 from tinygraph.ops.shape import concat, mean, reshape, stack, transpose
@@ -31,3 +35,4 @@ __all__ = [
     "no_grad", "power", "relu", "reshape", "scope", "sigmoid", "softmax", "stack", "sub", "sum",
     "tanh", "trace_backward", "transpose",
 ]
+__all__ += ["GradcheckReport", "NodeCheckReport", "gradcheck", "gradcheck_nodes", "numerical_grad"]
