@@ -61,6 +61,10 @@ class Op:
         """A short label for tables and pictures (subclasses add their settings)."""
         return self.name
 
+    def explain(self, *arrays: np.ndarray) -> str | None:
+        """Why ``forward`` rejected these arrays, in words (called only after it raised)."""
+        return None
+
     def __call__(self, *args: Any) -> Tensor:
         return apply(self, args)
 
@@ -130,9 +134,8 @@ def apply(op: Op, args: tuple[Any, ...]) -> Tensor:
         raise type(exc)(f"{locate(op, STATE.tags)}: {exc}") from None
     except (ValueError, IndexError) as exc:
         shapes = ", ".join(str(a.shape) for a in arrays)
-        raise ShapeError(
-            f"{locate(op, STATE.tags)}: inputs of shapes {shapes} do not fit: {exc}"
-        ) from None
+        reason = op.explain(*arrays) or f"inputs of shapes {shapes} do not fit: {exc}"
+        raise ShapeError(f"{locate(op, STATE.tags)}: {reason}") from None
     if type(data) is not np.ndarray:
         data = np.asarray(data)
     if STATE.detect_anomaly:

@@ -10,7 +10,6 @@ from typing import Any
 
 import numpy as np
 
-from tinygraph.errors import ShapeError
 from tinygraph.node import Op
 from tinygraph.tensor import Tensor
 
@@ -109,15 +108,18 @@ class MatMul(Op):
     broadcasts = True
 
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return a @ b
+
+    def explain(self, a: np.ndarray, b: np.ndarray) -> str:
         if a.ndim == 0 or b.ndim == 0:
-            raise ShapeError(f"cannot multiply shapes {a.shape} and {b.shape}: @ needs 1-D or more")
+            return f"cannot multiply shapes {a.shape} and {b.shape}: @ needs 1-D or more"
         inner_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
         if a.shape[-1] != inner_b:
-            raise ShapeError(
+            return (
                 f"cannot multiply shapes {a.shape} and {b.shape}: the inner dimensions "
                 f"{a.shape[-1]} and {inner_b} differ"
             )
-        return a @ b
+        return f"cannot multiply shapes {a.shape} and {b.shape}: the batch dimensions do not broadcast"
 
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
         a, b = self.inputs

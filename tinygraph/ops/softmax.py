@@ -73,7 +73,12 @@ class CrossEntropy(Op):
         self.cols = targets.reshape(-1)
         self.count = max(targets.size, 1)
         self.probs = probs
-        total = np.log(norm).sum() - shifted[self.rows, self.cols].sum()
+        try:
+            picked = shifted[self.rows, self.cols]
+        except IndexError:
+            _check_range(targets, classes)
+            raise
+        total = np.log(norm).sum() - picked.sum()
         return np.asarray(total / self.count if self.reduction == "mean" else total)
 
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray, None]:
@@ -103,9 +108,13 @@ def _check_targets(logits: np.ndarray, targets: np.ndarray) -> None:
             f"logits of shape {logits.shape} need targets of shape {logits.shape[:-1]}, "
             f"got {targets.shape}"
         )
-    classes = logits.shape[-1]
-    if targets.size and not 0 <= targets.min() <= targets.max() < classes:
-        bad = (targets < 0) | (targets >= classes)
+    if targets.size and targets.min() < 0:  # too large a target fails the indexing instead
+        _check_range(targets, logits.shape[-1])
+
+
+def _check_range(targets: np.ndarray, classes: int) -> None:
+    bad = (targets < 0) | (targets >= classes)
+    if bad.any():
         where = np.argwhere(bad)[0]
         raise ShapeError(
             f"target {targets[tuple(where)]} at index {tuple(int(i) for i in where)} is out of "
