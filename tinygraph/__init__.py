@@ -19,6 +19,7 @@ from tinygraph.ops.elementwise import exp, identity, log, relu, sigmoid, tanh
 from tinygraph.ops.shape import concat, mean, reshape, stack, transpose
 from tinygraph.ops.shape import sum as sum  # noqa: A004 (tg.sum mirrors numpy)
 from tinygraph.ops.softmax import cross_entropy, log_softmax, softmax
+from tinygraph.render import draw, render, to_dot
 from tinygraph.scope import current_scope, enable_grad, is_grad_enabled, no_grad, scope
 from tinygraph.trace import Trace, trace_backward
 
@@ -29,4 +30,5 @@ __all__ = [
     "identity", "is_grad_enabled", "log", "log_softmax", "matmul", "mean", "mul", "neg",
     "no_grad", "power", "relu", "reshape", "scope", "sigmoid", "softmax", "stack", "sub", "sum",
     "tanh", "trace_backward", "transpose",
+    "draw", "render", "to_dot",
 ]
