@@ -8,10 +8,13 @@ import tinygraph as tg
 
 
 def build_rnn_loss(T: int = 4, L: int = 2, *, D: int = 3, H: int = 4, V: int = 3, B: int = 2,
-                   seed: int = 0, w_scale: float = 0.5) -> tuple[tg.Tensor, dict[str, tg.Tensor]]:
+                   seed: int = 0, w_scale: float = 0.5,
+                   loss_at: str = "all") -> tuple[tg.Tensor, dict[str, tg.Tensor]]:
     """loss = Σ_t cross_entropy(h_t^(L-1) W_hy + b_y, y_t) with h_t^l = tanh(x W_xh + h W_hh + b).
 
-    Returns the loss and the parameters by name ("layer0.W_xh", ..., "W_hy", "b_y").
+    ``loss_at="last"`` reads out only the last step (many-to-one: gradients must travel back
+    through every step, so they fade or grow visibly). Returns the loss and the parameters by
+    name ("layer0.W_xh", ..., "W_hy", "b_y").
     """
     rng = np.random.default_rng(seed)
     params: dict[str, tg.Tensor] = {}
@@ -35,6 +38,8 @@ def build_rnn_loss(T: int = 4, L: int = 2, *, D: int = 3, H: int = 4, V: int = 3
             h.name = "h"
             hs[layer] = h
             x_in = h
+        if loss_at == "last" and t < T - 1:
+            continue
         with tg.scope(t=t):
             logits = x_in @ params["W_hy"] + params["b_y"]
             logits.name = "logits"

@@ -6,7 +6,7 @@ fast at any length. Ids come from ranks within the graph (``n12`` is the 13th no
 so the same build gives the same text.
 
 Views: ``forward`` draws tensors, ``backward`` their gradients (consumer to producer),
-``both`` draws both. A junction Σ receives one gradient edge per reader; the one sent by a
+``both`` draws both. A junction Σ receives one gradient edge per reader; a gradient sent by a
 reader in a later step is the non-local gradient, drawn bold purple and labelled "from t+1".
 """
 
@@ -213,7 +213,7 @@ class UnrolledWriter:
                     if reader != "fold":
                         self._leaf_edges(tensor, node, rank, index)
                     continue
-                self._tensor_edges(tensor, node, reader)
+                self._tensor_edges(tensor, node, reader, index)
         for tensor in view.tensors:
             if view.is_junction(tensor) and view.trank(tensor) in self.lay.junction_pos:
                 self._junction_in(tensor)
@@ -232,12 +232,12 @@ class UnrolledWriter:
             self._edge(leaf, reader, "f", **self._norm_style(self.view.total_grad(tensor),
                                                             style.PARAM_LINE))
         if self.backward:
-            grad = self.view.contribution(tensor, node)
+            grad = self.view.contribution(tensor, node, index)
             self._edge(reader, leaf, "b", style="dashed", **self._grad_style(grad, style.GRADIENT),
                        label=grad_text(tensor, grad, self.opts) if self.opts.show_grads
                        or self.opts.show_grad_norms else None)
 
-    def _tensor_edges(self, tensor: Tensor, node: Node, reader: str) -> None:
+    def _tensor_edges(self, tensor: Tensor, node: Node, reader: str, index: int) -> None:
         view = self.view
         producer = self._item(tensor.producer)
         junction = view.is_junction(tensor) and view.trank(tensor) in self.lay.junction_pos
@@ -247,9 +247,9 @@ class UnrolledWriter:
             self._edge(source, reader, "f", **self._norm_style(view.total_grad(tensor),
                                                                style.FORWARD), label=label)
         if self.backward:
-            grad = view.contribution(tensor, node)
+            grad = view.contribution(tensor, node, index)
             step = _step_gap(tensor.producer, node)
-            if junction and step > 0:
+            if step > 0:
                 self.nonlocal_drawn = True
                 note = "from t+1" if step == 1 else f"from t+{step}"
                 self._edge(reader, source, "b", style="dashed,bold",

@@ -93,7 +93,7 @@ def draw(out: Tensor, view: str = "forward", **options: Any) -> graphviz.Digraph
     return digraph
 
 
-def render(out: Tensor | graphviz.Digraph, filename: str | os.PathLike, format: str = "svg",
+def render(out: Tensor | graphviz.Digraph, filename: str | os.PathLike, format: str = "svg",  # noqa: A002
            view: str = "forward", timeout: float = 60.0, **options: Any) -> Path:
     """Draw ``out`` (or a Digraph from :func:`draw`) into ``filename`` (suffix added if absent).
 
@@ -108,14 +108,14 @@ def render(out: Tensor | graphviz.Digraph, filename: str | os.PathLike, format: 
     return path
 
 
-def pipe_with_timeout(source: str, format: str = "svg", timeout: float = 60.0) -> bytes:
-    """Run ``neato -n2 -T<format>`` on DOT ``source`` and return the output bytes."""
+def pipe_with_timeout(source: str, fmt: str = "svg", timeout: float = 60.0) -> bytes:
+    """Run ``neato -n2 -T<fmt>`` on DOT ``source`` and return the output bytes."""
     exe = shutil.which(ENGINE)
     if exe is None:
         raise RenderError(f"render: the Graphviz program '{ENGINE}' was not found on PATH; "
                           + INSTALL_HINT)
-    command = [exe, "-n2", f"-T{format}"]
-    if format == "png":
+    command = [exe, "-n2", f"-T{fmt}"]
+    if fmt == "png":
         command.append(f"-Gdpi={_png_dpi(source)}")
     try:
         done = subprocess.run(command, input=source.encode("utf-8"), capture_output=True,
@@ -124,20 +124,20 @@ def pipe_with_timeout(source: str, format: str = "svg", timeout: float = 60.0) -
         raise RenderError(f"render: Graphviz ran longer than {timeout:g} s on a "
                           f"{len(source)}-character graph; fold long unrolls with "
                           "max_steps=16, or raise timeout=") from None
-    if done.returncode != 0 and not _complete(done.stdout, format):
+    if done.returncode != 0 and not _complete(done.stdout, fmt):
         message = done.stderr.decode("utf-8", "replace").strip()
-        raise RenderError(f"render: {ENGINE} -n2 -T{format} exited with code "
+        raise RenderError(f"render: {ENGINE} -n2 -T{fmt} exited with code "
                           f"{done.returncode}: {message}")
     return done.stdout
 
 
-def _complete(data: bytes, format: str) -> bool:
+def _complete(data: bytes, fmt: str) -> bool:
     """Whether Graphviz wrote a whole file (it may exit 1 after a complete SVG)."""
-    if format == "svg":
+    if fmt == "svg":
         return data.rstrip().endswith(b"</svg>")
-    if format == "png":
+    if fmt == "png":
         return data.startswith(b"\x89PNG") and b"IEND" in data[-16:]
-    if format == "pdf":
+    if fmt == "pdf":
         return b"%%EOF" in data[-32:]
     return False
 

@@ -47,7 +47,7 @@ class GraphView:
     tensors: list[Tensor]
     tensor_rank: dict[int, int]
     readers: dict[int, list[tuple[Node, int]]]
-    sent: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)
+    sent: dict[tuple[int, int, int], np.ndarray] = field(default_factory=dict)
     totals: dict[int, np.ndarray] = field(default_factory=dict)
 
     def rank(self, node: Node) -> int:
@@ -70,9 +70,10 @@ class GraphView:
         """A produced tensor read by >= 2 nodes: its gradient is Σ over its readers."""
         return tensor.producer is not None and len(self.readers.get(id(tensor), ())) >= 2
 
-    def contribution(self, tensor: Tensor, reader: Node) -> np.ndarray | None:
-        """dL/d(tensor) as sent back by ``reader`` alone (None without a trace)."""
-        return self.sent.get((id(tensor), id(reader)))
+    def contribution(self, tensor: Tensor, reader: Node, index: int) -> np.ndarray | None:
+        """dL/d(tensor) as sent back by ``reader`` through its input ``index`` (None without a
+        trace): one term of the tensor's sum over its reads."""
+        return self.sent.get((id(tensor), id(reader), index))
 
     def total_grad(self, tensor: Tensor) -> np.ndarray | None:
         """dL/d(tensor) summed over all its readers (None without a trace)."""
@@ -122,10 +123,13 @@ def attach_trace(view: GraphView, trace: Trace) -> None:
     for step in trace:
         if isinstance(step, NodeStep):
             view.totals[id(step.output)] = step.grad
-            for tensor, grad in step.sent:
-                key = (id(tensor), id(step.node))
-                earlier = view.sent.get(key)
-                view.sent[key] = grad if earlier is None else earlier + grad
+            inputs = step.node.inputs
+            index = 0
+            for tensor, grad in step.sent:      # in input order, skipping inputs without grad
+                while index < len(inputs) - 1 and inputs[index] is not tensor:
+                    index += 1
+                view.sent[(id(tensor), id(step.node), index)] = grad
+                index += 1
         elif isinstance(step, JunctionStep):
             view.totals[id(step.tensor)] = step.total
     for tensor, grad in trace.grads.items():

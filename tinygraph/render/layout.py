@@ -114,7 +114,6 @@ def compute_layout(view: GraphView, max_steps: int | None = None) -> Layout:
     lay = Layout()
     times = sorted({n.scope["t"] for n in view.nodes if "t" in n.scope}, key=time_key)
     t_index = {t: i for i, t in enumerate(times)}
-    kept = list(range(len(times)))
     fold_range: range | None = None
     if max_steps is not None and len(times) > max(max_steps, 2):
         head = (max_steps + 1) // 2
@@ -122,23 +121,24 @@ def compute_layout(view: GraphView, max_steps: int | None = None) -> Layout:
         fold_range = range(head, len(times) - tail)
     step_col = _step_columns(len(times), fold_range)
     col_of = _assign_columns(view, t_index, step_col)
-    blocks = _blocks(view, col_of)
+    fold_col = step_col[fold_range.start] if fold_range is not None else None
+    blocks = _blocks(view, col_of, fold_col)
     shapes = _shapes(view, blocks, col_of)
     bands = sorted({band for _, band in blocks}, key=band_key)
     band_y, band_rows = _band_offsets(view, bands, blocks, shapes)
     _columns(lay, times, step_col, fold_range, any(c is None for c in col_of.values()))
     outside = len(lay.columns) - 1
+    for node in view.nodes:
+        col = col_of[id(node)]
+        lay.node_col[view.rank(node)] = outside if col is None else col
+        if fold_col is not None and col == fold_col:
+            lay.folded.add(view.rank(node))
     for (col, band), members in blocks.items():
         column = lay.columns[outside if col is None else col]
         shape = shapes[(col, band)]
         base = band_y[band]
-        folded = fold_range is not None and col == step_col[fold_range.start]
         for i, node in enumerate(members):
             rank = view.rank(node)
-            lay.node_col[rank] = outside if col is None else col
-            if folded:
-                lay.folded.add(rank)
-                continue
             dx, row = shape.node[i]
             lay.node_pos[rank] = (column.x + dx, base + row * ROW)
             if i in shape.junction and node.output is not None and view.is_junction(node.output):
@@ -195,9 +195,13 @@ def _band(node: Node) -> Any:
     return node.scope.get("layer")
 
 
-def _blocks(view: GraphView, col_of: dict[int, int | None]) -> dict[tuple, list[Node]]:
+def _blocks(view: GraphView, col_of: dict[int, int | None],
+            fold_col: int | None) -> dict[tuple, list[Node]]:
+    """Nodes grouped by (column, band), in creation order; folded nodes are left out."""
     blocks: dict[tuple, list[Node]] = {}
     for node in view.nodes:
+        if fold_col is not None and col_of[id(node)] == fold_col:
+            continue
         blocks.setdefault((col_of[id(node)], _band(node)), []).append(node)
     return blocks
 

@@ -7,6 +7,7 @@ gradients dashed red, the gradient arriving from a later step bold purple.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -102,7 +103,7 @@ class NormScale:
 
 def mix(f: float) -> str:
     """Piecewise-linear colour along NORM_STOPS at fraction f in [0, 1]."""
-    for (f0, c0), (f1, c1) in zip(NORM_STOPS, NORM_STOPS[1:]):
+    for (f0, c0), (f1, c1) in itertools.pairwise(NORM_STOPS):
         if f <= f1:
             w = 0.0 if f1 == f0 else (f - f0) / (f1 - f0)
             rgb = [round(a + (b - a) * w) for a, b in zip(c0, c1)]
