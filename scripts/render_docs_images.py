@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 import tinygraph as tg  # noqa: E402
 from render_graphs import build_rnn_loss  # noqa: E402
 
-from tinygraph.render.draw import pipe_with_timeout  # noqa: E402
+from tinygraph.render.drawing import pipe_with_timeout  # noqa: E402
 
 PICTURES = [
     ("bptt_forward", 4, 0.5, "forward", {}),
