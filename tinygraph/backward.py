@@ -9,15 +9,18 @@ so a 100,000-step chain works.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable, Sequence
 from operator import attrgetter
 from typing import Any, Protocol
 
 import numpy as np
 
+from tinygraph.anomaly import check_backward
 from tinygraph.broadcast import sum_to
 from tinygraph.errors import BackwardError, GraphStateError, ShapeError
 from tinygraph.node import Node
+from tinygraph.scope import STATE
 from tinygraph.tensor import Tensor, as_array
 
 _BY_ID = attrgetter("id")
@@ -28,7 +31,7 @@ class Recorder(Protocol):
 
     def before_node(self, node: Node, output: Tensor, grad: np.ndarray) -> None: ...
 
-    def sent(self, node: Node, index: int, tensor: Tensor, grad: np.ndarray) -> None: ...
+    def sent(self, node: Node, tensor: Tensor, grad: np.ndarray) -> None: ...
 
     def finish(self, grads: dict[Tensor, np.ndarray]) -> None: ...
 
@@ -88,9 +91,31 @@ def run_backward(
 
     Returns the gradients of the leaves, of tensors marked ``retain_grad()`` and of ``keep``,
     and the set of those whose buffer the pass allocated itself (safe to hand out uncopied).
-    A junction's sum is accumulated in place once the pass owns its buffer.
+    A junction's sum is accumulated in place once the pass owns its buffer. The cyclic
+    garbage collector is paused during the pass: it creates no cycles, and full collections
+    over a large graph would only rescan it.
     """
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _propagate(root, seed, retain_graph, set(keep), recorder)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _propagate(
+    root: Tensor,
+    seed: np.ndarray,
+    retain_graph: bool,
+    keep: set[Tensor],
+    recorder: Recorder | None,
+) -> tuple[dict[Tensor, np.ndarray], set[Tensor]]:
     nodes = reverse_topological(root)
+    grads: dict[Tensor, np.ndarray] = {root: seed}
+    owned: set[Tensor] = set()
+    take, peek, ndarray, add = grads.pop, grads.get, np.ndarray, np.add
+    anomaly = STATE.detect_anomaly
     for node in nodes:
         if node.freed:
             raise GraphStateError(
@@ -98,72 +123,71 @@ def run_backward(
                 "backward(); pass retain_graph=True to the first backward() to go through the "
                 "graph again, or run the forward pass again"
             )
-    keep = set(keep)
-    grads: dict[Tensor, np.ndarray] = {root: seed}
-    owned: set[Tensor] = set()
-    for node in nodes:
         out = node._output()
-        if out is None:
-            continue
-        grad = grads.get(out) if (out._retain or out in keep) else grads.pop(out, None)
+        grad = peek(out) if (out._retain or (keep and out in keep)) else take(out, None)
         if grad is None:
             continue
         if recorder is not None:
             recorder.before_node(node, out, grad)
         inputs = node.inputs
-        sent = _call_backward(node, grad)
-        for index, (tensor, g) in enumerate(zip(inputs, sent)):
+        try:
+            sent = node.op.backward(grad)
+        except (BackwardError, GraphStateError):
+            raise
+        except Exception as exc:
+            exc.add_note(f"raised in the backward of {node.where()}")
+            raise
+        if type(sent) is not tuple or len(sent) != len(inputs):
+            sent = _normalise(node, sent)
+        for tensor, g in zip(inputs, sent):
             if g is None or not tensor.requires_grad:
                 continue
+            if type(g) is not ndarray:
+                g = np.asarray(g)
             if g.shape != tensor.data.shape:
-                g = _fit(node, index, g, tensor)
+                g = _fit(node, g, tensor)
+            if anomaly:
+                check_backward(node.where(), node.inputs.index(tensor), grad, g)
             if recorder is not None:
-                recorder.sent(node, index, tensor, g)
-            previous = grads.get(tensor)
+                recorder.sent(node, tensor, g)
+            previous = peek(tensor)
             if previous is None:
                 grads[tensor] = g
             elif tensor in owned:
-                np.add(previous, g, out=previous)
+                add(previous, g, out=previous)
             else:
                 total = previous + g  # a new buffer: the pass owns it from now on
-                grads[tensor] = total if type(total) is np.ndarray else np.asarray(total)
+                grads[tensor] = total if type(total) is ndarray else np.asarray(total)
                 owned.add(tensor)
+        if not retain_graph:
+            node.free()
     if recorder is not None:
         recorder.finish(grads)
-    if not retain_graph:
-        for node in nodes:
-            node.free()
     return grads, owned
 
 
-def _call_backward(node: Node, grad: np.ndarray) -> Sequence[np.ndarray | None]:
-    op = node.op
-    try:
-        sent = op.backward(grad)
-    except (BackwardError, GraphStateError):
-        raise
-    except Exception as exc:
-        exc.add_note(f"raised in the backward of {node.where()}")
-        raise
+def _normalise(node: Node, sent: object) -> Sequence[np.ndarray | None]:
+    """Accept a list or a bare array for a one-input op; name the op on anything else."""
     count = len(node.inputs)
     if isinstance(sent, np.ndarray) and count == 1:
-        sent = (sent,)
-    if not isinstance(sent, (tuple, list)) or len(sent) != count:
-        got = f"{len(sent)} gradients" if isinstance(sent, (tuple, list)) else type(sent).__name__
-        raise BackwardError(
-            f"backward of {node.where()} returned {got} for {count} input(s); return a tuple "
-            "with one ndarray (or None) per input"
-        )
-    return [g if g is None or type(g) is np.ndarray else np.asarray(g) for g in sent]
+        return (sent,)
+    if isinstance(sent, (tuple, list)) and len(sent) == count:
+        return tuple(sent)
+    got = f"{len(sent)} gradients" if isinstance(sent, (tuple, list)) else type(sent).__name__
+    raise BackwardError(
+        f"backward of {node.where()} returned {got} for {count} input(s); return a tuple "
+        "with one ndarray (or None) per input"
+    )
 
 
-def _fit(node: Node, index: int, grad: np.ndarray, tensor: Tensor) -> np.ndarray:
+def _fit(node: Node, grad: np.ndarray, tensor: Tensor) -> np.ndarray:
     """Sum a broadcast gradient back to the input's shape, or name the op that got it wrong."""
     if node.op.broadcasts:
         try:
             return sum_to(grad, tensor.data.shape)
         except ValueError:
             pass
+    index = next(i for i, t in enumerate(node.inputs) if t is tensor)
     raise BackwardError(
         f"backward of {node.where()} returned a gradient of shape {grad.shape} for input "
         f"{index} ({_describe(tensor)}), which has shape {tensor.data.shape}"

@@ -14,6 +14,8 @@ def sum_to(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """Sum ``grad`` down to ``shape``: dx[j] = sum of dy over every entry that x[j] fed."""
     if grad.shape == shape:
         return grad
+    if grad.ndim == len(shape) + 1 and grad.shape[1:] == shape:  # the common bias case
+        return grad.sum(axis=0)
     lead = grad.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(
         lead + i for i, size in enumerate(shape) if size == 1 and grad.shape[lead + i] != 1

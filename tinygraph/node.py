@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from tinygraph.anomaly import check_forward
 from tinygraph.errors import GraphStateError, ShapeError, TinygraphError
 from tinygraph.scope import STATE, format_scope
 from tinygraph.tensor import Tensor, as_array
@@ -31,11 +32,13 @@ class Op:
 
     ``broadcasts = True`` declares that the forward broadcasts its inputs numpy-style; the
     engine then sums each returned gradient back to its input's shape. Without it a gradient
-    of the wrong shape is an error naming the op.
+    of the wrong shape is an error naming the op. ``saved_arrays`` names any other attributes
+    holding arrays for backward; they are freed with ``inputs`` and ``output`` after backward.
     """
 
     name: ClassVar[str] = ""
     broadcasts: ClassVar[bool] = False
+    saved_arrays: ClassVar[tuple[str, ...]] = ()
 
     inputs: tuple[np.ndarray, ...] | None
     output: np.ndarray | None
@@ -69,7 +72,7 @@ class Node:
     every walk, table and picture deterministic.
     """
 
-    __slots__ = ("op", "inputs", "scope", "id", "freed", "_output", "__weakref__")
+    __slots__ = ("__weakref__", "_output", "freed", "id", "inputs", "op", "scope")
 
     def __init__(self, op: Op, inputs: tuple[Tensor, ...], output: Tensor,
                  scope: dict[str, Any]) -> None:
@@ -97,10 +100,10 @@ class Node:
 
     def free(self) -> None:
         """Drop the arrays the op saved for backward; a later backward raises."""
-        saved = vars(self.op)
-        for key, value in saved.items():
-            if key == "inputs" or isinstance(value, np.ndarray):
-                saved[key] = None
+        op = self.op
+        op.inputs = op.output = None
+        for key in op.saved_arrays:
+            setattr(op, key, None)
         self.freed = True
 
     def __repr__(self) -> str:
@@ -119,12 +122,8 @@ def apply(op: Op, args: tuple[Any, ...]) -> Tensor:
     A node is recorded only when gradients are enabled and some input requires a gradient,
     so constants and ``no_grad`` blocks cost nothing beyond the numpy call.
     """
-    tensors = tuple(a if type(a) is Tensor else _as_tensor(a) for a in args)
-    arrays = tuple(t.data for t in tensors)
-    needs = tuple(t.requires_grad for t in tensors)
-    record = STATE.grad_enabled and any(needs)
+    tensors, arrays, needs = _unpack(args)
     op.inputs = arrays
-    op.needs_input_grad = needs
     try:
         data = op.forward(*arrays)
     except TinygraphError as exc:
@@ -136,25 +135,67 @@ def apply(op: Op, args: tuple[Any, ...]) -> Tensor:
         ) from None
     if type(data) is not np.ndarray:
         data = np.asarray(data)
-    out = Tensor._from_op(data, record)
-    if record:
-        op.output = data
-        node = Node(op, tensors, out, STATE.tags)
-        out.producer = node
-        ref = weakref.ref(node)
-        for t in tensors:
-            if t._consumers is None:
-                t._consumers = [ref]
-            else:
-                t._consumers.append(ref)
-    else:
+    if STATE.detect_anomaly:
+        check_forward(locate(op, STATE.tags), arrays, data)
+    out = _new(Tensor)
+    out.data = data
+    out.grad = out.name = out.producer = out._consumers = None
+    out._retain = False
+    if not (STATE.grad_enabled and True in needs):
+        out.requires_grad = False
         op.inputs = None
+        return out
+    out.requires_grad = True
+    op.output = data
+    op.needs_input_grad = needs
+    node = _new(Node)
+    node.op = op
+    node.inputs = tensors
+    node.scope = STATE.tags
+    node.id = next(_next_id)
+    node.freed = False
+    node._output = _ref(out)
+    out.producer = node
+    ref = _ref(node)
+    for t in tensors:
+        consumers = t._consumers
+        if consumers is None:
+            t._consumers = [ref]
+        else:
+            consumers.append(ref)
+            count = len(consumers)
+            if count >= 64 and count & (count - 1) == 0:  # prune dead nodes at powers of 2
+                consumers[:] = [r for r in consumers if r() is not None]
     return out
+
+
+_new = object.__new__
+_ref = weakref.ref
+
+
+def _unpack(args: tuple[Any, ...]) -> tuple[tuple[Tensor, ...], tuple[np.ndarray, ...], tuple[bool, ...]]:
+    """The inputs as Tensors, their arrays and their requires_grad flags (1 and 2 inputs fast)."""
+    if len(args) == 2:
+        a, b = args
+        if type(a) is not Tensor:
+            a = _as_tensor(a)
+        if type(b) is not Tensor:
+            b = _as_tensor(b)
+        return (a, b), (a.data, b.data), (a.requires_grad, b.requires_grad)
+    if len(args) == 1:
+        (a,) = args
+        if type(a) is not Tensor:
+            a = _as_tensor(a)
+        return (a,), (a.data,), (a.requires_grad,)
+    tensors = tuple([a if type(a) is Tensor else _as_tensor(a) for a in args])
+    return tensors, tuple([t.data for t in tensors]), tuple([t.requires_grad for t in tensors])
 
 
 def _as_tensor(value: Any) -> Tensor:
     if isinstance(value, Tensor):
         return value
+    if type(value) is np.ndarray and value.dtype.kind in "fciub":
+        return Tensor._from_op(value, False)
     if value is None:
         raise GraphStateError("an op received None where a tensor or array was expected")
     return Tensor(as_array(value))

@@ -16,26 +16,34 @@ _EMPTY: dict[str, Any] = {}
 class _State:
     """The process-wide recording state (single-threaded, like the engine)."""
 
-    __slots__ = ("tags", "grad_enabled")
+    __slots__ = ("detect_anomaly", "grad_enabled", "tags")
 
     def __init__(self) -> None:
         self.tags: dict[str, Any] = _EMPTY
         self.grad_enabled = True
+        self.detect_anomaly = False
 
 
 STATE = _State()
 
 
-@contextmanager
-def scope(**tags: Any) -> Iterator[dict[str, Any]]:
+class scope:  # noqa: N801 (used like a function: ``with tg.scope(t=3):``)
     """Tag every node created inside the block with ``tags`` merged over the enclosing scope."""
-    outer = STATE.tags
-    merged = {**outer, **tags}
-    STATE.tags = merged
-    try:
-        yield merged
-    finally:
-        STATE.tags = outer
+
+    __slots__ = ("outer", "tags")
+
+    def __init__(self, **tags: Any) -> None:
+        self.tags = tags
+        self.outer: dict[str, Any] = _EMPTY
+
+    def __enter__(self) -> dict[str, Any]:
+        self.outer = STATE.tags
+        merged = {**self.outer, **self.tags}
+        STATE.tags = merged
+        return merged
+
+    def __exit__(self, *exc_info: object) -> None:
+        STATE.tags = self.outer
 
 
 def current_scope() -> dict[str, Any]:

@@ -57,8 +57,16 @@ class Tensor:
         name: a label used in traces, tables and pictures.
     """
 
-    __slots__ = ("data", "grad", "name", "producer", "requires_grad", "_consumers", "_retain",
-                 "__weakref__")
+    __slots__ = (
+        "__weakref__",
+        "_consumers",
+        "_retain",
+        "data",
+        "grad",
+        "name",
+        "producer",
+        "requires_grad",
+    )
     __array_ufunc__ = None  # make numpy defer to our reflected operators (ndarray + Tensor)
 
     def __init__(self, data: Any, requires_grad: bool = False, name: str | None = None) -> None:
@@ -142,8 +150,10 @@ class Tensor:
         return self
 
     def detach(self) -> Tensor:
-        """The same data as a new leaf that records nothing (shares memory, like PyTorch)."""
-        return Tensor._from_op(self.data, False)
+        """The same data and name as a new leaf that records nothing (shares memory, like PyTorch)."""
+        leaf = Tensor._from_op(self.data, False)
+        leaf.name = self.name
+        return leaf
 
     def numpy(self) -> np.ndarray:
         """The data as an ndarray (not a copy)."""

@@ -106,7 +106,7 @@ class _TraceRecorder:
         self.current = NodeStep(node, output, np.array(grad))
         self.steps.append(self.current)
 
-    def sent(self, node: Node, index: int, tensor: Tensor, grad: np.ndarray) -> None:
+    def sent(self, node: Node, tensor: Tensor, grad: np.ndarray) -> None:
         self.current.sent.append((tensor, grad))
         self.contributions.setdefault(tensor, []).append(Contribution(node, grad))
 

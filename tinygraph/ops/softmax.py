@@ -54,6 +54,7 @@ class CrossEntropy(Op):
     """
 
     name = "cross_entropy"
+    saved_arrays = ("probs", "rows", "cols")
 
     def __init__(self, reduction: str = "sum") -> None:
         if reduction not in ("sum", "mean"):
@@ -62,20 +63,36 @@ class CrossEntropy(Op):
 
     def forward(self, logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
         _check_targets(logits, targets)
-        logp = _log_softmax(logits, -1)
-        picked = np.take_along_axis(logp, targets[..., None], axis=-1)
+        classes = logits.shape[-1]
+        flat = logits.reshape(-1, classes)
+        shifted = flat - flat.max(axis=1, keepdims=True)
+        probs = np.exp(shifted)
+        norm = probs.sum(axis=1, keepdims=True)
+        probs /= norm
+        self.rows = _arange(flat.shape[0])
+        self.cols = targets.reshape(-1)
         self.count = max(targets.size, 1)
-        self.probs = np.exp(logp)
-        total = -picked.sum()
+        self.probs = probs
+        total = np.log(norm).sum() - shifted[self.rows, self.cols].sum()
         return np.asarray(total / self.count if self.reduction == "mean" else total)
 
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray, None]:
-        _, targets = self.inputs
         dx = self.probs.copy()
-        index = targets[..., None]
-        np.put_along_axis(dx, index, np.take_along_axis(dx, index, -1) - 1.0, -1)
-        scale = grad / self.count if self.reduction == "mean" else grad
-        return dx * scale, None
+        dx[self.rows, self.cols] -= 1.0
+        dx *= grad / self.count if self.reduction == "mean" else grad
+        return dx.reshape(self.inputs[0].shape), None
+
+
+_ARANGES: dict[int, np.ndarray] = {}
+
+
+def _arange(n: int) -> np.ndarray:
+    """0..n−1, cached (read-only) because every step of a sequence asks for the same one."""
+    rows = _ARANGES.get(n)
+    if rows is None:
+        rows = _ARANGES[n] = np.arange(n)
+        rows.flags.writeable = False
+    return rows
 
 
 def _check_targets(logits: np.ndarray, targets: np.ndarray) -> None:
@@ -87,8 +104,8 @@ def _check_targets(logits: np.ndarray, targets: np.ndarray) -> None:
             f"got {targets.shape}"
         )
     classes = logits.shape[-1]
-    bad = (targets < 0) | (targets >= classes)
-    if bad.any():
+    if targets.size and not 0 <= targets.min() <= targets.max() < classes:
+        bad = (targets < 0) | (targets >= classes)
         where = np.argwhere(bad)[0]
         raise ShapeError(
             f"target {targets[tuple(where)]} at index {tuple(int(i) for i in where)} is out of "
@@ -109,4 +126,4 @@ def log_softmax(x: Any, axis: int = -1) -> Tensor:
 def cross_entropy(logits: Any, targets: Any, reduction: str = "sum") -> Tensor:
     """Softmax cross-entropy of logits (..., V) against integer targets (...)."""
     target_array = targets.data if isinstance(targets, Tensor) else np.asarray(targets)
-    return CrossEntropy(reduction)(logits, Tensor(target_array))
+    return CrossEntropy(reduction)(logits, target_array)

@@ -1,0 +1,166 @@
+"""ElmanCell: one step of a simple recurrent layer, h_t = f(x_t W_xh + h_(t−1) W_hh + b_h).
+
+The cell step interface
+-----------------------
+``rnn.RNN`` unrolls any object with this interface, so LSTM and GRU cells plug in unchanged:
+
+* ``cell.input_size``, ``cell.hidden_size``: ints (D and H).
+* ``cell.initial_state(batch_size) -> state``: the state before step 0. A state is a Tensor
+  (B, H) or a tuple of them (an LSTM's ``(h, c)``); every Tensor in it has shape (B, H).
+* ``cell.step(x_t, state) -> state``: one time step; ``x_t`` is a Tensor (B, D). ``rnn.RNN``
+  calls it inside ``tg.scope(t=t, layer=l)``, so the nodes it makes carry that scope.
+* ``cell.output(state) -> Tensor``: the (B, H) hidden output h_t that the next layer and the
+  readout read (for an Elman cell the state itself).
+* ``cell.named_parameters() -> dict[str, Tensor]`` (local names such as ``"W_xh"``) and
+  ``cell.parameters() -> list[Tensor]`` (the same tensors, same order). ``rnn.RNN`` renames
+  the tensors of layer l to ``"layer{l}.<local name>"`` (PyTorch's state_dict style).
+
+Masking for variable-length batches and detaching for truncated BPTT act on every Tensor of a
+state, so a cell never has to know about them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+import tinygraph as tg
+from rnn.errors import ConfigError
+from tinygraph.scope import current_scope, format_scope
+
+NONLINEARITIES: dict[str, Callable[[tg.Tensor], tg.Tensor]] = {
+    "tanh": tg.tanh,
+    "relu": tg.relu,
+    "sigmoid": tg.sigmoid,
+    "identity": tg.identity,
+}
+
+RngLike = np.random.Generator | int | None
+
+
+def make_rng(rng: RngLike) -> np.random.Generator:
+    """A numpy Generator from a Generator, a seed, or None (a fresh unseeded generator)."""
+    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+
+
+def activation(name: str) -> Callable[[tg.Tensor], tg.Tensor]:
+    """The tinygraph function for a nonlinearity name: tanh, relu, sigmoid or identity."""
+    try:
+        return NONLINEARITIES[name]
+    except (KeyError, TypeError):
+        valid = ", ".join(repr(k) for k in NONLINEARITIES)
+        raise ConfigError(f"unknown nonlinearity {name!r}; valid ones are {valid}") from None
+
+
+def where_now() -> str:
+    """The current scope as `` (t=3, layer=1)``, or an empty string outside any scope."""
+    text = format_scope(current_scope())
+    return f" ({text})" if text else ""
+
+
+class ElmanCell:
+    """One Elman (simple recurrent) layer: h_t = f(x_t W_xh + h_(t−1) W_hh + b_h).
+
+    Args:
+        input_size: D, the width of x_t.
+        hidden_size: H, the width of h_t.
+        nonlinearity: f, one of "tanh", "relu", "sigmoid", "identity".
+        learn_h0: if True, h_0 is a learned parameter ``h0`` of shape (H,) shared by the batch;
+            otherwise h_0 = 0.
+        fused: if True, each step computes [x_t | h_(t−1)] @ [W_xh ; W_hh] + b_h, one matmul
+            of the concatenations (the same numbers; a different graph to draw).
+        rng: a numpy Generator or seed for the initial weights, drawn uniformly from
+            [−1/√H, 1/√H] as PyTorch does.
+
+    Parameters: ``W_xh`` (D, H), ``W_hh`` (H, H), ``b_h`` (H,) and, with ``learn_h0``, ``h0`` (H,),
+    all float64 Tensors with ``requires_grad=True``.
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        nonlinearity: str = "tanh",
+        *,
+        learn_h0: bool = False,
+        fused: bool = False,
+        rng: RngLike = None,
+    ) -> None:
+        for label, size in (("input_size", input_size), ("hidden_size", hidden_size)):
+            if not isinstance(size, (int, np.integer)) or size < 1:
+                raise ConfigError(f"ElmanCell: {label} must be a positive int, got {size!r}")
+        self.input_size = int(input_size)
+        self.hidden_size = int(hidden_size)
+        self.nonlinearity = nonlinearity
+        self.activation = activation(nonlinearity)
+        self.fused = bool(fused)
+        generator = make_rng(rng)
+        bound = 1.0 / np.sqrt(self.hidden_size)
+        D, H = self.input_size, self.hidden_size
+
+        def uniform(shape: tuple[int, ...], name: str) -> tg.Tensor:
+            data = generator.uniform(-bound, bound, size=shape)
+            return tg.Tensor(data, requires_grad=True, name=name)
+
+        self.W_xh = uniform((D, H), "W_xh")
+        self.W_hh = uniform((H, H), "W_hh")
+        self.b_h = uniform((H,), "b_h")
+        self.h0 = tg.Tensor(np.zeros(H), requires_grad=True, name="h0") if learn_h0 else None
+
+    def named_parameters(self) -> dict[str, tg.Tensor]:
+        """The parameters under their local names: W_xh, W_hh, b_h (and h0)."""
+        named = {"W_xh": self.W_xh, "W_hh": self.W_hh, "b_h": self.b_h}
+        if self.h0 is not None:
+            named["h0"] = self.h0
+        return named
+
+    def parameters(self) -> list[tg.Tensor]:
+        """The parameter Tensors: [W_xh, W_hh, b_h] (+ [h0] with learn_h0)."""
+        return list(self.named_parameters().values())
+
+    def initial_state(self, batch_size: int) -> tg.Tensor:
+        """h_0 for a batch: zeros (B, H), or the learned h0 broadcast to (B, H) (h_0 = 0 + h0)."""
+        zeros = tg.Tensor(np.zeros((batch_size, self.hidden_size)), name="h0")
+        if self.h0 is None:
+            return zeros
+        state = zeros + self.h0
+        state.name = "h"
+        return state
+
+    def step(self, x_t: tg.Tensor, h_prev: tg.Tensor) -> tg.Tensor:
+        """h_t = f(x_t W_xh + h_(t−1) W_hh + b_h) for x_t (B, D) and h_(t−1) (B, H).
+
+        With ``fused=True``: h_t = f([x_t | h_(t−1)] @ [W_xh ; W_hh] + b_h), the same value.
+        """
+        if x_t.ndim != 2 or x_t.shape[1] != self.input_size:
+            raise tg.ShapeError(
+                f"ElmanCell.step{where_now()}: x_t has shape {x_t.shape}, expected "
+                f"(B, {self.input_size}) (input_size={self.input_size})"
+            )
+        expected = (x_t.shape[0], self.hidden_size)
+        if h_prev.shape != expected:
+            raise tg.ShapeError(
+                f"ElmanCell.step{where_now()}: h_prev has shape {h_prev.shape}, expected "
+                f"{expected} (batch {x_t.shape[0]}, hidden_size {self.hidden_size})"
+            )
+        if self.fused:
+            xh = tg.concat([x_t, h_prev], axis=1)
+            W = tg.concat([self.W_xh, self.W_hh], axis=0)
+            pre = xh @ W + self.b_h
+        else:
+            pre = x_t @ self.W_xh + h_prev @ self.W_hh + self.b_h
+        h = self.activation(pre)
+        h.name = "h"
+        return h
+
+    def output(self, state: tg.Tensor) -> tg.Tensor:
+        """The hidden output h_t: for an Elman cell, the state itself."""
+        return state
+
+    def __repr__(self) -> str:
+        extras = (", learn_h0=True" if self.h0 is not None else "") + (
+            ", fused=True" if self.fused else ""
+        )
+        return (f"ElmanCell({self.input_size}, {self.hidden_size}, "
+                f"nonlinearity={self.nonlinearity!r}{extras})")

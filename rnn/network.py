@@ -1,0 +1,205 @@
+"""RNN: a stack of recurrent cells unrolled over time, one ``tg.scope(t=t, layer=l)`` per step.
+
+Layer l reads layer l−1's output sequence (layer 0 reads the input) and keeps its own hidden
+state: h^l_t = f_l(h^(l−1)_t W^l_xh + h^l_(t−1) W^l_hh + b^l_h), h^(−1)_t = x_t. The loop is
+time-major (for t: for l:), so node creation order follows the picture: step 0 of every layer,
+then step 1, and so on. Any cell with the step interface of ``rnn.cell`` can be stacked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+import tinygraph as tg
+from rnn.cell import ElmanCell, RngLike, make_rng
+from rnn.errors import ConfigError
+from rnn.sequences import InputSequence, State, carry_where_masked, check_mask, state_tensors
+
+
+class RNN:
+    """A stack of recurrent layers.
+
+    Args:
+        input_size: D, the width of x_t (taken from the first cell when ``cell`` is given).
+        hidden_size: H of every Elman layer (the top cell's H when ``cell`` is given).
+        num_layers: the number of stacked layers.
+        nonlinearity: one name for every layer or a list with one per layer.
+        cell: instead of Elman layers, one cell (with num_layers=1) or a list of cells, one per
+            layer; each must follow the step interface documented in ``rnn.cell``.
+        learn_h0, fused, rng: passed to every ElmanCell that the RNN builds.
+
+    Parameters are renamed ``layer{l}.<name>`` (``layer0.W_xh``, ``layer1.b_h``, ...).
+    """
+
+    def __init__(
+        self,
+        input_size: int | None = None,
+        hidden_size: int | None = None,
+        num_layers: int = 1,
+        nonlinearity: str | Sequence[str] = "tanh",
+        cell: Any = None,
+        *,
+        learn_h0: bool = False,
+        fused: bool = False,
+        rng: RngLike = None,
+    ) -> None:
+        if cell is not None:
+            cells = list(cell) if isinstance(cell, (list, tuple)) else [cell]
+            if num_layers not in (1, len(cells)):
+                raise ConfigError(
+                    f"rnn.RNN: num_layers={num_layers} but {len(cells)} cell(s) were given; "
+                    "pass one cell per layer"
+                )
+            self.layers = cells
+        else:
+            if input_size is None or hidden_size is None:
+                raise ConfigError("rnn.RNN: give input_size and hidden_size (or cell=...)")
+            if not isinstance(num_layers, int) or num_layers < 1:
+                raise ConfigError(f"rnn.RNN: num_layers must be a positive int, got {num_layers!r}")
+            names = [nonlinearity] * num_layers if isinstance(nonlinearity, str) else list(
+                nonlinearity)
+            if len(names) != num_layers:
+                raise ConfigError(
+                    f"rnn.RNN: {len(names)} nonlinearities given for {num_layers} layers: {names}"
+                )
+            generator = make_rng(rng)
+            self.layers = [
+                ElmanCell(input_size if idx == 0 else hidden_size, hidden_size, names[idx],
+                          learn_h0=learn_h0, fused=fused, rng=generator)
+                for idx in range(num_layers)
+            ]
+        self._check_layers(input_size, hidden_size)
+        self.input_size = self.layers[0].input_size
+        self.hidden_size = self.layers[-1].hidden_size
+        self.num_layers = len(self.layers)
+        for idx, layer in enumerate(self.layers):
+            for local, tensor in _local_names(layer).items():
+                tensor.name = f"layer{idx}.{local}"
+
+    def _check_layers(self, input_size: int | None, hidden_size: int | None) -> None:
+        if len({id(c) for c in self.layers}) != len(self.layers):
+            raise ConfigError("rnn.RNN: the same cell object appears twice; give one per layer")
+        if input_size is not None and self.layers[0].input_size != input_size:
+            raise ConfigError(
+                f"rnn.RNN: input_size={input_size} but layer 0's cell has input_size "
+                f"{self.layers[0].input_size}"
+            )
+        if hidden_size is not None and self.layers[-1].hidden_size != hidden_size:
+            raise ConfigError(
+                f"rnn.RNN: hidden_size={hidden_size} but the top cell has hidden_size "
+                f"{self.layers[-1].hidden_size}"
+            )
+        for idx in range(1, len(self.layers)):
+            below, cell = self.layers[idx - 1], self.layers[idx]
+            if cell.input_size != below.hidden_size:
+                raise ConfigError(
+                    f"rnn.RNN: layer {idx} has input_size {cell.input_size} but layer {idx - 1} "
+                    f"outputs width {below.hidden_size}"
+                )
+
+    def named_parameters(self) -> dict[str, tg.Tensor]:
+        """Every parameter under its model name: ``layer0.W_xh``, ``layer0.W_hh``, ..."""
+        named: dict[str, tg.Tensor] = {}
+        for idx, layer in enumerate(self.layers):
+            for local, tensor in _local_names(layer).items():
+                named[f"layer{idx}.{local}"] = tensor
+        return named
+
+    def parameters(self) -> list[tg.Tensor]:
+        """Every parameter Tensor, layer by layer."""
+        return list(self.named_parameters().values())
+
+    def __call__(self, xs: Any, h0: Any = None, mask: Any = None) -> tuple[
+            list[tg.Tensor], list[tg.Tensor]]:
+        """Run the stack over a sequence: returns (hs, h_last).
+
+        xs: ndarray/Tensor (B, T, D) or a list of T Tensors/arrays (B, D). h0: None (each cell's
+        initial state), or one state per layer (for Elman cells a (B, H) Tensor or array; a
+        single one is accepted when num_layers == 1). mask: optional (B, T) 0/1 right-padding
+        mask (see ``rnn.pad_sequences``); a padded step carries every state forward.
+        hs: the top layer's h_t for t = 0..T−1; h_last: each layer's final hidden output.
+        """
+        hs, states = self.forward_states(xs, h0, mask=mask)
+        return hs, [cell.output(s) for cell, s in zip(self.layers, states)]
+
+    def forward_states(
+        self, xs: Any, states: Any = None, mask: Any = None, t0: int = 0
+    ) -> tuple[list[tg.Tensor], list[State]]:
+        """Like ``__call__`` but returns each layer's full final state (an LSTM's (h, c)).
+
+        ``t0`` offsets the time tags, so a window of a long stream keeps its absolute steps.
+        """
+        inputs = InputSequence(xs, self.input_size)
+        B, T = inputs.batch_size, inputs.length
+        current = self._initial_states(states, B)
+        keep = None if mask is None else check_mask(mask, B, T)
+        hs = []
+        for t in range(T):
+            with tg.scope(t=t0 + t, layer=0):
+                below = inputs.step(t)
+            partial = keep is not None and not keep[:, t].all()
+            for idx, cell in enumerate(self.layers):
+                with tg.scope(t=t0 + t, layer=idx):
+                    new = cell.step(below, current[idx])
+                    if partial:
+                        new = carry_where_masked(new, current[idx], keep[:, t])
+                    current[idx] = new
+                    below = cell.output(new)
+            hs.append(below)
+        return hs, current
+
+    def initial_states(self, batch_size: int) -> list[State]:
+        """Every layer's initial state for a batch of ``batch_size``."""
+        states = []
+        for idx, cell in enumerate(self.layers):
+            with tg.scope(layer=idx):
+                states.append(cell.initial_state(batch_size))
+        return states
+
+    def _initial_states(self, given: Any, batch_size: int) -> list[State]:
+        if given is None:
+            return self.initial_states(batch_size)
+        if self.num_layers == 1 and not isinstance(given, list):
+            given = [given]
+        if not isinstance(given, list) or len(given) != self.num_layers:
+            count = len(given) if isinstance(given, list) else type(given).__name__
+            raise tg.ShapeError(
+                f"rnn.RNN: h0 must be a list of {self.num_layers} states (one per layer), got "
+                f"{count}"
+            )
+        states = []
+        for idx, (cell, state) in enumerate(zip(self.layers, given)):
+            state = _as_state(state)
+            for tensor in state_tensors(state):
+                expected = (batch_size, cell.hidden_size)
+                if tensor.shape != expected:
+                    raise tg.ShapeError(
+                        f"rnn.RNN (layer={idx}): h0 has shape {tensor.shape}, expected {expected} "
+                        f"(batch {batch_size}, hidden_size {cell.hidden_size})"
+                    )
+            states.append(state)
+        return states
+
+    def __repr__(self) -> str:
+        inner = ", ".join(repr(c) for c in self.layers)
+        return f"RNN([{inner}])"
+
+
+def _as_state(state: Any) -> State:
+    def tensor(x: Any) -> tg.Tensor:
+        return x if isinstance(x, tg.Tensor) else tg.Tensor(np.asarray(x, dtype=np.float64),
+                                                            name="h0")
+
+    if isinstance(state, (tuple, list)):
+        return type(state)(tensor(s) for s in state)
+    return tensor(state)
+
+
+def _local_names(cell: Any) -> dict[str, tg.Tensor]:
+    """A cell's parameters under local names (named_parameters(), else param0, param1, ...)."""
+    if hasattr(cell, "named_parameters"):
+        return dict(cell.named_parameters())
+    return {f"param{i}": p for i, p in enumerate(cell.parameters())}

@@ -1,0 +1,105 @@
+"""Save and load parameters as ``.npz`` files: one array per parameter name.
+
+``save_parameters`` writes to a temporary file in the target's directory and then renames it
+over the target (``os.replace``), so a crash never leaves a half-written file. ``load_parameters``
+reads with ``allow_pickle=False`` (a file cannot run code) and refuses a file whose names or
+shapes do not match the model, naming the parameter and both shapes.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import tinygraph as tg
+from rnn.errors import ParameterFileError
+
+
+def state_dict(*modules: Any) -> dict[str, tg.Tensor]:
+    """Every parameter of the modules by name (``named_parameters()``), checking for clashes.
+
+    A module may also be a dict {name: Tensor} or a list of named Tensors.
+    """
+    named: dict[str, tg.Tensor] = {}
+    for module in modules:
+        if isinstance(module, dict):
+            items = module.items()
+        elif isinstance(module, (list, tuple)):
+            items = [(p.name, p) for p in module]
+        else:
+            items = module.named_parameters().items()
+        for name, tensor in items:
+            if not name:
+                raise ParameterFileError(f"a parameter of shape {tensor.shape} has no name")
+            if name in named and named[name] is not tensor:
+                raise ParameterFileError(
+                    f"two different parameters are both named {name!r}; rename one (e.g. "
+                    "Linear(..., names=(...)))"
+                )
+            named[name] = tensor
+    return named
+
+
+def save_parameters(path: str | os.PathLike, *modules: Any) -> Path:
+    """Write every parameter's array to ``path`` (.npz, uncompressed, exact float64 bits)."""
+    target = Path(path)
+    arrays = {name: t.data for name, t in state_dict(*modules).items()}
+    directory = target.parent if str(target.parent) else Path(".")
+    handle = tempfile.NamedTemporaryFile(
+        dir=directory, prefix=f".{target.name}.", suffix=".tmp", delete=False
+    )
+    try:
+        with handle:
+            np.savez(handle, **arrays)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(handle.name, target)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def load_parameters(path: str | os.PathLike, *modules: Any, strict: bool = True) -> None:
+    """Copy the arrays of ``path`` into the modules' parameters (new arrays, same dtype).
+
+    Every parameter must be in the file with the same shape; with ``strict`` (the default)
+    the file may hold no other arrays. Nothing is changed unless everything matches.
+    """
+    named = state_dict(*modules)
+    try:
+        with np.load(path, allow_pickle=False) as file:
+            arrays = {name: file[name] for name in file.files}
+    except ValueError as exc:
+        raise ParameterFileError(
+            f"load_parameters: {path} holds an array that needs pickle (object dtype), which "
+            f"is refused for safety: {exc}"
+        ) from None
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ParameterFileError(f"load_parameters: cannot read {path} as .npz: {exc}") from None
+    missing = [n for n in named if n not in arrays]
+    extra = [n for n in arrays if n not in named]
+    if missing or (strict and extra):
+        raise ParameterFileError(
+            f"load_parameters: {path} does not match the model: missing {missing}, "
+            f"unexpected {extra}; the model has {list(named)}"
+        )
+    for name, tensor in named.items():
+        array = arrays[name]
+        if array.shape != tensor.shape:
+            raise tg.ShapeError(
+                f"load_parameters: parameter {name!r} has shape {tensor.shape} in the model "
+                f"but {array.shape} in {path}"
+            )
+        if array.dtype.kind != "f":
+            raise ParameterFileError(
+                f"load_parameters: parameter {name!r} in {path} has dtype {array.dtype}, "
+                "not a float"
+            )
+    for name, tensor in named.items():
+        tensor.data = arrays[name].astype(tensor.data.dtype, copy=True)

@@ -1,0 +1,217 @@
+"""Sequence inputs: one normal form for every accepted input, padding with masks, state helpers.
+
+Accepted inputs of ``rnn.RNN``: an ndarray or Tensor (B, T, D), or a list of T Tensors or arrays
+(B, D). ``InputSequence`` checks them once and hands out x_t step by step (raw arrays become
+constant Tensors named "x").
+
+Variable-length batches: ``pad_sequences`` turns a list of (T_i, D) arrays into a right-padded
+(B, T_max, D) array and a (B, T_max) mask. Where the mask is 0, ``rnn.RNN`` carries the state
+forward unchanged (h_t = h_(t−1) for that row), so every row's states, outputs and gradients
+are exactly those of running its sequence alone; the losses skip masked steps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+import tinygraph as tg
+
+State = Any  # a Tensor, or a tuple of Tensors (e.g. an LSTM's (h, c))
+
+
+class InputSequence:
+    """A validated (B, T, D) input, served one step at a time as Tensors (B, D).
+
+    Args:
+        xs: ndarray or Tensor (B, T, D), or a list of T Tensors/arrays (B, D).
+        input_size: D expected by layer 0 (checked when given).
+        where: the name of the caller, for messages ("rnn.RNN").
+    """
+
+    def __init__(self, xs: Any, input_size: int | None = None, where: str = "rnn.RNN") -> None:
+        self.where = where
+        if isinstance(xs, (list, tuple)):
+            self._steps = [self._as_step(x, t) for t, x in enumerate(xs)]
+            self._whole: tg.Tensor | None = None
+            if not self._steps:
+                raise tg.ShapeError(f"{where}: the input list is empty (T = 0 steps)")
+            first = self._steps[0].shape
+            for t, x in enumerate(self._steps):
+                if x.shape != first:
+                    raise tg.ShapeError(
+                        f"{where}: ragged input list: step t={t} has shape {x.shape} but step "
+                        f"t=0 has shape {first}; every step must be (B, D). For sequences of "
+                        "different lengths use rnn.pad_sequences and pass mask="
+                    )
+            self.batch_size, self.input_width = first
+            self.length = len(self._steps)
+        else:
+            whole = xs if isinstance(xs, tg.Tensor) else tg.Tensor(_float_array(xs, where),
+                                                                   name="x")
+            if whole.ndim != 3:
+                hint = " (one sequence (T, D)? add a batch axis: xs[None])" if whole.ndim == 2 \
+                    else ""
+                raise tg.ShapeError(
+                    f"{where}: input has shape {whole.shape} (rank {whole.ndim}); expected "
+                    f"rank 3 (B, T, D){hint}"
+                )
+            self._whole = whole
+            self._steps = []
+            self.batch_size, self.length, self.input_width = whole.shape
+            if self.length == 0:
+                raise tg.ShapeError(f"{where}: input has shape {whole.shape}: T = 0 steps")
+        if input_size is not None and self.input_width != input_size:
+            raise tg.ShapeError(
+                f"{where} (layer=0): input steps have shape ({self.batch_size}, "
+                f"{self.input_width}) but layer 0 expects width D = {input_size} "
+                f"(input_size={input_size})"
+            )
+
+    def _as_step(self, x: Any, t: int) -> tg.Tensor:
+        tensor = x if isinstance(x, tg.Tensor) else tg.Tensor(_float_array(x, self.where), name="x")
+        if tensor.ndim != 2:
+            raise tg.ShapeError(
+                f"{self.where}: input step t={t} has shape {tensor.shape} (rank {tensor.ndim}); "
+                "each step of a list must be (B, D)"
+            )
+        return tensor
+
+    def step(self, t: int) -> tg.Tensor:
+        """x_t as a Tensor (B, D); slicing a (B, T, D) Tensor that needs grad records a node."""
+        if self._whole is None:
+            return self._steps[t]
+        whole = self._whole
+        if whole.requires_grad:
+            x_t = whole[:, t, :]
+        else:
+            x_t = tg.Tensor(whole.data[:, t, :])
+        x_t.name = "x"
+        return x_t
+
+
+def _float_array(x: Any, where: str) -> np.ndarray:
+    array = np.asarray(x)
+    if array.dtype.kind not in "fiub":
+        raise tg.DTypeError(f"{where}: input of dtype {array.dtype} is not numeric")
+    return array if array.dtype.kind == "f" else array.astype(np.float64)
+
+
+@dataclass
+class PaddedBatch:
+    """A right-padded batch: ``xs`` (B, T_max, D), ``mask`` (B, T_max) of 0/1, ``lengths`` (B,)."""
+
+    xs: np.ndarray
+    mask: np.ndarray
+    lengths: np.ndarray
+
+
+def pad_sequences(sequences: Sequence[Any], pad_value: float = 0.0) -> PaddedBatch:
+    """Stack sequences x_i of shapes (T_i, D) into xs (B, T_max, D), padding at the end.
+
+    mask[i, t] = 1 for t < T_i and 0 after; the padded entries hold ``pad_value``.
+    """
+    if len(sequences) == 0:
+        raise tg.ShapeError("pad_sequences: the list of sequences is empty")
+    arrays = [_float_array(s, "pad_sequences") for s in sequences]
+    for i, a in enumerate(arrays):
+        if a.ndim != 2 or a.shape[0] == 0:
+            raise tg.ShapeError(
+                f"pad_sequences: sequence {i} has shape {a.shape}; each must be (T_i, D), T_i >= 1"
+            )
+        if a.shape[1] != arrays[0].shape[1]:
+            raise tg.ShapeError(
+                f"pad_sequences: sequence {i} has width D = {a.shape[1]} but sequence 0 has "
+                f"D = {arrays[0].shape[1]}"
+            )
+    lengths = np.array([a.shape[0] for a in arrays])
+    B, T, D = len(arrays), int(lengths.max()), arrays[0].shape[1]
+    xs = np.full((B, T, D), pad_value, dtype=np.result_type(*arrays))
+    mask = np.zeros((B, T))
+    for i, a in enumerate(arrays):
+        xs[i, : a.shape[0]] = a
+        mask[i, : a.shape[0]] = 1.0
+    return PaddedBatch(xs=xs, mask=mask, lengths=lengths)
+
+
+def check_mask(mask: Any, batch_size: int, length: int, where: str = "rnn.RNN") -> np.ndarray:
+    """Validate a (B, T) mask of 0/1 that is right-padded (1...1 0...0 per row, T_i >= 1)."""
+    m = np.asarray(mask, dtype=np.float64)
+    if m.shape != (batch_size, length):
+        raise tg.ShapeError(
+            f"{where}: mask has shape {m.shape}, expected (B, T) = ({batch_size}, {length})"
+        )
+    if not np.isin(m, (0.0, 1.0)).all():
+        raise tg.ShapeError(f"{where}: mask entries must be 0 or 1")
+    bad = np.flatnonzero((np.diff(m, axis=1) > 0).any(axis=1) | (m[:, 0] == 0))
+    if bad.size:
+        raise tg.ShapeError(
+            f"{where}: mask row {int(bad[0])} is {m[bad[0]].astype(int).tolist()}; each row "
+            "must start with 1 and never go back from 0 to 1 (right padding, T_i >= 1)"
+        )
+    return m
+
+
+class CarryWhereMasked(tg.Op):
+    """y = where(m, new, old), m a (B, 1) 0/1 column;  d new = dy · m, d old = dy · (1 − m).
+
+    Rows with m = 0 are padding: the state is carried forward unchanged.
+    """
+
+    name = "mask_carry"
+
+    def __init__(self, keep: np.ndarray) -> None:
+        self.keep = keep
+
+    def forward(self, new: np.ndarray, old: np.ndarray) -> np.ndarray:
+        return np.where(self.keep, new, old)
+
+    def backward(self, grad: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+        need_new, need_old = self.needs_input_grad
+        zero = np.zeros_like(grad)
+        return (
+            np.where(self.keep, grad, zero) if need_new else None,
+            np.where(self.keep, zero, grad) if need_old else None,
+        )
+
+
+def map_state(fn: Callable[[tg.Tensor], tg.Tensor], state: State) -> State:
+    """Apply ``fn`` to every Tensor of a state (a Tensor or a tuple/list of Tensors)."""
+    if isinstance(state, (tuple, list)):
+        return type(state)(fn(s) for s in state)
+    return fn(state)
+
+
+def state_tensors(state: State) -> list[tg.Tensor]:
+    """The Tensors of a state, in order."""
+    return list(state) if isinstance(state, (tuple, list)) else [state]
+
+
+def carry_where_masked(new: State, old: State, keep: np.ndarray) -> State:
+    """The new state where ``keep`` (B,) is 1, the old one where it is 0 (Tensor by Tensor)."""
+    column = keep.astype(bool)[:, None]
+
+    def blend(pair: tuple[tg.Tensor, tg.Tensor]) -> tg.Tensor:
+        out = CarryWhereMasked(column)(*pair)
+        out.name = pair[0].name
+        if pair[0].name:
+            pair[0].name = f"{pair[0].name}_new"
+        return out
+
+    if isinstance(new, (tuple, list)):
+        return type(new)(blend(p) for p in zip(new, old))
+    return blend((new, old))
+
+
+def detach_state(state: State) -> State:
+    """The same values as constants: back-propagation stops here (truncated BPTT)."""
+
+    def detach(t: tg.Tensor) -> tg.Tensor:
+        d = t.detach()
+        d.name = t.name
+        return d
+
+    return map_state(detach, state)

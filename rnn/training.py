@@ -1,0 +1,69 @@
+"""A small training loop: zero_grad, loss, backward, clip, step; the mean loss per epoch.
+
+The progress display uses tqdm when it is installed (``pip install tinygraph[progress]``) and
+falls back to one plain line per epoch otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import tinygraph as tg
+from rnn.errors import ConfigError
+from rnn.optim import Optimizer, clip_grad_norm
+
+Batches = Iterable[Any] | Callable[[int], Iterable[Any]]
+
+
+def train(
+    loss_fn: Callable[[Any], tg.Tensor],
+    batches: Batches,
+    optimizer: Optimizer,
+    epochs: int = 1,
+    *,
+    clip_norm: float | None = None,
+    progress: bool = True,
+    log: Callable[[str], None] | None = print,
+) -> list[float]:
+    """Train for ``epochs`` passes; returns the mean loss of every epoch.
+
+    Each batch: θ.grad ← 0; L = loss_fn(batch); L.backward(); clip ||∇θ|| to ``clip_norm``;
+    optimizer step. ``batches`` is a re-iterable collection, or a function of the epoch index
+    that returns the batches of that epoch (e.g. freshly sampled ones).
+    """
+    if not isinstance(epochs, int) or epochs < 1:
+        raise ConfigError(f"train: epochs must be a positive int, got {epochs!r}")
+    bar = _progress_bar(epochs) if progress else None
+    history = []
+    for epoch in range(epochs):
+        total, count = 0.0, 0
+        for batch in batches(epoch) if callable(batches) else batches:
+            optimizer.zero_grad()
+            loss = loss_fn(batch)
+            loss.backward()
+            if clip_norm is not None:
+                clip_grad_norm(optimizer.params, clip_norm)
+            optimizer.step()
+            total += float(loss.item())
+            count += 1
+        if count == 0:
+            raise ConfigError(f"train: epoch {epoch} had no batches")
+        history.append(total / count)
+        if bar is not None:
+            bar.set_postfix(loss=f"{history[-1]:.4f}")
+            bar.update(1)
+        elif progress and log is not None:
+            log(f"epoch {epoch + 1}/{epochs}  loss {history[-1]:.4f}")
+    if bar is not None:
+        bar.close()
+    return history
+
+
+def _progress_bar(epochs: int) -> Any:
+    """A tqdm bar over epochs, or None when tqdm is not installed."""
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=epochs, desc="train", unit="epoch")

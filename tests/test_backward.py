@@ -1,0 +1,171 @@
+"""Backward semantics: seeds, accumulation, freed graphs, tg.grad, detach, no_grad, fan-out."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tinygraph as tg
+
+
+def test_fan_out_x_times_x_plus_x():
+    x = tg.Tensor(3.0, requires_grad=True)
+    (x * x + x).backward()
+    assert x.grad == pytest.approx(2 * 3.0 + 1)
+
+
+def test_a_tensor_read_by_three_nodes_sums_three_contributions():
+    x = tg.Tensor([1.0, 2.0], requires_grad=True)
+    y = tg.tanh(x) + x * 3.0 + tg.exp(x)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad, (1 - np.tanh([1.0, 2.0]) ** 2) + 3.0 + np.exp([1.0, 2.0]))
+
+
+def test_grad_accumulates_across_calls_and_resets():
+    w = tg.Tensor([1.0, -2.0], requires_grad=True)
+    (w * w).sum().backward()
+    (w * w).sum().backward()
+    np.testing.assert_array_equal(w.grad, 2 * (2 * w.data))
+    w.zero_grad()
+    assert w.grad is None
+    (w * 5.0).sum().backward()
+    np.testing.assert_array_equal(w.grad, [5.0, 5.0])
+
+
+def test_leaf_grad_is_a_private_copy():
+    x = tg.Tensor([1.0, 2.0], requires_grad=True)
+    seed = np.array([1.0, 1.0])
+    (x + 0.0).backward(seed)
+    x.grad *= 10
+    np.testing.assert_array_equal(seed, [1.0, 1.0])
+
+
+def test_non_scalar_without_seed_is_refused_with_advice():
+    y = tg.Tensor(np.ones((2, 3)), requires_grad=True) * 2.0
+    with pytest.raises(tg.GraphStateError, match=r"shape \(2, 3\), not a scalar.*out.sum\(\)"):
+        y.backward()
+
+
+def test_non_scalar_with_seed():
+    x = tg.Tensor(np.ones((2, 3)), requires_grad=True)
+    (x * 2.0).backward(np.full((2, 3), 0.5))
+    np.testing.assert_array_equal(x.grad, np.ones((2, 3)))
+    with pytest.raises(tg.ShapeError, match=r"seed has shape \(3,\)"):
+        (x * 2.0).backward(np.ones(3))
+
+
+def test_second_backward_through_freed_graph_is_refused():
+    x = tg.Tensor(2.0, requires_grad=True)
+    with tg.scope(t=3):
+        y = tg.tanh(x)
+    loss = y * 2.0
+    loss.backward()
+    with pytest.raises(tg.GraphStateError, match=r"freed.*retain_graph=True"):
+        loss.backward()
+
+
+def test_retain_graph_allows_a_second_backward():
+    x = tg.Tensor(2.0, requires_grad=True)
+    loss = tg.tanh(x) * 2.0
+    loss.backward(retain_graph=True)
+    loss.backward()
+    assert x.grad == pytest.approx(2 * 2.0 * (1 - np.tanh(2.0) ** 2))
+
+
+def test_tg_grad_leaves_dot_grad_untouched_and_gives_zeros_for_unused():
+    a = tg.Tensor([1.0, 2.0], requires_grad=True)
+    b = tg.Tensor([3.0], requires_grad=True)
+    loss = (a * a).sum()
+    da, db = tg.grad(loss, [a, b])
+    np.testing.assert_array_equal(da, [2.0, 4.0])
+    np.testing.assert_array_equal(db, [0.0])
+    assert a.grad is None and b.grad is None
+
+
+def test_unused_leaf_keeps_grad_none_after_backward():
+    a = tg.Tensor(1.0, requires_grad=True)
+    b = tg.Tensor(1.0, requires_grad=True)
+    (a * 2.0).backward()
+    assert a.grad == 2.0 and b.grad is None
+
+
+def test_grad_of_an_intermediate_tensor():
+    x = tg.Tensor([1.0, 2.0], requires_grad=True)
+    h = x * 3.0
+    loss = (h * h).sum()
+    (dh,) = tg.grad(loss, [h])
+    np.testing.assert_array_equal(dh, 2 * h.data)
+
+
+def test_retain_grad_on_a_non_leaf():
+    x = tg.Tensor([1.0, 2.0], requires_grad=True)
+    h = (x * 3.0).retain_grad()
+    (h * h).sum().backward()
+    np.testing.assert_array_equal(h.grad, 2 * h.data)
+    assert (x * 1.0).grad is None
+
+
+def test_detach_and_no_grad_record_nothing():
+    x = tg.Tensor([1.0], requires_grad=True)
+    d = x.detach()
+    assert d.producer is None and not d.requires_grad and d.data is x.data
+    with tg.no_grad():
+        y = tg.tanh(x) * 2.0
+    assert y.producer is None and not y.requires_grad and x.consumers == []
+    with pytest.raises(tg.GraphStateError, match="does not require grad"):
+        y.backward()
+
+
+def test_constants_record_nothing():
+    c = tg.Tensor([1.0, 2.0]) * 3.0
+    assert c.producer is None
+
+
+def test_scopes_nest_and_merge():
+    x = tg.Tensor(1.0, requires_grad=True)
+    with tg.scope(layer=1):
+        with tg.scope(t=3):
+            y = x * 2.0
+        with tg.scope(t=4, layer=2):
+            z = y + 1.0
+    assert y.producer.scope == {"layer": 1, "t": 3}
+    assert z.producer.scope == {"layer": 2, "t": 4}
+    assert tg.current_scope() == {}
+
+
+def test_producer_consumers_and_node_fields():
+    x = tg.Tensor([1.0], requires_grad=True, name="x")
+    y = tg.tanh(x)
+    z = x * y
+    node = y.producer
+    assert node.op.name == "tanh" and node.inputs == (x,) and node.outputs == (y,)
+    assert x.consumers == [y.producer, z.producer]
+
+
+def chain(steps: int) -> tuple[tg.Tensor, tg.Tensor]:
+    x = tg.Tensor(np.array([0.5]), requires_grad=True)
+    h = x
+    for _ in range(steps):
+        h = h * 0.999 + 0.001
+    return x, h.sum()
+
+
+def test_a_100000_step_chain_backpropagates_without_recursion():
+    x, loss = chain(100_000)
+    loss.backward()
+    np.testing.assert_allclose(x.grad, [0.999**100_000], rtol=1e-9)
+
+
+def test_node_order_is_deterministic():
+    def build() -> list[str]:
+        x = tg.Tensor(np.ones((2, 2)), requires_grad=True)
+        h = x
+        for t in range(3):
+            with tg.scope(t=t):
+                h = tg.tanh(h @ x + h)
+        trace = tg.trace_backward(h.sum())
+        return [f"{type(s).__name__}:{getattr(getattr(s, 'node', None), 'op', None)}" for s in trace]
+
+    first = build()
+    assert [s.split(":")[0] for s in first] == [s.split(":")[0] for s in build()]
+    assert len(first) > 5
