@@ -35,6 +35,6 @@ __all__ = [
     "identity", "is_grad_enabled", "log", "log_softmax", "matmul", "mean", "mul", "neg",
     "no_grad", "power", "relu", "reshape", "scope", "sigmoid", "softmax", "stack", "sub", "sum",
     "tanh", "trace_backward", "transpose",
-    "draw", "render", "to_dot",
 ]
 __all__ += ["GradcheckReport", "NodeCheckReport", "gradcheck", "gradcheck_nodes", "numerical_grad"]
+__all__ += ["draw", "render", "to_dot"]
