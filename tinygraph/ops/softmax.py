@@ -19,6 +19,8 @@ def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
 class Softmax(Op):
     """y_i = e^(x_i) / Σ_j e^(x_j) along ``axis``;  dx = y · (dy − Σ_j dy_j y_j)."""
 
+    __slots__ = ("axis",)
+
     name = "softmax"
 
     def __init__(self, axis: int = -1) -> None:
@@ -34,6 +36,8 @@ class Softmax(Op):
 
 class LogSoftmax(Op):
     """y = x − log Σ_j e^(x_j) along ``axis``;  dx = dy − softmax(x) · Σ_j dy_j."""
+
+    __slots__ = ("axis",)
 
     name = "log_softmax"
 
@@ -52,6 +56,8 @@ class CrossEntropy(Op):
 
     ``x`` holds logits (..., V) and ``c`` integer classes of shape x.shape[:-1].
     """
+
+    __slots__ = ("cols", "count", "probs", "reduction", "rows")
 
     name = "cross_entropy"
     saved_arrays = ("probs", "rows", "cols")
