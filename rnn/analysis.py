@@ -223,9 +223,10 @@ class ClippingRun:
     ``diverged_at`` is the update at which the loss or gradient stopped being finite (or None).
     """
 
+    lr: float
+    max_norm: float | None
     losses: np.ndarray
     grad_norms: np.ndarray
-    max_norm: float | None
     diverged_at: int | None
 
 
@@ -238,26 +239,31 @@ def clipping_demo(
     hidden_size: int = 8,
     batch: int = 16,
     lr: float = 0.01,
+    small_lr: float | None = 1e-4,
     seed: int = 0,
 ) -> dict[str, ClippingRun]:
-    """SGD on an exploding case, without and with gradient-norm clipping at ``max_norm``.
+    """SGD on an exploding case: plain, clipped at ``max_norm``, and plain with a smaller step.
 
     The model: a linear Elman cell (f = identity) with W_hh = ρ Q, ρ = ``radius`` > 1, and a
     Linear readout of h_T; the task: output the mean of the scalar inputs x_1 … x_T (MSE).
     Since ∂h_T/∂h_(T−k) = (W_hhᵀ)^k, the gradient grows like ρ^T; a plain SGD step of that size
     throws W_hh further out and the loss diverges. Clipping rescales the whole gradient to norm
-    ≤ max_norm, so every step has length ≤ lr · max_norm. Both runs start from the same weights.
-    Returns {"unclipped": ClippingRun, "clipped": ClippingRun}.
+    ≤ max_norm, so every step has length ≤ lr · max_norm. All runs start from the same weights.
+    Returns {"unclipped": …, "clipped": …} and, unless ``small_lr`` is None,
+    "unclipped, small lr" (plain SGD with lr = small_lr).
     """
+    settings = {"unclipped": (lr, None), "clipped": (lr, max_norm)}
+    if small_lr is not None:
+        settings["unclipped, small lr"] = (small_lr, None)
     data = np.random.default_rng(seed)
     xs = data.standard_normal((batch, steps, 1))
     target = xs.mean(axis=1)
     runs = {}
-    for label, clip in (("unclipped", None), ("clipped", max_norm)):
+    for label, (rate, clip) in settings.items():
         net = RNN(cell=elman_with_radius(radius, "identity", 1, hidden_size, rng=seed + 1))
         readout = Linear(hidden_size, 1, rng=seed + 2)
         params = net.parameters() + readout.parameters()
-        optimiser = SGD(params, lr=lr)
+        optimiser = SGD(params, lr=rate)
         losses, norms, diverged = [], [], None
         for update in range(updates):
             optimiser.zero_grad()
@@ -274,5 +280,5 @@ def clipping_demo(
             if clip is not None:
                 clip_grad_norm(params, clip)
             optimiser.step()
-        runs[label] = ClippingRun(np.array(losses), np.array(norms), clip, diverged)
+        runs[label] = ClippingRun(rate, clip, np.array(losses), np.array(norms), diverged)
     return runs

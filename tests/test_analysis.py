@@ -171,3 +171,27 @@ def test_clipping_tames_an_exploding_linear_rnn():
     assert plain.diverged_at is not None and plain.diverged_at <= 3
     assert clipped.diverged_at is None and len(clipped.losses) == 40
     assert clipped.losses[-1] < 0.01 * clipped.losses[0]
+
+
+# --- plots (rnn.plots) -------------------------------------------------------------------------
+
+def test_plots_without_matplotlib_name_the_extra(monkeypatch):
+    import sys
+
+    from rnn import plots
+
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    with pytest.raises(ImportError, match=r"pip install tinygraph\[plot\]"):
+        plots.plot_impulse_responses()
+
+
+def test_write_lab_plots_writes_every_figure(tmp_path):
+    pytest.importorskip("matplotlib")
+    from rnn import plots
+
+    paths = plots.write_lab_plots(tmp_path, formats=("png",))
+    names = sorted(p.name for p in paths)
+    assert names == ["lab_cells.png", "lab_clipping.png", "lab_impulse.png", "lab_lag_profile.png",
+                     "lab_sweep.png"]
+    for p in paths:
+        assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 10_000
