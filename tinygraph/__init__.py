@@ -3,6 +3,7 @@
 # tensor first: it wires its operators to the op modules, which import it back.
 from tinygraph.tensor import Tensor  # isort: skip
 
+from tinygraph.anomaly import detect_anomaly
 from tinygraph.backward import backward, grad
 from tinygraph.errors import (
     BackwardError,
@@ -13,20 +14,27 @@ from tinygraph.errors import (
     ShapeError,
     TinygraphError,
 )
+from tinygraph.gradcheck import gradcheck
+from tinygraph.gradcheck_nodes import NodeCheckReport, gradcheck_nodes
+from tinygraph.gradcheck_report import GradcheckReport
 from tinygraph.node import Node, Op
+from tinygraph.numerical import numerical_grad
 from tinygraph.ops.arith import add, div, matmul, mul, neg, power, sub
 from tinygraph.ops.elementwise import exp, identity, log, relu, sigmoid, tanh
 from tinygraph.ops.shape import concat, mean, reshape, stack, transpose
 from tinygraph.ops.shape import sum as sum  # noqa: A004 (tg.sum mirrors numpy)
 from tinygraph.ops.softmax import cross_entropy, log_softmax, softmax
+from tinygraph.render import draw, render, to_dot
 from tinygraph.scope import current_scope, enable_grad, is_grad_enabled, no_grad, scope
 from tinygraph.trace import Trace, trace_backward
 
 __all__ = [
     "BackwardError", "DTypeError", "GraphStateError", "Node", "NumericsError", "Op",
     "RenderError", "ShapeError", "Tensor", "TinygraphError", "Trace", "add", "backward",
-    "concat", "cross_entropy", "current_scope", "div", "enable_grad", "exp", "grad",
+    "concat", "cross_entropy", "current_scope", "detect_anomaly", "div", "enable_grad", "exp", "grad",
     "identity", "is_grad_enabled", "log", "log_softmax", "matmul", "mean", "mul", "neg",
     "no_grad", "power", "relu", "reshape", "scope", "sigmoid", "softmax", "stack", "sub", "sum",
     "tanh", "trace_backward", "transpose",
 ]
+__all__ += ["GradcheckReport", "NodeCheckReport", "gradcheck", "gradcheck_nodes", "numerical_grad"]
+__all__ += ["draw", "render", "to_dot"]

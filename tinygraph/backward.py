@@ -16,9 +16,11 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from tinygraph.anomaly import check_backward
 from tinygraph.broadcast import sum_to
 from tinygraph.errors import BackwardError, GraphStateError, ShapeError
 from tinygraph.node import Node
+from tinygraph.scope import STATE
 from tinygraph.tensor import Tensor, as_array
 
 _BY_ID = attrgetter("id")
@@ -113,6 +115,7 @@ def _propagate(
     grads: dict[Tensor, np.ndarray] = {root: seed}
     owned: set[Tensor] = set()
     take, peek, ndarray, add = grads.pop, grads.get, np.ndarray, np.add
+    anomaly = STATE.detect_anomaly
     for node in nodes:
         if node.freed:
             raise GraphStateError(
@@ -143,6 +146,8 @@ def _propagate(
                 g = np.asarray(g)
             if g.shape != tensor.data.shape:
                 g = _fit(node, g, tensor)
+            if anomaly:
+                check_backward(node.where(), node.inputs.index(tensor), grad, g)
             if recorder is not None:
                 recorder.sent(node, tensor, g)
             previous = peek(tensor)

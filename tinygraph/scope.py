@@ -16,11 +16,12 @@ _EMPTY: dict[str, Any] = {}
 class _State:
     """The process-wide recording state (single-threaded, like the engine)."""
 
-    __slots__ = ("grad_enabled", "tags")
+    __slots__ = ("detect_anomaly", "grad_enabled", "tags")
 
     def __init__(self) -> None:
         self.tags: dict[str, Any] = _EMPTY
         self.grad_enabled = True
+        self.detect_anomaly = False
 
 
 STATE = _State()

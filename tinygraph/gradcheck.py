@@ -1,0 +1,236 @@
+"""``gradcheck``: compare the engine's gradient of a function with central differences.
+
+Full mode compares every entry: ∂f/∂x_j from ``tg.grad`` against
+(f(x + h e_j) − f(x − h e_j)) / 2h, at 2 · (number of entries) evaluations of f.
+Directional mode draws k random directions v per input (seeded, entries ~ N(0, 1) so each
+entry moves by about h as in full mode) and compares ⟨∇f, v⟩ with
+(f(x + h v) − f(x − h v)) / 2h: 2k evaluations per input, whatever its size.
+
+The report says, per input, how large the disagreement is, where it is worst and with which
+values, so a wrong gradient is found, not just detected.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from tinygraph.backward import grad as engine_grad
+from tinygraph.errors import GraphStateError, NumericsError, TinygraphError
+from tinygraph.gradcheck_nodes import gradcheck_nodes
+from tinygraph.gradcheck_report import Comparison, GradcheckReport, compare
+from tinygraph.numerical import (
+    ScalarFunction,
+    check_callable,
+    check_eps,
+    check_float_tensor,
+    describe_tensor,
+    directional_derivative,
+    evaluate,
+    float64_workspace,
+    gradient_of_entries,
+    scalar_value,
+)
+from tinygraph.scope import enable_grad, no_grad
+from tinygraph.tensor import Tensor
+
+MODES = ("full", "directional")
+
+
+def gradcheck(
+    f: ScalarFunction,
+    inputs: Sequence[Tensor],
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-4,
+    mode: str = "full",
+    raise_on_fail: bool = False,
+    *,
+    directions: int = 3,
+    seed: int = 0,
+    localise: bool = True,
+) -> GradcheckReport:
+    """Check ∂f/∂x from the engine against central differences for every input x.
+
+    Args:
+        f: a zero-argument function that recomputes the scalar loss from ``inputs`` and returns
+            it as a Tensor, e.g. ``lambda: loss_fn()``.
+        inputs: float Tensors with ``requires_grad=True``; their ``.data`` is perturbed in
+            place and restored exactly, also when ``f`` raises. A non-float64 input gets a
+            warning and is checked through a float64 copy.
+        eps: the step h of the central differences.
+        atol, rtol: an entry passes when |analytic − numerical| ≤ atol + rtol · |numerical|.
+        mode: ``"full"`` (every entry) or ``"directional"`` (``directions`` random
+            directions per input, cost independent of the input's size).
+        raise_on_fail: raise ``NumericsError`` carrying the report's table when a check fails.
+        directions: k, the number of directions per input in directional mode.
+        seed: seeds the random directions.
+        localise: when the check fails, rebuild f's graph once and run ``gradcheck_nodes`` on
+            it (same mode and tolerances) to name the first node whose backward is wrong.
+
+    Returns:
+        A :class:`GradcheckReport`: ``.ok``, one row per input, ``print(report)`` for a table.
+        The analytic gradient comes from ``tg.grad``, so the inputs' ``.grad`` is untouched.
+    """
+    check_callable(f, "gradcheck")
+    inputs = _checked_inputs(inputs)
+    _check_settings(eps, atol, rtol, mode, directions)
+    _warn_if_not_float64(inputs)
+    with float64_workspace(inputs) as works:
+        with enable_grad():
+            out = f()
+        value = scalar_value(out, "gradcheck", allow_number=False)
+        notes = _determinism_notes(f, out, value)
+        if not np.isfinite(value):
+            notes.append(f"note: f itself is {value} at the given inputs, so every derivative "
+                         "is meaningless there")
+
+        def value_of_f() -> float:
+            return evaluate(f, "gradcheck", allow_number=False)
+
+        if out.requires_grad:
+            analytic = engine_grad(out, inputs)
+        else:
+            analytic = [np.zeros(x.shape) for x in inputs]
+            notes.append("note: f's result does not require grad, so its analytic gradient is "
+                         "zero: was it computed under tg.no_grad() or from .data arrays?")
+        if mode == "full":
+            rows = _full_rows(value_of_f, inputs, works, analytic, eps, atol, rtol)
+        else:
+            rows = _directional_rows(value_of_f, inputs, works, analytic, eps, atol, rtol,
+                                     directions, seed)
+        culprit = None
+        if localise and not all(row.ok for row in rows) and out.requires_grad:
+            culprit, note = _localise(f, eps, atol, rtol, mode, directions, seed)
+            notes.append(note)
+    report = GradcheckReport(tuple(rows), mode, eps, atol, rtol, value, tuple(notes), culprit)
+    if raise_on_fail and not report.ok:
+        error = NumericsError(str(report))
+        error.report = report  # type: ignore[attr-defined]
+        raise error
+    return report
+
+
+def _full_rows(value_of_f: Any, inputs: list[Tensor], works: list[np.ndarray],
+               analytic: list[np.ndarray], eps: float, atol: float,
+               rtol: float) -> list[Comparison]:
+    rows = []
+    for i, (x, work, a) in enumerate(zip(inputs, works, analytic)):
+        try:
+            numerical = gradient_of_entries(value_of_f, work, eps)
+        except Exception as exc:
+            exc.add_note(f"gradcheck: raised by f while input {i} ({describe_tensor(x)}) "
+                         "was perturbed; every input has been restored")
+            raise
+        rows.append(compare(_label(x, i), x.shape, a, numerical, atol, rtol))
+    return rows
+
+
+def _directional_rows(value_of_f: Any, inputs: list[Tensor], works: list[np.ndarray],
+                      analytic: list[np.ndarray], eps: float, atol: float, rtol: float,
+                      directions: int, seed: int) -> list[Comparison]:
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i, (x, work, a) in enumerate(zip(inputs, works, analytic)):
+        vs = [rng.standard_normal(x.shape) for _ in range(directions)]
+        projected = np.array([np.vdot(a, v) for v in vs])
+        try:
+            numerical = np.array(
+                [directional_derivative(value_of_f, [work], [v], eps) for v in vs]
+            )
+        except Exception as exc:
+            exc.add_note(f"gradcheck: raised by f while input {i} ({describe_tensor(x)}) "
+                         "was moved along a random direction; every input has been restored")
+            raise
+        rows.append(compare(_label(x, i), x.shape, projected, numerical, atol, rtol,
+                            by_direction=True))
+    return rows
+
+
+def _localise(f: ScalarFunction, eps: float, atol: float, rtol: float, mode: str,
+              directions: int, seed: int) -> tuple[str | None, str]:
+    """Name the first node of f's graph whose backward disagrees with its own forward."""
+    with enable_grad():
+        out = f()
+    try:
+        nodes = gradcheck_nodes(out, eps, atol, rtol, mode, directions=directions, seed=seed)
+    except TinygraphError as exc:
+        return None, f"localisation: could not check f's nodes one by one: {exc}"
+    node = nodes.first_failing_node
+    if node is None:
+        return None, ("localisation: every node's backward agrees with its own forward, so the "
+                      "mismatch comes from outside the graph (does f read .data or numpy "
+                      "arrays directly, or depend on randomness?)")
+    return node.where(), (f"localisation: first node whose backward disagrees: {node.where()} "
+                          "(tg.gradcheck_nodes on f's graph gives the per-node table)")
+
+
+def _label(x: Tensor, i: int) -> str:
+    return x.name if x.name else f"input {i}"
+
+
+def _checked_inputs(inputs: Any) -> list[Tensor]:
+    if isinstance(inputs, Tensor):
+        inputs = [inputs]
+    try:
+        inputs = list(inputs)
+    except TypeError:
+        raise GraphStateError(
+            f"gradcheck: inputs must be a list of Tensors, got a {type(inputs).__name__}"
+        ) from None
+    if not inputs:
+        raise GraphStateError("gradcheck: no inputs to check; pass the Tensors f depends on")
+    for i, x in enumerate(inputs):
+        check_float_tensor(x, "gradcheck", f"input {i}")
+        if not x.requires_grad:
+            raise GraphStateError(
+                f"gradcheck: input {i} ({describe_tensor(x)}) does not require grad; create it "
+                "with requires_grad=True"
+            )
+        if x.producer is not None:
+            raise GraphStateError(
+                f"gradcheck: input {i} ({describe_tensor(x)}) is the output of "
+                f"{x.producer.where()}, not a leaf; f must recompute everything from leaves"
+            )
+    return inputs
+
+
+def _check_settings(eps: float, atol: float, rtol: float, mode: str, directions: int) -> None:
+    check_eps(eps, "gradcheck")
+    if mode not in MODES:
+        raise NumericsError(f"gradcheck: mode must be 'full' or 'directional', got {mode!r}")
+    if not (atol >= 0 and rtol >= 0):
+        raise NumericsError(f"gradcheck: atol and rtol must be >= 0, got {atol!r}, {rtol!r}")
+    if not (isinstance(directions, int) and directions >= 1):
+        raise NumericsError(f"gradcheck: directions must be a positive int, got {directions!r}")
+
+
+def _warn_if_not_float64(inputs: list[Tensor]) -> None:
+    for i, x in enumerate(inputs):
+        if x.data.dtype != np.float64:
+            warnings.warn(
+                f"gradcheck: input {i} ({describe_tensor(x)}) is {x.data.dtype}; central "
+                "differences need float64, so the check runs on a float64 copy of it (your "
+                "array is left as it is)",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+
+
+def _determinism_notes(f: ScalarFunction, out: Tensor, value: float) -> list[str]:
+    """Refuse a stale result and flag a function that is not deterministic."""
+    with no_grad():
+        again = f()
+    if again is out:
+        raise GraphStateError(
+            "gradcheck: f returned the same Tensor object twice; it must recompute the loss "
+            "from the inputs on every call (write lambda: loss_fn(), not lambda: loss)"
+        )
+    second = scalar_value(again, "gradcheck", allow_number=False)
+    if second != value and not (np.isnan(second) and np.isnan(value)):
+        return [f"note: f is not deterministic (two calls gave {value!r} and {second!r}); "
+                "numerical derivatives of it are meaningless (fix seeds, disable dropout)"]
+    return []
