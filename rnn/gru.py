@@ -16,7 +16,7 @@ Mapping to PyTorch: ``W_ih`` (D, 3H) is ``weight_ih_l0.T``, ``W_hh`` (H, 3H) is
 
 Why it helps the gradient: ∂h_t/∂h_(t−1) contains the direct term diag(z); while z stays near 1
 the state is copied forward and so is its gradient, with no W_hh and no tanh' on that path.
-In the graph: gate outputs are named "r", "z", "n", the state "h"; h_(t−1) is read by the
+In the graph: pre-activations "a_x", "a_h", gates "r", "z", "n", the state "h"; h_(t−1) is read by the
 recurrent matmul and by z ⊙ h_(t−1), a junction in the backward trace.
 """
 
@@ -66,8 +66,8 @@ class GRUCell:
         """h_t from x_t (B, D) and h_(t−1) (B, H), by the equations of the module doc."""
         check_step_inputs("GRUCell", self, x_t, {"h_prev": h_prev})
         H = self.hidden_size
-        a_x = x_t @ self.W_ih + self.b_ih
-        a_h = h_prev @ self.W_hh + self.b_hh
+        a_x = named(x_t @ self.W_ih + self.b_ih, "a_x")
+        a_h = named(h_prev @ self.W_hh + self.b_hh, "a_h")
         r = named(tg.sigmoid(a_x[:, 0:H] + a_h[:, 0:H]), "r")
         z = named(tg.sigmoid(a_x[:, H:2 * H] + a_h[:, H:2 * H]), "z")
         n = named(tg.tanh(a_x[:, 2 * H:3 * H] + r * a_h[:, 2 * H:3 * H]), "n")

@@ -19,7 +19,7 @@ Why it helps the gradient: c_t = f ⊙ c_(t−1) + …, so ∂c_t/∂c_(t−1) =
 squashing derivative in between. While f stays near 1 the cell state carries a gradient across
 many steps (the "constant error carousel"); an Elman cell multiplies by W_hh diag(tanh') per step.
 
-In the graph: the gate outputs are tensors named "i", "f", "g", "o", the state tensors "c" and
+In the graph: the pre-activation is named "a", the gate outputs "i", "f", "g", "o", the state "c" and
 "h". c_t is read twice (by f ⊙ c at t+1 and by tanh(c_t) at t), so its gradient is a junction of
 two contributions in ``tg.trace_backward``: the path through time and the path through h_t.
 """
@@ -127,7 +127,7 @@ class LSTMCell:
         h_prev, c_prev = state
         check_step_inputs("LSTMCell", self, x_t, {"h_prev": h_prev, "c_prev": c_prev})
         H = self.hidden_size
-        a = x_t @ self.W_ih + self.b_ih + h_prev @ self.W_hh + self.b_hh
+        a = named(x_t @ self.W_ih + self.b_ih + h_prev @ self.W_hh + self.b_hh, "a")
         i = named(tg.sigmoid(a[:, 0:H]), "i")
         f = named(tg.sigmoid(a[:, H:2 * H]), "f")
         g = named(tg.tanh(a[:, 2 * H:3 * H]), "g")

@@ -188,6 +188,24 @@ def test_input_and_initial_state_gradients_match_central_differences(make):
         np.testing.assert_allclose(g, numeric, rtol=1e-6, atol=1e-8)
 
 
+@pytest.mark.parametrize("make", [rnn.LSTMCell, rnn.GRUCell])
+def test_cells_pass_tg_gradcheck(make):
+    xs, weights = sequence_and_weights(9)
+    net = rnn.RNN(cell=make(D, H, rng=3))
+    report = tg.gradcheck(lambda: weighted_loss(net, xs, weights), net.parameters(),
+                          atol=1e-8, rtol=1e-6)
+    assert report.ok, str(report)
+
+
+def test_lstm_backward_drawing_shows_the_gates_and_the_cell_state_junctions():
+    net = rnn.RNN(cell=rnn.LSTMCell(D, H, rng=0))
+    hs, _ = net(np.ones((1, 3, D)))
+    dot = tg.to_dot(hs[-1].sum(), view="backward")
+    assert dot == tg.to_dot(hs[-1].sum(), view="backward")  # deterministic
+    for text in ("∂L/∂c", "∂L/∂f", "∂L/∂i", "∂L/∂g", "∂L/∂o", "layer0.W_hh", "t = 2"):
+        assert text in dot, text
+
+
 # --- torch.nn.LSTM / GRU as oracle ------------------------------------------------------------
 
 def torch_twin(cell):
