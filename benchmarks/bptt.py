@@ -67,7 +67,7 @@ class TinygraphModel:
     """
 
     def __init__(self, X: np.ndarray, Y: np.ndarray, params) -> None:
-        B, T, D = X.shape
+        D = X.shape[2]
         H, V = params[1].shape[0], params[3].shape[1]
         self.X, self.Y = X, Y
         self.net = rnn.RNN(D, H, num_layers=1, nonlinearity="tanh")

@@ -60,9 +60,9 @@ def bptt_hoisted(X: np.ndarray, Y: np.ndarray, params: Params) -> tuple[float, l
     for t in range(T):
         h = np.tanh(XW[:, t] + h @ W_hh)
         Hs[:, t] = h
-    O = Hs.reshape(B * T, H) @ W_hy + b_y
-    O -= O.max(axis=1, keepdims=True)
-    P = np.exp(O)
+    logits = Hs.reshape(B * T, H) @ W_hy + b_y
+    logits -= logits.max(axis=1, keepdims=True)
+    P = np.exp(logits)
     P /= P.sum(axis=1, keepdims=True)
     flat_targets = Y.reshape(-1)
     every = np.arange(B * T)
