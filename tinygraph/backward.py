@@ -19,6 +19,7 @@ import numpy as np
 from tinygraph.anomaly import check_backward
 from tinygraph.broadcast import sum_to
 from tinygraph.errors import BackwardError, GraphStateError, ShapeError
+from tinygraph.indexed_grad import IndexedGrad
 from tinygraph.node import Node
 from tinygraph.scope import STATE
 from tinygraph.tensor import Tensor, as_array
@@ -143,6 +144,9 @@ def _propagate(
             if g is None or not tensor.requires_grad:
                 continue
             if type(g) is not ndarray:
+                if type(g) is IndexedGrad:
+                    _add_indexed(node, g, tensor, grads, owned, recorder, anomaly, grad)
+                    continue
                 g = np.asarray(g)
             if g.shape != tensor.data.shape:
                 g = _fit(node, g, tensor)
@@ -164,6 +168,36 @@ def _propagate(
     if recorder is not None:
         recorder.finish(grads)
     return grads, owned
+
+
+def _add_indexed(
+    node: Node,
+    g: IndexedGrad,
+    tensor: Tensor,
+    grads: dict[Tensor, np.ndarray],
+    owned: set[Tensor],
+    recorder: Recorder | None,
+    anomaly: bool,
+    received: np.ndarray,
+) -> None:
+    """Add a gradient that is zero outside an index into the tensor's buffer, in place."""
+    if g.shape != tensor.data.shape:
+        raise BackwardError(
+            f"backward of {node.where()} returned an IndexedGrad of shape {g.shape} for "
+            f"{_describe(tensor)}, which has shape {tensor.data.shape}"
+        )
+    if anomaly:
+        check_backward(node.where(), node.inputs.index(tensor), received, g.values)
+    if recorder is not None:
+        recorder.sent(node, tensor, g.dense())
+    buffer = grads.get(tensor)
+    if buffer is None or tensor not in owned:
+        fresh = np.zeros(tensor.data.shape, dtype=np.result_type(tensor.data, g.values))
+        if buffer is not None:
+            fresh += buffer
+        grads[tensor] = buffer = fresh
+        owned.add(tensor)
+    g.add_into(buffer)
 
 
 def _normalise(node: Node, sent: object) -> Sequence[np.ndarray | None]:

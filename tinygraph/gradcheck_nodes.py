@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from tinygraph.broadcast import sum_to
+from tinygraph.indexed_grad import densify
 from tinygraph.errors import BackwardError, DTypeError, GraphStateError, NumericsError
 from tinygraph.gradcheck_report import (
     COMPARISON_HEADERS,
@@ -280,6 +281,8 @@ def _forward(op: Op, arrays: Sequence[np.ndarray]) -> np.ndarray:
 
 def _backward(node: Node, g: np.ndarray, count: int) -> list[np.ndarray | None]:
     sent = node.op.backward(g)
+    if isinstance(sent, (tuple, list)):
+        sent = [densify(s) for s in sent]
     if isinstance(sent, np.ndarray) and count == 1:
         sent = (sent,)
     if not isinstance(sent, (tuple, list)) or len(sent) != count:

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from tinygraph.errors import ShapeError
+from tinygraph.indexed_grad import IndexedGrad
 from tinygraph.node import Op
 from tinygraph.tensor import Tensor
 
@@ -21,7 +22,11 @@ def _is_basic(index: Any) -> bool:
 
 
 class GetItem(Op):
-    """y = x[index];  dx = zeros with dy added at index (repeated indices add up)."""
+    """y = x[index];  dx = zeros with dy added at index (repeated indices add up).
+
+    The backward returns an :class:`IndexedGrad`, so slicing T steps out of a sequence costs
+    O(T) in all, not T full-size zero arrays.
+    """
 
     __slots__ = ("index",)
 
@@ -36,14 +41,9 @@ class GetItem(Op):
     def forward(self, x: np.ndarray) -> np.ndarray:
         return x[self.index]
 
-    def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
+    def backward(self, grad: np.ndarray) -> tuple[IndexedGrad]:
         (x,) = self.inputs
-        dx = np.zeros(x.shape, dtype=grad.dtype)
-        if _is_basic(self.index):
-            dx[self.index] = grad
-        else:
-            np.add.at(dx, self.index, grad)
-        return (dx,)
+        return (IndexedGrad(self.index, grad, x.shape, _is_basic(self.index)),)
 
 
 def _format_index(index: Any) -> str:
