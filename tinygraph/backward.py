@@ -9,7 +9,6 @@ so a 100,000-step chain works.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterable, Sequence
 from operator import attrgetter
 from typing import Any, Protocol
@@ -18,6 +17,7 @@ import numpy as np
 
 from tinygraph.anomaly import check_backward
 from tinygraph.broadcast import sum_to
+from tinygraph.gc_pause import pause_gc
 from tinygraph.errors import BackwardError, GraphStateError, ShapeError
 from tinygraph.indexed_grad import IndexedGrad
 from tinygraph.node import Node
@@ -93,16 +93,10 @@ def run_backward(
     Returns the gradients of the leaves, of tensors marked ``retain_grad()`` and of ``keep``,
     and the set of those whose buffer the pass allocated itself (safe to hand out uncopied).
     A junction's sum is accumulated in place once the pass owns its buffer. The cyclic
-    garbage collector is paused during the pass: it creates no cycles, and full collections
-    over a large graph would only rescan it.
+    garbage collector is paused during the pass (see ``tinygraph.gc_pause``).
     """
-    paused = gc.isenabled()
-    gc.disable()
-    try:
+    with pause_gc():
         return _propagate(root, seed, retain_graph, set(keep), recorder)
-    finally:
-        if paused:
-            gc.enable()
 
 
 def _propagate(
