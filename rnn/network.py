@@ -63,6 +63,8 @@ class RNN:
         else:
             if input_size is None or hidden_size is None:
                 raise ConfigError("rnn.RNN: give input_size and hidden_size (or cell=...)")
+            check_size(input_size, "input_size", "rnn.RNN")
+            check_size(hidden_size, "hidden_size", "rnn.RNN")
             check_size(num_layers, "num_layers", "rnn.RNN")
             names = list(nonlinearity) if isinstance(nonlinearity, (list, tuple)) else (
                 [nonlinearity] * num_layers)

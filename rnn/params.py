@@ -35,10 +35,12 @@ def state_dict(*modules: Any) -> dict[str, tg.Tensor]:
             items = module.named_parameters().items()
         for name, tensor in items:
             if not name:
-                raise ParameterFileError(f"a parameter of shape {tensor.shape} has no name")
+                raise ParameterFileError(
+                    f"state_dict: a parameter of shape {tensor.shape} has no name"
+                )
             if name in named and named[name] is not tensor:
                 raise ParameterFileError(
-                    f"two different parameters are both named {name!r}; rename one (e.g. "
+                    f"state_dict: two different parameters are both named {name!r}; rename one (e.g. "
                     "Linear(..., names=(...)))"
                 )
             named[name] = tensor

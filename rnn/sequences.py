@@ -116,8 +116,8 @@ def numeric_array(x: Any, where: str, what: str) -> np.ndarray:
         ) from None
     if array.dtype.kind not in "fiub":
         raise tg.DTypeError(
-            f"{where}: {what} of dtype {array.dtype} is not numeric (got a "
-            f"{type(x).__name__}); give floats, or integer class indices for targets"
+            f"{where}: {what} has dtype {array.dtype} (from a {type(x).__name__}), which is "
+            "not numeric; give floats (integers for class targets)"
         )
     return array
 
