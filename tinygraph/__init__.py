@@ -24,6 +24,7 @@ from tinygraph.ops.elementwise import exp, identity, log, relu, sigmoid, tanh
 from tinygraph.ops.shape import concat, mean, reshape, stack, transpose
 from tinygraph.ops.shape import sum as sum  # noqa: A004 (tg.sum mirrors numpy)
 from tinygraph.ops.softmax import cross_entropy, log_softmax, softmax
+from tinygraph.render import draw, render, to_dot
 from tinygraph.scope import current_scope, enable_grad, is_grad_enabled, no_grad, scope
 from tinygraph.trace import Trace, trace_backward
 
@@ -36,3 +37,4 @@ __all__ = [
     "tanh", "trace_backward", "transpose",
 ]
 __all__ += ["GradcheckReport", "NodeCheckReport", "gradcheck", "gradcheck_nodes", "numerical_grad"]
+__all__ += ["draw", "render", "to_dot"]

@@ -128,7 +128,8 @@ class Tensor:
         """The live nodes that read this tensor, in creation order."""
         if not self._consumers:
             return []
-        return [node for node in (ref() for ref in self._consumers) if node is not None]
+        outputs = [ref() for ref in self._consumers]
+        return [out.producer for out in outputs if out is not None]
 
     @property
     def T(self) -> Tensor:  # noqa: N802 (numpy's name)
@@ -167,43 +168,43 @@ class Tensor:
 
     # ----------------------------------------------------------------- operators
     def __add__(self, other: Any) -> Tensor:
-        return _arith.add(self, other)
+        return _apply(_arith.Add(), (self, other))
 
     def __radd__(self, other: Any) -> Tensor:
-        return _arith.add(other, self)
+        return _apply(_arith.Add(), (other, self))
 
     def __sub__(self, other: Any) -> Tensor:
-        return _arith.sub(self, other)
+        return _apply(_arith.Sub(), (self, other))
 
     def __rsub__(self, other: Any) -> Tensor:
-        return _arith.sub(other, self)
+        return _apply(_arith.Sub(), (other, self))
 
     def __mul__(self, other: Any) -> Tensor:
-        return _arith.mul(self, other)
+        return _apply(_arith.Mul(), (self, other))
 
     def __rmul__(self, other: Any) -> Tensor:
-        return _arith.mul(other, self)
+        return _apply(_arith.Mul(), (other, self))
 
     def __truediv__(self, other: Any) -> Tensor:
-        return _arith.div(self, other)
+        return _apply(_arith.Div(), (self, other))
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return _arith.div(other, self)
+        return _apply(_arith.Div(), (other, self))
 
     def __pow__(self, other: Any) -> Tensor:
-        return _arith.power(self, other)
+        return _apply(_arith.Pow(), (self, other))
 
     def __rpow__(self, other: Any) -> Tensor:
-        return _arith.power(other, self)
+        return _apply(_arith.Pow(), (other, self))
 
     def __matmul__(self, other: Any) -> Tensor:
-        return _arith.matmul(self, other)
+        return _apply(_arith.MatMul(), (self, other))
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        return _arith.matmul(other, self)
+        return _apply(_arith.MatMul(), (other, self))
 
     def __neg__(self) -> Tensor:
-        return _arith.neg(self)
+        return _apply(_arith.Neg(), (self,))
 
     def __getitem__(self, index: Any) -> Tensor:
         return _shape.getitem(self, index)
@@ -245,5 +246,6 @@ def _label(name: str | None) -> str:
 
 # The operator methods above dispatch to the op modules, which import Tensor themselves.
 from tinygraph import backward as _backward  # noqa: E402
+from tinygraph.node import apply as _apply  # noqa: E402
 from tinygraph.ops import arith as _arith  # noqa: E402
 from tinygraph.ops import shape as _shape  # noqa: E402

@@ -10,13 +10,14 @@ from typing import Any
 
 import numpy as np
 
-from tinygraph.errors import ShapeError
 from tinygraph.node import Op
 from tinygraph.tensor import Tensor
 
 
 class Add(Op):
     """y = a + b;  da = dy, db = dy."""
+
+    __slots__ = ()
 
     name = "add"
     broadcasts = True
@@ -31,6 +32,8 @@ class Add(Op):
 class Sub(Op):
     """y = a − b;  da = dy, db = −dy."""
 
+    __slots__ = ()
+
     name = "sub"
     broadcasts = True
 
@@ -43,6 +46,8 @@ class Sub(Op):
 
 class Mul(Op):
     """y = a · b (elementwise);  da = dy · b, db = dy · a."""
+
+    __slots__ = ()
 
     name = "mul"
     broadcasts = True
@@ -58,6 +63,8 @@ class Mul(Op):
 
 class Div(Op):
     """y = a / b;  da = dy / b, db = −dy · a / b² = −dy · y / b."""
+
+    __slots__ = ()
 
     name = "div"
     broadcasts = True
@@ -76,6 +83,8 @@ class Div(Op):
 class Pow(Op):
     """y = a ** p;  da = dy · p · a^(p−1), dp = dy · y · ln a (only when p needs a gradient)."""
 
+    __slots__ = ()
+
     name = "pow"
     broadcasts = True
 
@@ -93,6 +102,8 @@ class Pow(Op):
 class Neg(Op):
     """y = −x;  dx = −dy."""
 
+    __slots__ = ()
+
     name = "neg"
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -105,19 +116,24 @@ class Neg(Op):
 class MatMul(Op):
     """y = a @ b (numpy rules: 1-D operands, stacked batches);  da = dy @ bᵀ, db = aᵀ @ dy."""
 
+    __slots__ = ()
+
     name = "matmul"
     broadcasts = True
 
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return a @ b
+
+    def explain(self, a: np.ndarray, b: np.ndarray) -> str:
         if a.ndim == 0 or b.ndim == 0:
-            raise ShapeError(f"cannot multiply shapes {a.shape} and {b.shape}: @ needs 1-D or more")
+            return f"cannot multiply shapes {a.shape} and {b.shape}: @ needs 1-D or more"
         inner_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
         if a.shape[-1] != inner_b:
-            raise ShapeError(
+            return (
                 f"cannot multiply shapes {a.shape} and {b.shape}: the inner dimensions "
                 f"{a.shape[-1]} and {inner_b} differ"
             )
-        return a @ b
+        return f"cannot multiply shapes {a.shape} and {b.shape}: the batch dimensions do not broadcast"
 
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
         a, b = self.inputs

@@ -1,0 +1,51 @@
+"""Unrolled Elman networks built from engine ops, shaped the way the rnn package builds them."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import tinygraph as tg
+
+
+def build_rnn_loss(T: int = 4, L: int = 2, *, D: int = 3, H: int = 4, V: int = 3, B: int = 2,
+                   seed: int = 0, w_scale: float = 0.5,
+                   loss_at: str = "all") -> tuple[tg.Tensor, dict[str, tg.Tensor]]:
+    """loss = Σ_t cross_entropy(h_t^(L-1) W_hy + b_y, y_t) with h_t^l = tanh(x W_xh + h W_hh + b).
+
+    ``loss_at="last"`` reads out only the last step (many-to-one: gradients must travel back
+    through every step, so they fade or grow visibly). Returns the loss and the parameters by
+    name ("layer0.W_xh", ..., "W_hy", "b_y").
+    """
+    rng = np.random.default_rng(seed)
+    params: dict[str, tg.Tensor] = {}
+    for layer in range(L):
+        d_in = D if layer == 0 else H
+        params[f"layer{layer}.W_xh"] = tg.Tensor(rng.normal(0, w_scale, (d_in, H)), True,
+                                                 f"layer{layer}.W_xh")
+        params[f"layer{layer}.W_hh"] = tg.Tensor(rng.normal(0, w_scale, (H, H)), True,
+                                                 f"layer{layer}.W_hh")
+        params[f"layer{layer}.b_h"] = tg.Tensor(np.zeros(H), True, f"layer{layer}.b_h")
+    params["W_hy"] = tg.Tensor(rng.normal(0, w_scale, (H, V)), True, "W_hy")
+    params["b_y"] = tg.Tensor(np.zeros(V), True, "b_y")
+    hs = [tg.Tensor(np.zeros((B, H)), name="h0") for _ in range(L)]
+    losses = []
+    for t in range(T):
+        x_in = tg.Tensor(rng.normal(size=(B, D)), name="x")
+        for layer in range(L):
+            W_xh, W_hh, b_h = (params[f"layer{layer}.{k}"] for k in ("W_xh", "W_hh", "b_h"))
+            with tg.scope(t=t, layer=layer):
+                h = tg.tanh(x_in @ W_xh + hs[layer] @ W_hh + b_h)
+            h.name = "h"
+            hs[layer] = h
+            x_in = h
+        if loss_at == "last" and t < T - 1:
+            continue
+        with tg.scope(t=t):
+            logits = x_in @ params["W_hy"] + params["b_y"]
+            logits.name = "logits"
+            loss_t = tg.cross_entropy(logits, rng.integers(0, V, size=B))
+            loss_t.name = "L_t"
+        losses.append(loss_t)
+    loss = sum(losses)
+    loss.name = "L"
+    return loss, params

@@ -1,0 +1,93 @@
+"""Rendering with the real Graphviz binary, and the errors around it."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import graphviz
+import pytest
+from render_graphs import build_rnn_loss
+
+import tinygraph as tg
+from tinygraph.render import drawing as draw_module
+
+needs_graphviz = pytest.mark.skipif(
+    shutil.which("neato") is None,
+    reason="Graphviz's neato is not installed (sudo apt-get install graphviz)")
+
+
+@pytest.fixture(scope="module")
+def loss():
+    return build_rnn_loss(4, 2)[0]
+
+
+@needs_graphviz
+@pytest.mark.parametrize("view", ["forward", "backward", "both", "rolled"])
+def test_svg_is_complete_and_keeps_our_positions(loss, view, tmp_path):
+    path = tg.render(loss, tmp_path / "bptt", format="svg", view=view)
+    svg = path.read_text()
+    assert path.name == "bptt.svg" and svg.rstrip().endswith("</svg>")
+    if view != "rolled":
+        assert all(f">t = {t}</text>" in svg for t in range(4))
+    assert ">How to read</text>" in svg
+
+
+@needs_graphviz
+def test_png_and_large_png_stay_under_the_bitmap_cap(loss, tmp_path):
+    data = tg.render(loss, tmp_path / "bptt", format="png", view="both").read_bytes()
+    assert data.startswith(b"\x89PNG")
+    width = int.from_bytes(data[16:20], "big")
+    assert 1000 < width < 32767
+    long_loss = build_rnn_loss(128, 1)[0]
+    big = tg.render(long_loss, tmp_path / "long", format="png", view="forward").read_bytes()
+    assert int.from_bytes(big[16:20], "big") <= 32000
+
+
+@needs_graphviz
+def test_draw_returns_a_digraph_that_renders_the_same(loss, tmp_path):
+    dot = tg.draw(loss, view="backward")
+    assert isinstance(dot, graphviz.Digraph) and dot.engine == "neato"
+    assert dot.source.splitlines()[1:] == tg.to_dot(loss, "backward").splitlines()[1:]
+    out = dot.render(tmp_path / "d", format="svg")      # neato -n2 by default
+    assert open(out).read().rstrip().endswith("</svg>")
+    assert dot._repr_image_svg_xml().startswith("<?xml")
+    assert tg.render(dot, tmp_path / "again", format="svg").exists()
+
+
+@needs_graphviz
+def test_escaped_names_render_as_text(tmp_path):
+    W = tg.Tensor([[1.0]], requires_grad=True, name='<script>"];')
+    y = (tg.Tensor([[2.0]], name="x") @ W).sum()
+    svg = tg.render(y, tmp_path / "esc", format="svg", view="both").read_text()
+    assert "&lt;script&gt;&quot;];" in svg and "<script>" not in svg
+
+
+def test_missing_binary_raises_with_install_hint(loss, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(tg.RenderError, match="apt-get install graphviz"):
+        tg.render(loss, tmp_path / "x", format="svg")
+    assert "digraph" in tg.to_dot(loss, "backward")      # text needs no binary
+
+
+def test_timeout_raises_with_the_fold_hint(loss, monkeypatch):
+    def slow(*args, **kwargs):
+        raise subprocess.TimeoutExpired(args[0], kwargs["timeout"])
+    monkeypatch.setattr(draw_module.subprocess, "run", slow)
+    monkeypatch.setattr(draw_module.shutil, "which", lambda name: "/usr/bin/neato")
+    with pytest.raises(tg.RenderError, match=r"longer than 0.5 s.*max_steps"):
+        draw_module.pipe_with_timeout(tg.to_dot(loss), "svg", timeout=0.5)
+
+
+def test_exit_code_one_with_a_complete_file_is_accepted(monkeypatch):
+    def quirky(command, **kwargs):
+        return subprocess.CompletedProcess(command, 1, b"<svg>ok</svg>\n", b"init_rank")
+    monkeypatch.setattr(draw_module.subprocess, "run", quirky)
+    monkeypatch.setattr(draw_module.shutil, "which", lambda name: "/usr/bin/neato")
+    assert draw_module.pipe_with_timeout("digraph {}", "svg") == b"<svg>ok</svg>\n"
+
+    def broken(command, **kwargs):
+        return subprocess.CompletedProcess(command, 1, b"<svg>cut", b"syntax error")
+    monkeypatch.setattr(draw_module.subprocess, "run", broken)
+    with pytest.raises(tg.RenderError, match="exited with code 1: syntax error"):
+        draw_module.pipe_with_timeout("digraph {}", "svg")

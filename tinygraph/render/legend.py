@@ -1,0 +1,57 @@
+"""The legend: an HTML-like table node explaining every colour and shape in the picture."""
+
+from __future__ import annotations
+
+from html import escape
+
+from tinygraph.render import style
+from tinygraph.render.style import NormScale
+
+
+def _row(color: str, text: str, bold: bool = False) -> str:
+    body = f"<B>{escape(text)}</B>" if bold else escape(text)
+    return f'<TR><TD ALIGN="LEFT"><FONT COLOR="{color}">{body}</FONT></TD></TR>'
+
+
+def legend_label(view: str, *, params: bool, junctions: bool, nonlocal_edges: bool,
+                 folded: bool, scale: NormScale | None, delays: bool = False) -> str:
+    """The legend's HTML-like label (without the outer ``<`` ``>``) for one picture."""
+    rows = [_row("#000000", "How to read", bold=True)]
+    forward = view in ("forward", "both", "rolled")
+    backward = view in ("backward", "both")
+    rows.append(_row(style.OP_LINE, "blue box: an op (one node of the graph)"))
+    if forward:
+        rows.append(_row(style.FORWARD, "solid arrow: a tensor, labelled name [shape]"))
+    if backward:
+        rows.append(_row(style.GRADIENT,
+                         "dashed arrow: its gradient ∂L/∂(tensor), flowing back"))
+    if nonlocal_edges and backward:
+        rows.append(_row(style.NONLOCAL, "bold purple: ∂L/∂h arriving from step t+1 "
+                                         "(the non-local gradient)"))
+    if junctions:
+        rows.append(_row(style.JUNCTION_LINE, "Σ: a tensor read by several ops; forward it is "
+                                              "copied to each,"))
+        rows.append(_row(style.JUNCTION_LINE, "    backward their gradients are added: "
+                                              "∂L/∂h = Σ over readers"))
+    if params:
+        rows.append(_row(style.PARAM_LINE, "green box: a parameter (W, b), one tensor shown "
+                                           "beside every op that reads it;"))
+        rows.append(_row(style.PARAM_LINE, "    its gradient is the sum over the copies: "
+                                           "∂L/∂W = Σ_t ∂L/∂W|_t"))
+    rows.append(_row(style.CONST_COLOR, "grey text: a constant input (no gradient)"))
+    if delays:
+        rows.append(_row(style.NONLOCAL, "z⁻¹: delay, h_(t−1) is fed to step t "
+                                         "(unroll it to see BPTT)"))
+    if folded:
+        rows.append(_row(style.CONST_COLOR, "grey box: middle steps folded (max_steps)"))
+    if scale is not None:
+        rows.append(_row("#000000", "edge colour and width: log10 ‖gradient‖", bold=True))
+        cells = []
+        for decade in range(scale.lo, scale.hi + 1):
+            color = style.mix((decade - scale.lo) / (scale.hi - scale.lo))
+            cells.append(f'<TD BGCOLOR="{color}"><FONT POINT-SIZE="8">1e{decade}</FONT></TD>')
+        rows.append('<TR><TD><TABLE BORDER="0" CELLSPACING="1"><TR>' + "".join(cells)
+                    + "</TR></TABLE></TD></TR>")
+        rows.append(_row(style.CONST_COLOR, "faint: vanishing gradient; dark red: exploding"))
+    return ('<TABLE BORDER="1" COLOR="#999999" CELLBORDER="0" CELLSPACING="2" '
+            'CELLPADDING="1" BGCOLOR="white">' + "".join(rows) + "</TABLE>")

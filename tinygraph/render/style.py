@@ -1,0 +1,111 @@
+"""Colours, shapes and text helpers shared by the DOT writer and the legend.
+
+One palette for every picture: ops are pale blue rounded boxes, junctions are yellow Σ
+circles, parameter copies are green boxes, constants are grey text; forward tensors are black,
+gradients dashed red, the gradient arriving from a later step bold purple.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+
+from tinygraph.tensor import Tensor
+
+FONT = "Helvetica"
+OP_FILL = "#e8f0fc"
+OP_LINE = "#34495e"
+JUNCTION_FILL = "#fbeeb0"
+JUNCTION_LINE = "#8a6d00"
+PARAM_FILL = "#dcf0d5"
+PARAM_LINE = "#2e7d32"
+CONST_COLOR = "#555555"
+FORWARD = "#111111"
+GRADIENT = "#c62828"
+NONLOCAL = "#8e24aa"
+FOLD_FILL = "#f4f4f4"
+OUTPUT_FILL = "#f9d9dc"
+
+# grad-norm scale: faint blue-grey (vanishing) to dark red (exploding)
+NORM_STOPS = ((0.0, (0xcf, 0xd8, 0xdc)), (0.35, (0x64, 0x95, 0xc8)),
+              (0.7, (0xef, 0x8a, 0x1c)), (1.0, (0xb0, 0x10, 0x10)))
+
+
+def quote(text: str) -> str:
+    """A DOT double-quoted string: backslash, quote and newline escaped, so user names such as
+    ``"];`` or ``\\N`` are shown as written instead of being read as DOT or label escapes."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
+
+
+def shape_text(shape: tuple[int, ...]) -> str:
+    """``(2, 3)`` as ``2×3``, ``()`` as ``scalar``."""
+    return "×".join(str(n) for n in shape) or "scalar"
+
+
+def array_text(array: np.ndarray) -> str:
+    """A one-entry array as its value, a small one as its entries, else its norm ‖·‖."""
+    if array.size == 1:
+        return f"{float(array.reshape(-1)[0]):.3g}"
+    if array.size <= 3:
+        return "[" + ", ".join(f"{v:.2g}" for v in np.asarray(array, float).reshape(-1)) + "]"
+    return f"‖·‖={float(np.linalg.norm(array)):.3g}"
+
+
+def norm_text(array: np.ndarray) -> str:
+    """The Frobenius norm ‖g‖ written for an edge label."""
+    return f"‖·‖={float(np.linalg.norm(array)):.3g}"
+
+
+def constant_name(tensor: Tensor) -> str:
+    """A constant's label: its name; unnamed, its value (one entry), "targets" (integers,
+    as cross_entropy receives class indices) or "const"."""
+    if tensor.name:
+        return tensor.name
+    if tensor.data.size == 1:
+        return array_text(tensor.data)
+    return "targets" if tensor.data.dtype.kind in "iu" else "const"
+
+
+def text_width(text: str, fontsize: float) -> float:
+    """An estimate of a label's width in points (Helvetica averages ~0.55 em per glyph)."""
+    return 0.56 * fontsize * max(len(text), 1) + 14.0
+
+
+class NormScale:
+    """Maps a gradient norm g to a colour by log10 g over [lo, hi] (whole decades)."""
+
+    def __init__(self, norms: list[float]) -> None:
+        logs = [math.log10(n) for n in norms if n > 0 and math.isfinite(n)]
+        self.lo = math.floor(min(logs)) if logs else -1
+        self.hi = math.ceil(max(logs)) if logs else 0
+        if self.hi <= self.lo:
+            self.hi = self.lo + 1
+
+    def fraction(self, norm: float) -> float:
+        """Where log10(norm) falls in [lo, hi], clipped to [0, 1] (0 for a zero gradient)."""
+        if not norm > 0:
+            return 0.0
+        if not math.isfinite(norm):
+            return 1.0
+        return min(max((math.log10(norm) - self.lo) / (self.hi - self.lo), 0.0), 1.0)
+
+    def color(self, norm: float) -> str:
+        """The edge colour for a gradient of norm ``norm``."""
+        return mix(self.fraction(norm))
+
+    def width(self, norm: float) -> float:
+        """The pen width: thin for small gradients, thick for large ones."""
+        return round(0.8 + 2.4 * self.fraction(norm), 2)
+
+
+def mix(f: float) -> str:
+    """Piecewise-linear colour along NORM_STOPS at fraction f in [0, 1]."""
+    for (f0, c0), (f1, c1) in itertools.pairwise(NORM_STOPS):
+        if f <= f1:
+            w = 0.0 if f1 == f0 else (f - f0) / (f1 - f0)
+            rgb = [round(a + (b - a) * w) for a, b in zip(c0, c1)]
+            return "#" + "".join(f"{v:02x}" for v in rgb)
+    return "#" + "".join(f"{v:02x}" for v in NORM_STOPS[-1][1])
