@@ -58,7 +58,7 @@ SHAPE_CASES: dict[str, tuple[Callable[[], Any], tuple[str, ...]]] = {
                      ("matmul (t=3, layer=1)", "(2, 3) and (2, 3)", "inner dimensions 3 and 2")),
     "matmul scalar": (lambda: param(()) @ param((2, 3)), ("matmul (t=3, layer=1)", "()", "1-D")),
     "matmul batch": (lambda: param((4, 2, 3)) @ param((5, 3, 2)),
-                     ("matmul (t=3, layer=1)", "(4, 2, 3), (5, 3, 2)")),
+                     ("matmul (t=3, layer=1)", "(4, 2, 3) and (5, 3, 2)")),
     "concat sizes": (lambda: tg.concat([param((2, 3)), param((3, 2))], axis=0),
                      ("concat (t=3, layer=1)", "(2, 3), (3, 2)")),
     "concat ranks": (lambda: tg.concat([param((2, 3)), param((3,))], axis=0),
