@@ -217,7 +217,7 @@ def gradcheck_nodes(
 def _check_node(node: Node, rng: np.random.Generator, eps: float, atol: float, rtol: float,
                 mode: str, directions: int) -> list[NodeComparison]:
     op = node.op
-    saved_state = dict(vars(op))
+    saved_state = op.state()
     arrays = [np.array(a, dtype=np.float64) if a.dtype.kind == "f" else a for a in op.inputs]
     checked = [i for i, (t, a) in enumerate(zip(node.inputs, arrays))
                if t.requires_grad and a.dtype.kind == "f"]
@@ -240,8 +240,9 @@ def _check_node(node: Node, rng: np.random.Generator, eps: float, atol: float, r
         exc.add_note(f"gradcheck_nodes: raised while checking {node.where()}")
         raise
     finally:
-        vars(op).clear()
-        vars(op).update(saved_state)
+        for key in set(op.state()) - set(saved_state):
+            delattr(op, key)
+        op.restore(saved_state)
 
 
 def _check_input(node: Node, i: int, analytic: np.ndarray | None, arrays: list[np.ndarray],

@@ -23,6 +23,8 @@ def _is_basic(index: Any) -> bool:
 class GetItem(Op):
     """y = x[index];  dx = zeros with dy added at index (repeated indices add up)."""
 
+    __slots__ = ("index",)
+
     name = "getitem"
 
     def __init__(self, index: Any) -> None:
@@ -63,6 +65,8 @@ def _format_index(index: Any) -> str:
 class Transpose(Op):
     """y = xᵀ (axes permuted by ``axes``, reversed by default);  dx = dy permuted back."""
 
+    __slots__ = ("axes",)
+
     name = "transpose"
 
     def __init__(self, axes: Sequence[int] | None = None) -> None:
@@ -79,6 +83,8 @@ class Transpose(Op):
 
 class Reshape(Op):
     """y = x in a new shape;  dx = dy in x's shape."""
+
+    __slots__ = ("shape",)
 
     name = "reshape"
 
@@ -108,6 +114,8 @@ def _axes(axis: Axis, ndim: int) -> tuple[int, ...]:
 class Sum(Op):
     """y = Σ_axis x;  dx = dy broadcast back over the summed axes."""
 
+    __slots__ = ("axes", "axis", "keepdims")
+
     name = "sum"
 
     def __init__(self, axis: Axis = None, keepdims: bool = False) -> None:
@@ -131,6 +139,8 @@ class Sum(Op):
 class Mean(Sum):
     """y = (1/n) Σ_axis x;  dx = dy / n broadcast back (n = entries averaged)."""
 
+    __slots__ = ("count",)
+
     name = "mean"
 
     def describe(self) -> str:
@@ -149,6 +159,8 @@ class Mean(Sum):
 class Concat(Op):
     """y = [x_1 | x_2 | ...] along ``axis``;  dx_i = the slice of dy that x_i filled."""
 
+    __slots__ = ("axis",)
+
     name = "concat"
 
     def __init__(self, axis: int = 0) -> None:
@@ -164,6 +176,8 @@ class Concat(Op):
 
 class Stack(Op):
     """y = the inputs stacked along a new ``axis``;  dx_i = dy taken at position i of it."""
+
+    __slots__ = ("axis",)
 
     name = "stack"
 
