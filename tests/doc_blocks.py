@@ -3,11 +3,15 @@
 A fenced block opened by ```python (or ```py) is code; every other fence (```text,
 ```console, ```bash, a bare ```) is left alone. The blocks of one file run in order in one
 namespace, each compiled under the Markdown file's name with its own line numbers, so a
-traceback points at the line of the .md file a reader sees.
+traceback points at the line of the .md file a reader sees. A block written as an interactive
+session (its first line starts with ``>>>``) runs as a doctest: its printed outputs are checked
+(NORMALIZE_WHITESPACE, ELLIPSIS), and a mismatch raises DocBlockError.
 """
 
 from __future__ import annotations
 
+import doctest
+import io
 import os
 import re
 from dataclasses import dataclass
@@ -15,6 +19,10 @@ from pathlib import Path
 
 FENCE = re.compile(r"^ {0,3}(`{3,})\s*([\w+-]*)")
 RUNNABLE = {"python", "py"}
+
+
+class DocBlockError(AssertionError):
+    """A doctest-style block printed something other than what the Markdown shows."""
 
 
 @dataclass
@@ -63,6 +71,9 @@ def quiet_environment() -> None:
 
 def run_block(block: CodeBlock, namespace: dict[str, object]) -> None:
     """exec one block in ``namespace``, compiled so that line numbers are the .md file's."""
+    if block.source.lstrip().startswith(">>>"):
+        run_doctest_block(block, namespace)
+        return
     padded = "\n" * (block.line - 1) + block.source
     exec(compile(padded, str(block.path), "exec"), namespace)
 
@@ -73,3 +84,15 @@ def run_file(path: Path) -> dict[str, object]:
     for block in python_blocks(path):
         run_block(block, namespace)
     return namespace
+
+
+def run_doctest_block(block: CodeBlock, namespace: dict[str, object]) -> None:
+    """Run a ``>>>`` block as a doctest in ``namespace``; raise DocBlockError on a mismatch."""
+    test = doctest.DocTestParser().get_doctest(
+        block.source, namespace, block.path.name, str(block.path), block.line - 1)
+    flags = doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS
+    runner = doctest.DocTestRunner(optionflags=flags)
+    report = io.StringIO()
+    runner.run(test, out=report.write, clear_globs=False)
+    if runner.failures:
+        raise DocBlockError(report.getvalue())

@@ -4,7 +4,8 @@ One test per Markdown file (found by glob, so a tutorial added later is picked u
 of a file run in order in one fresh namespace, in a temporary working directory (files a
 tutorial writes land there), with one BLAS thread and matplotlib's Agg backend. A failure names
 the file and the line of the block, and the traceback points into the .md file. A doc that
-needs an optional extra which is not installed (matplotlib, tqdm, torch) is skipped.
+needs an optional extra which is not installed (matplotlib, tqdm, torch) is skipped. A block
+written as a ``>>>`` session runs as a doctest, so its outputs are checked too.
 """
 
 from __future__ import annotations
@@ -60,6 +61,13 @@ def test_runner_reports_the_failing_line(tmp_path: Path) -> None:
     assert [b.line for b in python_blocks(doc)] == [4, 12]
     with pytest.raises(pytest.fail.Exception, match=r"starting at line 12 failed at line 13: "
                        r"ValueError: boom"):
+        run_doc(doc)
+
+
+def test_doctest_blocks_check_their_output(tmp_path: Path) -> None:
+    doc = tmp_path / "session.md"
+    doc.write_text("```python\n>>> x = 2\n>>> x + 1\n3\n```\n\n```python\n>>> x * 10\n21\n```\n")
+    with pytest.raises(pytest.fail.Exception, match=r"starting at line 8 .*DocBlockError"):
         run_doc(doc)
 
 
