@@ -141,7 +141,7 @@ def _propagate(
                 if type(g) is IndexedGrad:
                     _add_indexed(node, g, tensor, grads, owned, recorder, anomaly, grad)
                     continue
-                g = np.asarray(g)
+                g = _as_gradient(node, g, tensor)
             if g.shape != tensor.data.shape:
                 g = _fit(node, g, tensor)
             if anomaly:
@@ -162,6 +162,17 @@ def _propagate(
     if recorder is not None:
         recorder.finish(grads)
     return grads, owned
+
+
+def _as_gradient(node: Node, g: object, tensor: Tensor) -> np.ndarray:
+    """A gradient returned as a list or a number, as an ndarray; anything else names the op."""
+    array = np.asarray(g)
+    if array.dtype.kind not in "fciub":
+        raise BackwardError(
+            f"backward of {node.where()} returned a {type(g).__name__} as the gradient of "
+            f"{_describe(tensor)}; return an ndarray of shape {tensor.data.shape} (or None)"
+        )
+    return array
 
 
 def _add_indexed(

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from tinygraph.anomaly import check_forward
-from tinygraph.errors import GraphStateError, ShapeError, TinygraphError
+from tinygraph.errors import DTypeError, GraphStateError, ShapeError, TinygraphError
 from tinygraph.scope import STATE, format_scope
 from tinygraph.tensor import Tensor, as_array
 
@@ -146,8 +146,11 @@ def apply(op: Op, args: tuple[Any, ...]) -> Tensor:
         shapes = ", ".join(str(a.shape) for a in arrays)
         reason = op.explain(*arrays) or f"inputs of shapes {shapes} do not fit: {exc}"
         raise ShapeError(f"{locate(op, STATE.tags)}: {reason}") from None
+    except Exception as exc:
+        exc.add_note(f"raised in the forward of {locate(op, STATE.tags)}")
+        raise
     if type(data) is not np.ndarray:
-        data = np.asarray(data)
+        data = _as_output(op, data)
     if STATE.detect_anomaly:
         check_forward(locate(op, STATE.tags), arrays, data)
     out = _new(Tensor)
@@ -206,6 +209,17 @@ def _unpack(args: tuple[Any, ...]) -> tuple[tuple[Tensor, ...], tuple[np.ndarray
 # Shared flag tuples: most nodes have one or two inputs, and a tuple per node costs memory.
 _SINGLES = ((False,), (True,))
 _PAIRS = (((False, False), (False, True)), ((True, False), (True, True)))
+
+
+def _as_output(op: Op, data: Any) -> np.ndarray:
+    """A forward's result as a numeric ndarray, or an error naming the op."""
+    array = np.asarray(data)
+    if array.dtype.kind not in "fciub":
+        raise DTypeError(
+            f"{locate(op, STATE.tags)}: forward returned a {type(data).__name__} (dtype "
+            f"{array.dtype}); it must return a numeric ndarray"
+        )
+    return array
 
 
 def _as_tensor(value: Any) -> Tensor:

@@ -16,6 +16,8 @@ very same bits back, also when ``f`` raises.
 
 from __future__ import annotations
 
+import inspect
+
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -36,6 +38,15 @@ def check_callable(f: Any, who: str) -> None:
             f"{who}: f must be a zero-argument function returning a scalar Tensor, e.g. "
             f"lambda: loss_fn(), got a {type(f).__name__}"
         )
+    try:
+        inspect.signature(f).bind()
+    except TypeError:
+        raise DTypeError(
+            f"{who}: f must be a zero-argument function (a closure over the inputs, e.g. "
+            f"lambda: loss_fn()), but {getattr(f, '__name__', type(f).__name__)} needs arguments"
+        ) from None
+    except ValueError:  # some builtins have no signature: let the call decide
+        pass
 
 
 def check_float_tensor(x: Any, who: str, position: str) -> Tensor:

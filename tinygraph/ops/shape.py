@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygraph.errors import ShapeError
+from tinygraph.errors import DTypeError, ShapeError
 from tinygraph.indexed_grad import IndexedGrad
 from tinygraph.node import Op
 from tinygraph.tensor import Tensor
@@ -73,6 +73,8 @@ class Transpose(Op):
         self.axes = None if axes is None else tuple(axes)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        if self.axes is not None:
+            check_ints(self.axes, "transpose axes")
         return np.transpose(x, self.axes)
 
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
@@ -95,16 +97,25 @@ class Reshape(Op):
         return f"reshape{self.shape}"
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        check_ints(self.shape, "the new shape")
         return x.reshape(self.shape)
 
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
         return (grad.reshape(self.inputs[0].shape),)
 
 
+def check_ints(values: Any, what: str) -> tuple[int, ...]:
+    """``values`` (one int or a sequence) as a tuple of ints, or a ShapeError naming them."""
+    items = values if isinstance(values, (tuple, list)) else (values,)
+    if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in items):
+        raise ShapeError(f"{what} must be integers, got {values!r}")
+    return tuple(int(v) for v in items)
+
+
 def _axes(axis: Axis, ndim: int) -> tuple[int, ...]:
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    axes = check_ints(axis, "axis")
     for a in axes:
         if not -ndim <= a < max(ndim, 1):
             raise ShapeError(f"axis {a} is out of range for an input with {ndim} axes")
@@ -191,6 +202,13 @@ class Stack(Op):
         return tuple(np.moveaxis(grad, self.axis, 0))
 
 
+def _check_list(tensors: Any, who: str) -> None:
+    if not isinstance(tensors, (list, tuple)):
+        raise DTypeError(f"{who}: needs a list or tuple of tensors, got a {type(tensors).__name__}")
+    if len(tensors) == 0:
+        raise ShapeError(f"{who}: needs at least one tensor")
+
+
 def getitem(x: Any, index: Any) -> Tensor:
     """x[index]: numpy basic and advanced indexing (Tensor indices are used by value)."""
     if isinstance(index, Tensor):
@@ -222,13 +240,11 @@ def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
 
 def concat(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join tensors along an existing axis (numpy.concatenate)."""
-    if len(tensors) == 0:
-        raise ShapeError("concat: needs at least one tensor")
+    _check_list(tensors, "concat")
     return Concat(axis)(*tensors)
 
 
 def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join tensors of one shape along a new axis (numpy.stack)."""
-    if len(tensors) == 0:
-        raise ShapeError("stack: needs at least one tensor")
+    _check_list(tensors, "stack")
     return Stack(axis)(*tensors)

@@ -7,7 +7,9 @@ from typing import Any
 import numpy as np
 
 from tinygraph.errors import DTypeError, ShapeError
-from tinygraph.node import Op
+from tinygraph.node import Op, locate
+from tinygraph.ops.shape import check_ints
+from tinygraph.scope import current_scope
 from tinygraph.tensor import Tensor
 
 
@@ -27,6 +29,7 @@ class Softmax(Op):
         self.axis = axis
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        check_ints(self.axis, "axis")
         return np.exp(_log_softmax(x, self.axis))
 
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
@@ -45,6 +48,7 @@ class LogSoftmax(Op):
         self.axis = axis
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        check_ints(self.axis, "axis")
         return _log_softmax(x, self.axis)
 
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
@@ -110,7 +114,12 @@ def _arange(n: int) -> np.ndarray:
 def _check_targets(logits: np.ndarray, targets: np.ndarray) -> None:
     if targets.dtype.kind not in "iu":
         raise DTypeError(f"targets must be integer class indices, got dtype {targets.dtype}")
-    if logits.ndim == 0 or targets.shape != logits.shape[:-1]:
+    if logits.ndim == 0:
+        raise ShapeError(
+            "logits are a scalar, but they need a class axis: give logits of shape (..., V) "
+            "with one entry per class"
+        )
+    if targets.shape != logits.shape[:-1]:
         raise ShapeError(
             f"logits of shape {logits.shape} need targets of shape {logits.shape[:-1]}, "
             f"got {targets.shape}"
@@ -142,5 +151,17 @@ def log_softmax(x: Any, axis: int = -1) -> Tensor:
 
 def cross_entropy(logits: Any, targets: Any, reduction: str = "sum") -> Tensor:
     """Softmax cross-entropy of logits (..., V) against integer targets (...)."""
-    target_array = targets.data if isinstance(targets, Tensor) else np.asarray(targets)
-    return CrossEntropy(reduction)(logits, target_array)
+    op = CrossEntropy(reduction)
+    if isinstance(targets, Tensor):
+        return op(logits, targets.data)
+    try:
+        target_array = np.asarray(targets)
+    except (ValueError, TypeError):
+        target_array = None
+    if target_array is None or target_array.dtype.kind not in "iu":
+        got = (f"a {type(targets).__name__} that is not a rectangular array" if target_array is None
+               else f"dtype {target_array.dtype}")
+        raise DTypeError(
+            f"{locate(op, current_scope())}: targets must be integer class indices, got {got}"
+        )
+    return op(logits, target_array)
