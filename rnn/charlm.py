@@ -93,14 +93,17 @@ class CharLM:
         """The RNN's parameters, then W_hy and b_y."""
         return self.net.parameters() + self.readout.parameters()
 
-    def sample(self, length: int, *, prime: str = "\n", temperature: float = 1.0,
+    def sample(self, length: int, *, prime: str | None = None, temperature: float = 1.0,
                seed: int = 0) -> str:
         """``length`` characters drawn one by one from softmax(o_t / temperature) after reading
-        ``prime``; the same seed gives the same text. Temperature → 0 approaches argmax."""
+        ``prime`` (default: a newline, or the first vocabulary character if the text has no
+        newline); the same seed gives the same text. Temperature → 0 approaches argmax."""
         if length < 0:
             raise ConfigError(f"CharLM.sample: length must be >= 0, got {length}")
         if not temperature > 0:
             raise ConfigError(f"CharLM.sample: temperature must be > 0, got {temperature}")
+        if prime is None:
+            prime = "\n" if "\n" in self.vocab.index else self.vocab.chars[0]
         if not prime:
             raise ConfigError("CharLM.sample: prime must hold at least one character")
         rng = np.random.default_rng(seed)
