@@ -2,7 +2,9 @@
 
 from rnn.cell import ElmanCell
 from rnn.errors import ConfigError, ParameterFileError
+from rnn.gru import GRUCell
 from rnn.linear import Linear
+from rnn.lstm import LSTMCell
 from rnn.losses import last_step_cross_entropy, mse_loss, sequence_cross_entropy
 from rnn.network import RNN
 from rnn.optim import SGD, Adam, Optimizer, clip_grad_norm, zero_grad
@@ -12,7 +14,8 @@ from rnn.tbptt import TBPTTResult, tbptt
 from rnn.training import train
 
 __all__ = [
-    "RNN", "SGD", "Adam", "ConfigError", "ElmanCell", "Linear", "Optimizer", "PaddedBatch",
+    "RNN", "SGD", "Adam", "ConfigError", "ElmanCell", "GRUCell", "LSTMCell", "Linear", "Optimizer",
+    "PaddedBatch",
     "ParameterFileError", "TBPTTResult", "clip_grad_norm", "last_step_cross_entropy",
     "load_parameters", "mse_loss", "pad_sequences", "save_parameters", "sequence_cross_entropy",
     "state_dict", "tbptt", "train", "zero_grad",

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 import tinygraph as tg
+from tinygraph.gc_pause import pause_gc
 from rnn.cell import ElmanCell, RngLike, make_rng
 from rnn.errors import ConfigError
 from rnn.sequences import InputSequence, State, carry_where_masked, check_mask, state_tensors
@@ -137,18 +138,19 @@ class RNN:
         current = self._initial_states(states, B)
         keep = None if mask is None else check_mask(mask, B, T)
         hs = []
-        for t in range(T):
-            with tg.scope(t=t0 + t, layer=0):
-                below = inputs.step(t)
-            partial = keep is not None and not keep[:, t].all()
-            for idx, cell in enumerate(self.layers):
-                with tg.scope(t=t0 + t, layer=idx):
-                    new = cell.step(below, current[idx])
-                    if partial:
-                        new = carry_where_masked(new, current[idx], keep[:, t])
-                    current[idx] = new
-                    below = cell.output(new)
-            hs.append(below)
+        with pause_gc():  # the unrolled graph has no cycles; see tinygraph.gc_pause
+            for t in range(T):
+                with tg.scope(t=t0 + t, layer=0):
+                    below = inputs.step(t)
+                partial = keep is not None and not keep[:, t].all()
+                for idx, cell in enumerate(self.layers):
+                    with tg.scope(t=t0 + t, layer=idx):
+                        new = cell.step(below, current[idx])
+                        if partial:
+                            new = carry_where_masked(new, current[idx], keep[:, t])
+                        current[idx] = new
+                        below = cell.output(new)
+                hs.append(below)
         return hs, current
 
     def initial_states(self, batch_size: int) -> list[State]:

@@ -169,3 +169,21 @@ def test_node_order_is_deterministic():
     first = build()
     assert [s.split(":")[0] for s in first] == [s.split(":")[0] for s in build()]
     assert len(first) > 5
+
+
+def test_slicing_every_step_of_a_sequence_sums_the_slices_in_one_buffer():
+    rng = np.random.default_rng(0)
+    xs = tg.Tensor(rng.standard_normal((2, 50, 3)), requires_grad=True)
+    weights = rng.standard_normal((50, 3))
+    loss = sum(((xs[:, t] * weights[t]) ** 2).sum() for t in range(50))
+    trace = tg.trace_backward(loss)
+    assert len(trace.junction_of(xs).contributions) == 50
+    loss.backward()
+    np.testing.assert_allclose(xs.grad, 2 * xs.data * weights[None] ** 2, rtol=1e-12)
+
+
+def test_indexed_gradients_meet_dense_ones_at_a_junction():
+    x = tg.Tensor(np.arange(4.0), requires_grad=True)
+    loss = (x * 2.0).sum() + x[1:3].sum() + x[np.array([0, 0])].sum() + (x * x).sum()
+    loss.backward()
+    np.testing.assert_array_equal(x.grad, 2.0 + np.array([2.0, 1.0, 1.0, 0.0]) + 2 * x.data)

@@ -9,7 +9,6 @@ so a 100,000-step chain works.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterable, Sequence
 from operator import attrgetter
 from typing import Any, Protocol
@@ -18,7 +17,9 @@ import numpy as np
 
 from tinygraph.anomaly import check_backward
 from tinygraph.broadcast import sum_to
+from tinygraph.gc_pause import pause_gc
 from tinygraph.errors import BackwardError, GraphStateError, ShapeError
+from tinygraph.indexed_grad import IndexedGrad
 from tinygraph.node import Node
 from tinygraph.scope import STATE
 from tinygraph.tensor import Tensor, as_array
@@ -92,16 +93,10 @@ def run_backward(
     Returns the gradients of the leaves, of tensors marked ``retain_grad()`` and of ``keep``,
     and the set of those whose buffer the pass allocated itself (safe to hand out uncopied).
     A junction's sum is accumulated in place once the pass owns its buffer. The cyclic
-    garbage collector is paused during the pass: it creates no cycles, and full collections
-    over a large graph would only rescan it.
+    garbage collector is paused during the pass (see ``tinygraph.gc_pause``).
     """
-    paused = gc.isenabled()
-    gc.disable()
-    try:
+    with pause_gc():
         return _propagate(root, seed, retain_graph, set(keep), recorder)
-    finally:
-        if paused:
-            gc.enable()
 
 
 def _propagate(
@@ -143,6 +138,9 @@ def _propagate(
             if g is None or not tensor.requires_grad:
                 continue
             if type(g) is not ndarray:
+                if type(g) is IndexedGrad:
+                    _add_indexed(node, g, tensor, grads, owned, recorder, anomaly, grad)
+                    continue
                 g = np.asarray(g)
             if g.shape != tensor.data.shape:
                 g = _fit(node, g, tensor)
@@ -164,6 +162,36 @@ def _propagate(
     if recorder is not None:
         recorder.finish(grads)
     return grads, owned
+
+
+def _add_indexed(
+    node: Node,
+    g: IndexedGrad,
+    tensor: Tensor,
+    grads: dict[Tensor, np.ndarray],
+    owned: set[Tensor],
+    recorder: Recorder | None,
+    anomaly: bool,
+    received: np.ndarray,
+) -> None:
+    """Add a gradient that is zero outside an index into the tensor's buffer, in place."""
+    if g.shape != tensor.data.shape:
+        raise BackwardError(
+            f"backward of {node.where()} returned an IndexedGrad of shape {g.shape} for "
+            f"{_describe(tensor)}, which has shape {tensor.data.shape}"
+        )
+    if anomaly:
+        check_backward(node.where(), node.inputs.index(tensor), received, g.values)
+    if recorder is not None:
+        recorder.sent(node, tensor, g.dense())
+    buffer = grads.get(tensor)
+    if buffer is None or tensor not in owned:
+        fresh = np.zeros(tensor.data.shape, dtype=np.result_type(tensor.data, g.values))
+        if buffer is not None:
+            fresh += buffer
+        grads[tensor] = buffer = fresh
+        owned.add(tensor)
+    g.add_into(buffer)
 
 
 def _normalise(node: Node, sent: object) -> Sequence[np.ndarray | None]:

@@ -15,7 +15,7 @@ def sum_to(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     if grad.shape == shape:
         return grad
     if grad.ndim == len(shape) + 1 and grad.shape[1:] == shape:  # the common bias case
-        return grad.sum(axis=0)
+        return np.add.reduce(grad, axis=0)
     lead = grad.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(
         lead + i for i, size in enumerate(shape) if size == 1 and grad.shape[lead + i] != 1

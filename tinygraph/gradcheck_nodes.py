@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from tinygraph.broadcast import sum_to
+from tinygraph.indexed_grad import densify
 from tinygraph.errors import BackwardError, DTypeError, GraphStateError, NumericsError
 from tinygraph.gradcheck_report import (
     COMPARISON_HEADERS,
@@ -217,7 +218,7 @@ def gradcheck_nodes(
 def _check_node(node: Node, rng: np.random.Generator, eps: float, atol: float, rtol: float,
                 mode: str, directions: int) -> list[NodeComparison]:
     op = node.op
-    saved_state = dict(vars(op))
+    saved_state = op.state()
     arrays = [np.array(a, dtype=np.float64) if a.dtype.kind == "f" else a for a in op.inputs]
     checked = [i for i, (t, a) in enumerate(zip(node.inputs, arrays))
                if t.requires_grad and a.dtype.kind == "f"]
@@ -240,8 +241,9 @@ def _check_node(node: Node, rng: np.random.Generator, eps: float, atol: float, r
         exc.add_note(f"gradcheck_nodes: raised while checking {node.where()}")
         raise
     finally:
-        vars(op).clear()
-        vars(op).update(saved_state)
+        for key in set(op.state()) - set(saved_state):
+            delattr(op, key)
+        op.restore(saved_state)
 
 
 def _check_input(node: Node, i: int, analytic: np.ndarray | None, arrays: list[np.ndarray],
@@ -279,6 +281,8 @@ def _forward(op: Op, arrays: Sequence[np.ndarray]) -> np.ndarray:
 
 def _backward(node: Node, g: np.ndarray, count: int) -> list[np.ndarray | None]:
     sent = node.op.backward(g)
+    if isinstance(sent, (tuple, list)):
+        sent = [densify(s) for s in sent]
     if isinstance(sent, np.ndarray) and count == 1:
         sent = (sent,)
     if not isinstance(sent, (tuple, list)) or len(sent) != count:

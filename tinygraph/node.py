@@ -36,13 +36,11 @@ class Op:
     holding arrays for backward; they are freed with ``inputs`` and ``output`` after backward.
     """
 
+    __slots__ = ("inputs", "needs_input_grad", "output")
+
     name: ClassVar[str] = ""
     broadcasts: ClassVar[bool] = False
     saved_arrays: ClassVar[tuple[str, ...]] = ()
-
-    inputs: tuple[np.ndarray, ...] | None
-    output: np.ndarray | None
-    needs_input_grad: tuple[bool, ...]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -60,6 +58,18 @@ class Op:
     def describe(self) -> str:
         """A short label for tables and pictures (subclasses add their settings)."""
         return self.name
+
+    def state(self) -> dict[str, Any]:
+        """Every attribute the op holds (slots and ``__dict__``), e.g. to restore it later."""
+        names = [n for cls in type(self).__mro__ for n in getattr(cls, "__slots__", ())]
+        values = {n: getattr(self, n) for n in names if n != "__dict__" and hasattr(self, n)}
+        values.update(getattr(self, "__dict__", {}))
+        return values
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Put back the attributes returned by :meth:`state`."""
+        for key, value in state.items():
+            setattr(self, key, value)
 
     def explain(self, *arrays: np.ndarray) -> str | None:
         """Why ``forward`` rejected these arrays, in words (called only after it raised)."""
@@ -157,10 +167,9 @@ def apply(op: Op, args: tuple[Any, ...]) -> Tensor:
     node.scope = STATE.tags
     node.id = next(_next_id)
     node.freed = False
-    node._output = _ref(out)
+    node._output = ref = _ref(out)
     out.producer = node
-    ref = _ref(node)
-    for t in tensors:
+    for t in tensors:  # consumers are found through the weak reference to their output
         consumers = t._consumers
         if consumers is None:
             t._consumers = [ref]
@@ -184,14 +193,19 @@ def _unpack(args: tuple[Any, ...]) -> tuple[tuple[Tensor, ...], tuple[np.ndarray
             a = _as_tensor(a)
         if type(b) is not Tensor:
             b = _as_tensor(b)
-        return (a, b), (a.data, b.data), (a.requires_grad, b.requires_grad)
+        return (a, b), (a.data, b.data), _PAIRS[a.requires_grad][b.requires_grad]
     if len(args) == 1:
         (a,) = args
         if type(a) is not Tensor:
             a = _as_tensor(a)
-        return (a,), (a.data,), (a.requires_grad,)
+        return (a,), (a.data,), _SINGLES[a.requires_grad]
     tensors = tuple([a if type(a) is Tensor else _as_tensor(a) for a in args])
     return tensors, tuple([t.data for t in tensors]), tuple([t.requires_grad for t in tensors])
+
+
+# Shared flag tuples: most nodes have one or two inputs, and a tuple per node costs memory.
+_SINGLES = ((False,), (True,))
+_PAIRS = (((False, False), (False, True)), ((True, False), (True, True)))
 
 
 def _as_tensor(value: Any) -> Tensor:

@@ -128,7 +128,8 @@ class Tensor:
         """The live nodes that read this tensor, in creation order."""
         if not self._consumers:
             return []
-        return [node for node in (ref() for ref in self._consumers) if node is not None]
+        outputs = [ref() for ref in self._consumers]
+        return [out.producer for out in outputs if out is not None]
 
     @property
     def T(self) -> Tensor:  # noqa: N802 (numpy's name)

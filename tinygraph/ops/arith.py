@@ -17,6 +17,8 @@ from tinygraph.tensor import Tensor
 class Add(Op):
     """y = a + b;  da = dy, db = dy."""
 
+    __slots__ = ()
+
     name = "add"
     broadcasts = True
 
@@ -30,6 +32,8 @@ class Add(Op):
 class Sub(Op):
     """y = a − b;  da = dy, db = −dy."""
 
+    __slots__ = ()
+
     name = "sub"
     broadcasts = True
 
@@ -42,6 +46,8 @@ class Sub(Op):
 
 class Mul(Op):
     """y = a · b (elementwise);  da = dy · b, db = dy · a."""
+
+    __slots__ = ()
 
     name = "mul"
     broadcasts = True
@@ -57,6 +63,8 @@ class Mul(Op):
 
 class Div(Op):
     """y = a / b;  da = dy / b, db = −dy · a / b² = −dy · y / b."""
+
+    __slots__ = ()
 
     name = "div"
     broadcasts = True
@@ -75,6 +83,8 @@ class Div(Op):
 class Pow(Op):
     """y = a ** p;  da = dy · p · a^(p−1), dp = dy · y · ln a (only when p needs a gradient)."""
 
+    __slots__ = ()
+
     name = "pow"
     broadcasts = True
 
@@ -92,6 +102,8 @@ class Pow(Op):
 class Neg(Op):
     """y = −x;  dx = −dy."""
 
+    __slots__ = ()
+
     name = "neg"
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -103,6 +115,8 @@ class Neg(Op):
 
 class MatMul(Op):
     """y = a @ b (numpy rules: 1-D operands, stacked batches);  da = dy @ bᵀ, db = aᵀ @ dy."""
+
+    __slots__ = ()
 
     name = "matmul"
     broadcasts = True

@@ -13,6 +13,8 @@ from tinygraph.tensor import Tensor
 class Tanh(Op):
     """y = tanh(x);  dx = dy · (1 − y²)."""
 
+    __slots__ = ()
+
     name = "tanh"
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -25,6 +27,8 @@ class Tanh(Op):
 
 class Sigmoid(Op):
     """y = 1 / (1 + e^(−x));  dx = dy · y · (1 − y)."""
+
+    __slots__ = ()
 
     name = "sigmoid"
 
@@ -41,6 +45,8 @@ class Sigmoid(Op):
 class ReLU(Op):
     """y = max(x, 0);  dx = dy where x > 0, else 0 (the derivative at 0 is taken as 0)."""
 
+    __slots__ = ()
+
     name = "relu"
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -52,6 +58,8 @@ class ReLU(Op):
 
 class Exp(Op):
     """y = e^x;  dx = dy · y."""
+
+    __slots__ = ()
 
     name = "exp"
 
@@ -65,6 +73,8 @@ class Exp(Op):
 class Log(Op):
     """y = ln x;  dx = dy / x."""
 
+    __slots__ = ()
+
     name = "log"
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -76,6 +86,8 @@ class Log(Op):
 
 class Identity(Op):
     """y = x;  dx = dy (a named pass-through, e.g. a linear recurrence's activation)."""
+
+    __slots__ = ()
 
     name = "identity"
 

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from tinygraph.errors import ShapeError
+from tinygraph.indexed_grad import IndexedGrad
 from tinygraph.node import Op
 from tinygraph.tensor import Tensor
 
@@ -21,7 +22,13 @@ def _is_basic(index: Any) -> bool:
 
 
 class GetItem(Op):
-    """y = x[index];  dx = zeros with dy added at index (repeated indices add up)."""
+    """y = x[index];  dx = zeros with dy added at index (repeated indices add up).
+
+    The backward returns an :class:`IndexedGrad`, so slicing T steps out of a sequence costs
+    O(T) in all, not T full-size zero arrays.
+    """
+
+    __slots__ = ("index",)
 
     name = "getitem"
 
@@ -34,14 +41,9 @@ class GetItem(Op):
     def forward(self, x: np.ndarray) -> np.ndarray:
         return x[self.index]
 
-    def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
+    def backward(self, grad: np.ndarray) -> tuple[IndexedGrad]:
         (x,) = self.inputs
-        dx = np.zeros(x.shape, dtype=grad.dtype)
-        if _is_basic(self.index):
-            dx[self.index] = grad
-        else:
-            np.add.at(dx, self.index, grad)
-        return (dx,)
+        return (IndexedGrad(self.index, grad, x.shape, _is_basic(self.index)),)
 
 
 def _format_index(index: Any) -> str:
@@ -63,6 +65,8 @@ def _format_index(index: Any) -> str:
 class Transpose(Op):
     """y = xᵀ (axes permuted by ``axes``, reversed by default);  dx = dy permuted back."""
 
+    __slots__ = ("axes",)
+
     name = "transpose"
 
     def __init__(self, axes: Sequence[int] | None = None) -> None:
@@ -79,6 +83,8 @@ class Transpose(Op):
 
 class Reshape(Op):
     """y = x in a new shape;  dx = dy in x's shape."""
+
+    __slots__ = ("shape",)
 
     name = "reshape"
 
@@ -108,6 +114,8 @@ def _axes(axis: Axis, ndim: int) -> tuple[int, ...]:
 class Sum(Op):
     """y = Σ_axis x;  dx = dy broadcast back over the summed axes."""
 
+    __slots__ = ("axes", "axis", "keepdims")
+
     name = "sum"
 
     def __init__(self, axis: Axis = None, keepdims: bool = False) -> None:
@@ -131,6 +139,8 @@ class Sum(Op):
 class Mean(Sum):
     """y = (1/n) Σ_axis x;  dx = dy / n broadcast back (n = entries averaged)."""
 
+    __slots__ = ("count",)
+
     name = "mean"
 
     def describe(self) -> str:
@@ -149,6 +159,8 @@ class Mean(Sum):
 class Concat(Op):
     """y = [x_1 | x_2 | ...] along ``axis``;  dx_i = the slice of dy that x_i filled."""
 
+    __slots__ = ("axis",)
+
     name = "concat"
 
     def __init__(self, axis: int = 0) -> None:
@@ -164,6 +176,8 @@ class Concat(Op):
 
 class Stack(Op):
     """y = the inputs stacked along a new ``axis``;  dx_i = dy taken at position i of it."""
+
+    __slots__ = ("axis",)
 
     name = "stack"
 

@@ -19,6 +19,8 @@ def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
 class Softmax(Op):
     """y_i = e^(x_i) / Σ_j e^(x_j) along ``axis``;  dx = y · (dy − Σ_j dy_j y_j)."""
 
+    __slots__ = ("axis",)
+
     name = "softmax"
 
     def __init__(self, axis: int = -1) -> None:
@@ -34,6 +36,8 @@ class Softmax(Op):
 
 class LogSoftmax(Op):
     """y = x − log Σ_j e^(x_j) along ``axis``;  dx = dy − softmax(x) · Σ_j dy_j."""
+
+    __slots__ = ("axis",)
 
     name = "log_softmax"
 
@@ -53,6 +57,8 @@ class CrossEntropy(Op):
     ``x`` holds logits (..., V) and ``c`` integer classes of shape x.shape[:-1].
     """
 
+    __slots__ = ("cols", "count", "probs", "reduction", "rows")
+
     name = "cross_entropy"
     saved_arrays = ("probs", "rows", "cols")
 
@@ -65,9 +71,10 @@ class CrossEntropy(Op):
         _check_targets(logits, targets)
         classes = logits.shape[-1]
         flat = logits.reshape(-1, classes)
-        shifted = flat - flat.max(axis=1, keepdims=True)
+        # ufunc reductions directly: ndarray.max/.sum add a Python-level wrapper per call.
+        shifted = flat - np.maximum.reduce(flat, axis=1, keepdims=True)
         probs = np.exp(shifted)
-        norm = probs.sum(axis=1, keepdims=True)
+        norm = np.add.reduce(probs, axis=1, keepdims=True)
         probs /= norm
         self.rows = _arange(flat.shape[0])
         self.cols = targets.reshape(-1)
@@ -78,7 +85,7 @@ class CrossEntropy(Op):
         except IndexError:
             _check_range(targets, classes)
             raise
-        total = np.log(norm).sum() - picked.sum()
+        total = np.add.reduce(np.log(norm), axis=None) - np.add.reduce(picked, axis=None)
         return np.asarray(total / self.count if self.reduction == "mean" else total)
 
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray, None]:
@@ -108,7 +115,8 @@ def _check_targets(logits: np.ndarray, targets: np.ndarray) -> None:
             f"logits of shape {logits.shape} need targets of shape {logits.shape[:-1]}, "
             f"got {targets.shape}"
         )
-    if targets.size and targets.min() < 0:  # too large a target fails the indexing instead
+    # A negative target would silently wrap around; a too large one fails the indexing later.
+    if targets.size and np.minimum.reduce(targets, axis=None) < 0:
         _check_range(targets, logits.shape[-1])
 
 

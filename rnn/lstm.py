@@ -1,0 +1,145 @@
+"""LSTMCell: a long short-term memory layer built from tinygraph ops, one gate per node.
+
+Equations (row vectors, batch first; PyTorch's torch.nn.LSTM, gate order i, f, g, o):
+
+    a   = x_t W_ih + b_ih + h_(t−1) W_hh + b_hh          (B, 4H), split into four (B, H) blocks
+    i   = σ(a[:, 0:H])        input gate
+    f   = σ(a[:, H:2H])       forget gate
+    g   = tanh(a[:, 2H:3H])   candidate cell
+    o   = σ(a[:, 3H:4H])      output gate
+    c_t = f ⊙ c_(t−1) + i ⊙ g
+    h_t = o ⊙ tanh(c_t)
+
+Mapping to PyTorch: ``W_ih`` (D, 4H) is ``weight_ih_l0.T``, ``W_hh`` (H, 4H) is
+``weight_hh_l0.T``, ``b_ih`` and ``b_hh`` (4H,) are ``bias_ih_l0`` and ``bias_hh_l0``; the
+columns of every block come in torch's row order i, f, g, o. So ``W_ih.data = w.T`` copies a
+torch layer exactly.
+
+Why it helps the gradient: c_t = f ⊙ c_(t−1) + …, so ∂c_t/∂c_(t−1) = diag(f), with no W and no
+squashing derivative in between. While f stays near 1 the cell state carries a gradient across
+many steps (the "constant error carousel"); an Elman cell multiplies by W_hh diag(tanh') per step.
+
+In the graph: the pre-activation is named "a", the gate outputs "i", "f", "g", "o", the state "c" and
+"h". c_t is read twice (by f ⊙ c at t+1 and by tanh(c_t) at t), so its gradient is a junction of
+two contributions in ``tg.trace_backward``: the path through time and the path through h_t.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import tinygraph as tg
+from rnn.cell import RngLike, make_rng, where_now
+from rnn.errors import ConfigError
+
+
+def check_sizes(cell_name: str, input_size: int, hidden_size: int) -> None:
+    """Reject sizes that are not positive ints, naming the cell and the argument."""
+    for label, size in (("input_size", input_size), ("hidden_size", hidden_size)):
+        if not isinstance(size, (int, np.integer)) or isinstance(size, bool) or size < 1:
+            raise ConfigError(f"{cell_name}: {label} must be a positive int, got {size!r}")
+
+
+def gate_parameters(
+    input_size: int, hidden_size: int, gates: int, rng: RngLike
+) -> dict[str, tg.Tensor]:
+    """W_ih (D, gates·H), W_hh (H, gates·H), b_ih, b_hh (gates·H,), uniform in [−1/√H, 1/√H].
+
+    The same initialisation as torch.nn.LSTM / GRU (every weight and bias from U(−k, k), k = 1/√H).
+    """
+    generator = make_rng(rng)
+    bound = 1.0 / np.sqrt(hidden_size)
+    width = gates * hidden_size
+    shapes = {"W_ih": (input_size, width), "W_hh": (hidden_size, width), "b_ih": (width,),
+              "b_hh": (width,)}
+    return {
+        name: tg.Tensor(generator.uniform(-bound, bound, size=shape), requires_grad=True, name=name)
+        for name, shape in shapes.items()
+    }
+
+
+def check_step_inputs(cell_name: str, cell: object, x_t: tg.Tensor, states: dict[str, tg.Tensor]) -> None:
+    """x_t must be (B, D) and every state tensor (B, H); the message names the cell and scope."""
+    D, H = cell.input_size, cell.hidden_size
+    if x_t.ndim != 2 or x_t.shape[1] != D:
+        raise tg.ShapeError(
+            f"{cell_name}.step{where_now()}: x_t has shape {x_t.shape}, expected (B, {D}) "
+            f"(input_size={D})"
+        )
+    expected = (x_t.shape[0], H)
+    for label, tensor in states.items():
+        if tensor.shape != expected:
+            raise tg.ShapeError(
+                f"{cell_name}.step{where_now()}: {label} has shape {tensor.shape}, expected "
+                f"{expected} (batch {x_t.shape[0]}, hidden_size {H})"
+            )
+
+
+def named(tensor: tg.Tensor, name: str) -> tg.Tensor:
+    """Give a tensor a name (for the drawing and the traces) and return it."""
+    tensor.name = name
+    return tensor
+
+
+class LSTMCell:
+    """One LSTM layer with PyTorch's gate equations and parameter layout (see the module doc).
+
+    Args:
+        input_size: D, the width of x_t.
+        hidden_size: H, the width of h_t and c_t.
+        forget_bias: added to the forget gate's part of ``b_ih`` after the initialisation
+            (0.0 keeps PyTorch's initialisation; 1.0 is the common "remember by default" choice
+            of Gers et al. 2000 and Jozefowicz et al. 2015).
+        rng: a numpy Generator or seed for the initial weights.
+
+    Parameters: ``W_ih`` (D, 4H), ``W_hh`` (H, 4H), ``b_ih`` (4H,), ``b_hh`` (4H,).
+    The state is the tuple (h, c) of two (B, H) tensors, zeros at t = 0.
+    """
+
+    gates = 4
+
+    def __init__(self, input_size: int, hidden_size: int, *, forget_bias: float = 0.0,
+                 rng: RngLike = None) -> None:
+        check_sizes("LSTMCell", input_size, hidden_size)
+        self.input_size = int(input_size)
+        self.hidden_size = int(hidden_size)
+        self.forget_bias = float(forget_bias)
+        params = gate_parameters(self.input_size, self.hidden_size, self.gates, rng)
+        self.W_ih, self.W_hh, self.b_ih, self.b_hh = params.values()
+        H = self.hidden_size
+        self.b_ih.data[H:2 * H] += self.forget_bias
+
+    def named_parameters(self) -> dict[str, tg.Tensor]:
+        """The parameters under their local names: W_ih, W_hh, b_ih, b_hh."""
+        return {"W_ih": self.W_ih, "W_hh": self.W_hh, "b_ih": self.b_ih, "b_hh": self.b_hh}
+
+    def parameters(self) -> list[tg.Tensor]:
+        """The parameter Tensors: [W_ih, W_hh, b_ih, b_hh]."""
+        return list(self.named_parameters().values())
+
+    def initial_state(self, batch_size: int) -> tuple[tg.Tensor, tg.Tensor]:
+        """(h_0, c_0): two zero tensors (B, H)."""
+        shape = (batch_size, self.hidden_size)
+        return tg.Tensor(np.zeros(shape), name="h0"), tg.Tensor(np.zeros(shape), name="c0")
+
+    def step(self, x_t: tg.Tensor, state: tuple[tg.Tensor, tg.Tensor]) -> tuple[tg.Tensor, tg.Tensor]:
+        """(h_t, c_t) from x_t (B, D) and (h_(t−1), c_(t−1)), by the equations of the module doc."""
+        h_prev, c_prev = state
+        check_step_inputs("LSTMCell", self, x_t, {"h_prev": h_prev, "c_prev": c_prev})
+        H = self.hidden_size
+        a = named(x_t @ self.W_ih + self.b_ih + h_prev @ self.W_hh + self.b_hh, "a")
+        i = named(tg.sigmoid(a[:, 0:H]), "i")
+        f = named(tg.sigmoid(a[:, H:2 * H]), "f")
+        g = named(tg.tanh(a[:, 2 * H:3 * H]), "g")
+        o = named(tg.sigmoid(a[:, 3 * H:4 * H]), "o")
+        c = named(f * c_prev + i * g, "c")
+        h = named(o * tg.tanh(c), "h")
+        return h, c
+
+    def output(self, state: tuple[tg.Tensor, tg.Tensor]) -> tg.Tensor:
+        """The hidden output h_t (the first tensor of the state)."""
+        return state[0]
+
+    def __repr__(self) -> str:
+        extra = f", forget_bias={self.forget_bias}" if self.forget_bias else ""
+        return f"LSTMCell({self.input_size}, {self.hidden_size}{extra})"
