@@ -197,3 +197,11 @@ def test_python_m_rnn_demo_in_a_subprocess(tmp_path):
                          cwd=tmp_path, capture_output=True, text=True, timeout=60, env=env,
                          check=False)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and bad.stdout == ""
+
+
+def test_vanish_plots_without_matplotlib_is_one_line_exit_1(capsys, monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    code, out, err = run_cli(capsys, "vanish", "--steps", "3", "--plots", str(tmp_path))
+    assert code == 1 and "rho=0.5" in out
+    assert err.count("\n") == 1 and "needs matplotlib" in err
