@@ -97,11 +97,11 @@ def page(title: str, svg: str, frames: list[str]) -> str:
         '<p class="help">One frame per backward step (tg.trace_backward). Orange: the node '
         "being processed and the gradients it sends; red/purple: gradients that have arrived; "
         "faded: not computed yet. Keys: ← → (Home, End).</p>",
-        '<div id="bar"><button id="first" type="button">⏮</button> '
+        '<div id="bar"><button id="first" type="button">first</button> '
         '<button id="prev" type="button">◀ previous</button>'
         '<span id="counter"></span>'
         '<button id="next" type="button">next ▶</button> '
-        '<button id="last" type="button">⏭</button></div>',
+        '<button id="last" type="button">last</button></div>',
         '<ol id="frames">', *frames, "</ol>",
         f'<div id="picture">{svg}</div>',
         f"<script>{SCRIPT}</script>",
