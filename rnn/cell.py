@@ -44,13 +44,22 @@ def make_rng(rng: RngLike) -> np.random.Generator:
     return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
 
 
-def activation(name: str) -> Callable[[tg.Tensor], tg.Tensor]:
+def activation(name: str, where: str = "ElmanCell") -> Callable[[tg.Tensor], tg.Tensor]:
     """The tinygraph function for a nonlinearity name: tanh, relu, sigmoid or identity."""
     try:
         return NONLINEARITIES[name]
     except (KeyError, TypeError):
         valid = ", ".join(repr(k) for k in NONLINEARITIES)
-        raise ConfigError(f"unknown nonlinearity {name!r}; valid ones are {valid}") from None
+        raise ConfigError(
+            f"{where}: unknown nonlinearity {name!r}; valid ones are {valid}"
+        ) from None
+
+
+def check_size(size: object, label: str, where: str) -> int:
+    """A layer width as an int >= 1 (bools and floats are refused, numpy ints accepted)."""
+    if isinstance(size, (bool, np.bool_)) or not isinstance(size, (int, np.integer)) or size < 1:
+        raise ConfigError(f"{where}: {label} must be a positive int, got {size!r}")
+    return int(size)
 
 
 def where_now() -> str:
@@ -87,13 +96,10 @@ class ElmanCell:
         fused: bool = False,
         rng: RngLike = None,
     ) -> None:
-        for label, size in (("input_size", input_size), ("hidden_size", hidden_size)):
-            if not isinstance(size, (int, np.integer)) or size < 1:
-                raise ConfigError(f"ElmanCell: {label} must be a positive int, got {size!r}")
-        self.input_size = int(input_size)
-        self.hidden_size = int(hidden_size)
+        self.input_size = check_size(input_size, "input_size", "ElmanCell")
+        self.hidden_size = check_size(hidden_size, "hidden_size", "ElmanCell")
         self.nonlinearity = nonlinearity
-        self.activation = activation(nonlinearity)
+        self.activation = activation(nonlinearity, f"ElmanCell{where_now()}")
         self.fused = bool(fused)
         generator = make_rng(rng)
         bound = 1.0 / np.sqrt(self.hidden_size)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 import tinygraph as tg
-from rnn.cell import RngLike, make_rng
-from rnn.errors import ConfigError
+from rnn.cell import RngLike, check_size, make_rng, where_now
+from rnn.sequences import float_array
 
 
 class Linear:
@@ -28,25 +28,26 @@ class Linear:
         names: tuple[str, str] = ("W_hy", "b_y"),
         rng: RngLike = None,
     ) -> None:
-        for label, size in (("in_features", in_features), ("out_features", out_features)):
-            if not isinstance(size, (int, np.integer)) or size < 1:
-                raise ConfigError(f"Linear: {label} must be a positive int, got {size!r}")
+        self.in_features = check_size(in_features, "in_features", "Linear")
+        self.out_features = check_size(out_features, "out_features", "Linear")
         generator = make_rng(rng)
         bound = 1.0 / np.sqrt(in_features)
-        self.in_features = int(in_features)
-        self.out_features = int(out_features)
         self.W = tg.Tensor(generator.uniform(-bound, bound, (in_features, out_features)),
                            requires_grad=True, name=names[0])
         self.b = tg.Tensor(generator.uniform(-bound, bound, out_features),
                            requires_grad=True, name=names[1])
 
     def __call__(self, h: tg.Tensor) -> tg.Tensor:
-        """y = h W + b for h of shape (B, in); the result is named "y"."""
-        if not isinstance(h, tg.Tensor) or h.ndim != 2 or h.shape[1] != self.in_features:
-            shape = h.shape if isinstance(h, tg.Tensor) else type(h).__name__
+        """y = h W + b for h of shape (B, in) (a Tensor, or an array made a constant Tensor).
+
+        The result is named "y".
+        """
+        where = f"Linear({self.in_features}, {self.out_features}){where_now()}"
+        if not isinstance(h, tg.Tensor):
+            h = tg.Tensor(float_array(h, where, "the input"), name="h")
+        if h.ndim != 2 or h.shape[1] != self.in_features:
             raise tg.ShapeError(
-                f"Linear({self.in_features}, {self.out_features}): input has shape {shape}, "
-                f"expected (B, {self.in_features})"
+                f"{where}: input has shape {h.shape}, expected (B, {self.in_features})"
             )
         y = h @ self.W + self.b
         y.name = "y"

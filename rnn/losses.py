@@ -13,6 +13,7 @@ import numpy as np
 
 import tinygraph as tg
 from rnn.errors import ConfigError
+from rnn.sequences import float_array, numeric_array
 
 
 def _check_reduction(reduction: str, where: str) -> None:
@@ -38,9 +39,11 @@ def sequence_cross_entropy(
     logits: T Tensors (B, V); targets: ints (B, T); mask: optional (B, T) of 0/1.
     ``reduction="mean"`` divides by the number of terms (unmasked steps).
     """
-    _check_reduction(reduction, "sequence_cross_entropy")
-    y = np.asarray(targets)
-    B = logits[0].shape[0] if logits else 0
+    where = "sequence_cross_entropy"
+    _check_reduction(reduction, where)
+    logits = _step_list(logits, where, "last_step_cross_entropy")
+    y = numeric_array(targets, where, "targets")
+    B = logits[0].shape[0]
     if y.shape != (B, len(logits)):
         raise tg.ShapeError(
             f"sequence_cross_entropy: targets have shape {y.shape}, expected (B, T) = "
@@ -60,8 +63,30 @@ def sequence_cross_entropy(
             elif rows.size:
                 terms.append(tg.cross_entropy(o_t[rows], y[rows, t]))
                 count += rows.size
+    if not terms:
+        raise tg.ShapeError(f"{where}: the mask is 0 everywhere, so there is no step to score")
     total = sum(terms[1:], terms[0])
     return total / count if reduction == "mean" else total
+
+
+def _step_list(logits: Any, where: str, single: str) -> list[tg.Tensor]:
+    """The per-step predictions as a non-empty list of Tensors (B, V), or a clear error."""
+    if isinstance(logits, tg.Tensor) or not isinstance(logits, (list, tuple)):
+        shape = logits.shape if isinstance(logits, tg.Tensor) else type(logits).__name__
+        raise tg.ShapeError(
+            f"{where}: expected a list of T step Tensors (B, V), one per time step, got "
+            f"{shape}; for one prediction per sequence (many-to-one) use {single}"
+        )
+    if not logits:
+        raise tg.ShapeError(f"{where}: the list of step predictions is empty (T = 0)")
+    for t, o_t in enumerate(logits):
+        if not isinstance(o_t, tg.Tensor) or o_t.ndim != 2 or o_t.shape[0] != logits[0].shape[0]:
+            shape = o_t.shape if isinstance(o_t, tg.Tensor) else type(o_t).__name__
+            raise tg.ShapeError(
+                f"{where}: step t={t} prediction is {shape}; every step must be a Tensor "
+                f"(B, V) with B = {logits[0].shape[0]}"
+            )
+    return list(logits)
 
 
 def last_step_cross_entropy(logits: tg.Tensor, targets: Any, reduction: str = "sum") -> tg.Tensor:
@@ -70,8 +95,16 @@ def last_step_cross_entropy(logits: tg.Tensor, targets: Any, reduction: str = "s
     logits: (B, V) from the last hidden state (with a mask, h_last is each row's own last
     step); targets: ints (B,). ``reduction="mean"`` divides by B.
     """
-    _check_reduction(reduction, "last_step_cross_entropy")
-    return tg.cross_entropy(logits, np.asarray(targets), reduction=reduction)
+    where = "last_step_cross_entropy"
+    _check_reduction(reduction, where)
+    if not isinstance(logits, tg.Tensor) or logits.ndim != 2:
+        shape = logits.shape if isinstance(logits, tg.Tensor) else type(logits).__name__
+        raise tg.ShapeError(
+            f"{where}: expected one Tensor of logits (B, V) from the last step, got {shape}; "
+            "for a prediction at every step (many-to-many) use sequence_cross_entropy"
+        )
+    y = numeric_array(targets, where, "targets")
+    return tg.cross_entropy(logits, y, reduction=reduction)
 
 
 def mse_loss(
@@ -86,7 +119,7 @@ def mse_loss(
     targets (B, T, O) (many-to-many, mask (B, T) optional). ``reduction="sum"`` skips the 1/N.
     """
     _check_reduction(reduction, "mse_loss")
-    y = np.asarray(targets, dtype=np.float64)
+    y = float_array(targets, "mse_loss", "targets")
     if isinstance(predictions, tg.Tensor):
         if predictions.shape != y.shape:
             raise tg.ShapeError(
@@ -94,7 +127,7 @@ def mse_loss(
             )
         total = ((predictions - y) ** 2).sum()
         return total / y.size if reduction == "mean" else total
-    preds = list(predictions)
+    preds = _step_list(predictions, "mse_loss", "a single Tensor (B, O)")
     if not preds or y.ndim != 3 or y.shape[:2] != (preds[0].shape[0], len(preds)):
         first = preds[0].shape if preds else None
         raise tg.ShapeError(
@@ -102,6 +135,8 @@ def mse_loss(
             f"got {y.shape}"
         )
     m = None if mask is None else np.asarray(mask, dtype=bool)
+    if m is not None and m.shape != y.shape[:2]:
+        raise tg.ShapeError(f"mse_loss: mask {m.shape} != targets' (B, T) {y.shape[:2]}")
     terms = []
     count = 0
     for t, p in enumerate(preds):
@@ -113,5 +148,7 @@ def mse_loss(
             elif rows.size:
                 terms.append(((p[rows] - y[rows, t]) ** 2).sum())
                 count += y[rows, t].size
+    if not terms:
+        raise tg.ShapeError("mse_loss: the mask is 0 everywhere, so there is no step to score")
     total = sum(terms[1:], terms[0])
     return total / count if reduction == "mean" else total

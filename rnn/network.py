@@ -11,13 +11,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 
 import tinygraph as tg
 from tinygraph.gc_pause import pause_gc
-from rnn.cell import ElmanCell, RngLike, make_rng
+from rnn.cell import ElmanCell, RngLike, activation, check_size, make_rng
 from rnn.errors import ConfigError
-from rnn.sequences import InputSequence, State, carry_where_masked, check_mask, state_tensors
+from rnn.sequences import (
+    InputSequence,
+    State,
+    carry_where_masked,
+    check_mask,
+    float_array,
+    state_tensors,
+)
 
 
 class RNN:
@@ -58,14 +64,17 @@ class RNN:
         else:
             if input_size is None or hidden_size is None:
                 raise ConfigError("rnn.RNN: give input_size and hidden_size (or cell=...)")
-            if not isinstance(num_layers, int) or num_layers < 1:
-                raise ConfigError(f"rnn.RNN: num_layers must be a positive int, got {num_layers!r}")
-            names = [nonlinearity] * num_layers if isinstance(nonlinearity, str) else list(
-                nonlinearity)
+            check_size(input_size, "input_size", "rnn.RNN")
+            check_size(hidden_size, "hidden_size", "rnn.RNN")
+            check_size(num_layers, "num_layers", "rnn.RNN")
+            names = list(nonlinearity) if isinstance(nonlinearity, (list, tuple)) else (
+                [nonlinearity] * num_layers)
             if len(names) != num_layers:
                 raise ConfigError(
                     f"rnn.RNN: {len(names)} nonlinearities given for {num_layers} layers: {names}"
                 )
+            for idx, name in enumerate(names):
+                activation(name, f"rnn.RNN (layer={idx})")
             generator = make_rng(rng)
             self.layers = [
                 ElmanCell(input_size if idx == 0 else hidden_size, hidden_size, names[idx],
@@ -174,7 +183,7 @@ class RNN:
             )
         states = []
         for idx, (cell, state) in enumerate(zip(self.layers, given)):
-            state = _as_state(state)
+            state = _as_state(state, idx)
             for tensor in state_tensors(state):
                 expected = (batch_size, cell.hidden_size)
                 if tensor.shape != expected:
@@ -190,14 +199,24 @@ class RNN:
         return f"RNN([{inner}])"
 
 
-def _as_state(state: Any) -> State:
-    def tensor(x: Any) -> tg.Tensor:
-        return x if isinstance(x, tg.Tensor) else tg.Tensor(np.asarray(x, dtype=np.float64),
-                                                            name="h0")
+def _as_state(state: Any, layer: int) -> State:
+    """A given initial state as Tensors: arrays and nested lists become float Tensors "h0"."""
+    where = f"rnn.RNN (layer={layer})"
 
-    if isinstance(state, (tuple, list)):
+    def tensor(x: Any) -> tg.Tensor:
+        if isinstance(x, tg.Tensor):
+            return x
+        return tg.Tensor(float_array(x, where, "h0"), name="h0")
+
+    if isinstance(state, (tuple, list)) and state and not _is_number_row(state):
         return type(state)(tensor(s) for s in state)
     return tensor(state)
+
+
+def _is_number_row(state: list | tuple) -> bool:
+    """True for a nested list of numbers (one (B, H) array), not a tuple of state Tensors."""
+    return all(isinstance(s, (list, tuple)) and all(isinstance(v, (int, float)) for v in s)
+               for s in state)
 
 
 def _local_names(cell: Any) -> dict[str, tg.Tensor]:

@@ -35,10 +35,12 @@ def state_dict(*modules: Any) -> dict[str, tg.Tensor]:
             items = module.named_parameters().items()
         for name, tensor in items:
             if not name:
-                raise ParameterFileError(f"a parameter of shape {tensor.shape} has no name")
+                raise ParameterFileError(
+                    f"state_dict: a parameter of shape {tensor.shape} has no name"
+                )
             if name in named and named[name] is not tensor:
                 raise ParameterFileError(
-                    f"two different parameters are both named {name!r}; rename one (e.g. "
+                    f"state_dict: two different parameters are both named {name!r}; rename one (e.g. "
                     "Linear(..., names=(...)))"
                 )
             named[name] = tensor
@@ -50,6 +52,16 @@ def save_parameters(path: str | os.PathLike, *modules: Any) -> Path:
     target = Path(path)
     arrays = {name: t.data for name, t in state_dict(*modules).items()}
     directory = target.parent if str(target.parent) else Path(".")
+    if target.is_dir():
+        raise ParameterFileError(
+            f"save_parameters: {target} is a directory; give a file path such as "
+            f"{target / 'model.npz'} (a directory is never overwritten)"
+        )
+    if not directory.is_dir():
+        raise ParameterFileError(
+            f"save_parameters: the directory {directory} of {target} does not exist; create it "
+            "first"
+        )
     handle = tempfile.NamedTemporaryFile(
         dir=directory, prefix=f".{target.name}.", suffix=".tmp", delete=False
     )
@@ -72,16 +84,7 @@ def load_parameters(path: str | os.PathLike, *modules: Any, strict: bool = True)
     the file may hold no other arrays. Nothing is changed unless everything matches.
     """
     named = state_dict(*modules)
-    try:
-        with np.load(path, allow_pickle=False) as file:
-            arrays = {name: file[name] for name in file.files}
-    except ValueError as exc:
-        raise ParameterFileError(
-            f"load_parameters: {path} holds an array that needs pickle (object dtype), which "
-            f"is refused for safety: {exc}"
-        ) from None
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise ParameterFileError(f"load_parameters: cannot read {path} as .npz: {exc}") from None
+    arrays = _read_npz(path)
     missing = [n for n in named if n not in arrays]
     extra = [n for n in arrays if n not in named]
     if missing or (strict and extra):
@@ -103,3 +106,54 @@ def load_parameters(path: str | os.PathLike, *modules: Any, strict: bool = True)
             )
     for name, tensor in named.items():
         tensor.data = arrays[name].astype(tensor.data.dtype, copy=True)
+
+
+_PICKLE_MAGIC = b"\x80"
+_NPY_MAGIC = b"\x93NUMPY"
+
+
+def _read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """Every array of an .npz file, read with allow_pickle=False; any other file is refused.
+
+    A zip archive is opened only after its kind is known: a bare pickle or .npy file, an
+    empty, truncated or corrupt file each get their own message, and nothing is unpickled.
+    """
+    source = Path(path)
+    if source.is_dir():
+        raise ParameterFileError(f"load_parameters: {source} is a directory, not an .npz file")
+    try:
+        with open(source, "rb") as handle:
+            head = handle.read(8)
+    except OSError as exc:
+        raise ParameterFileError(f"load_parameters: cannot open {source}: {exc}") from None
+    if not zipfile.is_zipfile(source):
+        if not head:
+            kind = "is empty (0 bytes)"
+        elif head.startswith(_NPY_MAGIC):
+            kind = "is a single-array .npy file"
+        elif head.startswith(_PICKLE_MAGIC):
+            kind = "holds pickled Python objects, which are refused for safety (never unpickled)"
+        else:
+            kind = "is not a zip archive (truncated or corrupt?)"
+        raise ParameterFileError(
+            f"load_parameters: {source} {kind}; expected an .npz file written by save_parameters"
+        )
+    try:
+        with np.load(source, allow_pickle=False) as file:
+            arrays = {name: file[name] for name in file.files}
+    except ValueError as exc:
+        raise ParameterFileError(
+            f"load_parameters: {source} holds an array that needs pickle (object dtype), which "
+            f"is refused for safety (never unpickled): {exc}"
+        ) from None
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise ParameterFileError(
+            f"load_parameters: {source} is a damaged .npz file: {exc}"
+        ) from None
+    odd = [name for name, value in arrays.items() if not isinstance(value, np.ndarray)]
+    if odd:
+        raise ParameterFileError(
+            f"load_parameters: {source} is a zip archive but {odd} are not .npy arrays; "
+            "expected an .npz file written by save_parameters"
+        )
+    return arrays

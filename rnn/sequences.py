@@ -50,7 +50,7 @@ class InputSequence:
             self.batch_size, self.input_width = first
             self.length = len(self._steps)
         else:
-            whole = xs if isinstance(xs, tg.Tensor) else tg.Tensor(_float_array(xs, where),
+            whole = xs if isinstance(xs, tg.Tensor) else tg.Tensor(float_array(xs, where),
                                                                    name="x")
             if whole.ndim != 3:
                 hint = " (one sequence (T, D)? add a batch axis: xs[None])" if whole.ndim == 2 \
@@ -72,7 +72,8 @@ class InputSequence:
             )
 
     def _as_step(self, x: Any, t: int) -> tg.Tensor:
-        tensor = x if isinstance(x, tg.Tensor) else tg.Tensor(_float_array(x, self.where), name="x")
+        tensor = x if isinstance(x, tg.Tensor) else tg.Tensor(
+            float_array(x, self.where, f"input step t={t}"), name="x")
         if tensor.ndim != 2:
             raise tg.ShapeError(
                 f"{self.where}: input step t={t} has shape {tensor.shape} (rank {tensor.ndim}); "
@@ -93,11 +94,32 @@ class InputSequence:
         return x_t
 
 
-def _float_array(x: Any, where: str) -> np.ndarray:
-    array = np.asarray(x)
-    if array.dtype.kind not in "fiub":
-        raise tg.DTypeError(f"{where}: input of dtype {array.dtype} is not numeric")
+def float_array(x: Any, where: str, what: str = "input") -> np.ndarray:
+    """x as a float array: float arrays keep their dtype, ints and bools become float64."""
+    array = numeric_array(x, where, what)
     return array if array.dtype.kind == "f" else array.astype(np.float64)
+
+
+def numeric_array(x: Any, where: str, what: str) -> np.ndarray:
+    """np.asarray(x), refusing ragged nested lists and non-numeric (object, string) data.
+
+    Integer and bool arrays pass unchanged (class targets are integers); the error names the
+    caller ``where`` and the argument ``what``.
+    """
+    if isinstance(x, tg.Tensor):
+        return x.data
+    try:
+        array = np.asarray(x)
+    except (ValueError, TypeError) as exc:
+        raise tg.DTypeError(
+            f"{where}: {what} cannot be made into an array (ragged nested lists?): {exc}"
+        ) from None
+    if array.dtype.kind not in "fiub":
+        raise tg.DTypeError(
+            f"{where}: {what} has dtype {array.dtype} (from a {type(x).__name__}), which is "
+            "not numeric; give floats (integers for class targets)"
+        )
+    return array
 
 
 @dataclass
@@ -116,7 +138,7 @@ def pad_sequences(sequences: Sequence[Any], pad_value: float = 0.0) -> PaddedBat
     """
     if len(sequences) == 0:
         raise tg.ShapeError("pad_sequences: the list of sequences is empty")
-    arrays = [_float_array(s, "pad_sequences") for s in sequences]
+    arrays = [float_array(s, "pad_sequences", f"sequence {i}") for i, s in enumerate(sequences)]
     for i, a in enumerate(arrays):
         if a.ndim != 2 or a.shape[0] == 0:
             raise tg.ShapeError(

@@ -1,0 +1,235 @@
+"""rnn's catalogue of bad inputs: inputs, h0, masks, nonlinearities, sizes and loss targets.
+
+Each case asserts the exception type and that the message names the function, the scope
+(``layer=..``, ``t=..``) where it applies, and the shapes or values at fault. The last tests
+check that what is accepted is also right (int inputs are made float, nothing turns to NaN).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+import rnn
+import tinygraph as tg
+
+B, T, D, H, V = 2, 5, 3, 4, 3
+
+
+def expect(error: type[Exception], fn: Callable[[], Any], *fragments: str) -> None:
+    with pytest.raises(error) as info:
+        fn()
+    message = str(info.value)
+    for fragment in fragments:
+        assert fragment in message, f"{fragment!r} not in {message!r}"
+
+
+@pytest.fixture
+def net() -> rnn.RNN:
+    return rnn.RNN(D, H, num_layers=2, rng=0)
+
+
+@pytest.fixture
+def logits(net: rnn.RNN) -> list[tg.Tensor]:
+    readout = rnn.Linear(H, V, rng=1)
+    hs, _ = net(np.random.default_rng(0).normal(size=(B, T, D)))
+    return [readout(h) for h in hs]
+
+
+XS = np.zeros((B, T, D))
+
+INPUT_CASES: dict[str, tuple[type[Exception], Any, tuple[str, ...]]] = {
+    "width": (tg.ShapeError, np.zeros((B, T, 4)), ("rnn.RNN (layer=0)", "(2, 4)", "D = 3")),
+    "rank 2": (tg.ShapeError, np.zeros((T, D)), ("rnn.RNN", "(5, 3)", "rank 2", "xs[None]")),
+    "rank 4": (tg.ShapeError, np.zeros((1, B, T, D)), ("rnn.RNN", "(1, 2, 5, 3)", "rank 4")),
+    "no steps": (tg.ShapeError, np.zeros((B, 0, D)), ("rnn.RNN", "(2, 0, 3)", "T = 0")),
+    "empty list": (tg.ShapeError, [], ("rnn.RNN", "empty")),
+    "ragged batch": (tg.ShapeError, [np.zeros((2, 3)), np.zeros((3, 3))],
+                     ("rnn.RNN", "ragged", "t=1", "(3, 3)", "(2, 3)", "pad_sequences")),
+    "ragged width": (tg.ShapeError, [np.zeros((2, 3)), np.zeros((2, 4))],
+                     ("rnn.RNN", "ragged", "t=1", "(2, 4)")),
+    "step rank": (tg.ShapeError, [np.zeros(3)], ("rnn.RNN", "step t=0", "(3,)", "(B, D)")),
+    "ragged nested list": (tg.DTypeError, [[[1.0, 2.0, 3.0], [1.0]]],
+                           ("rnn.RNN", "input step t=0", "ragged")),
+    "strings": (tg.DTypeError, np.array([[["a", "b", "c"]]]), ("rnn.RNN", "<U1", "not numeric")),
+    "objects": (tg.DTypeError, np.array([[[{}] * 3]], dtype=object), ("rnn.RNN", "object")),
+    "None": (tg.DTypeError, None, ("rnn.RNN", "object")),
+}
+
+
+@pytest.mark.parametrize("case", sorted(INPUT_CASES))
+def test_bad_inputs_are_named(net: rnn.RNN, case: str) -> None:
+    error, xs, fragments = INPUT_CASES[case]
+    expect(error, lambda: net(xs), *fragments)
+
+
+H0_CASES: dict[str, tuple[type[Exception], Any, tuple[str, ...]]] = {
+    "too few": (tg.ShapeError, [np.zeros((B, H))], ("rnn.RNN", "list of 2 states", "got 1")),
+    "bare array": (tg.ShapeError, np.zeros((B, H)), ("rnn.RNN", "list of 2 states", "ndarray")),
+    "batch": (tg.ShapeError, [np.zeros((B, H)), np.zeros((3, H))],
+              ("rnn.RNN (layer=1)", "h0 has shape (3, 4)", "expected (2, 4)", "batch 2")),
+    "width": (tg.ShapeError, [np.zeros((B, 5)), np.zeros((B, H))],
+              ("rnn.RNN (layer=0)", "(2, 5)", "hidden_size 4")),
+    "rank": (tg.ShapeError, [np.zeros(H), np.zeros((B, H))], ("rnn.RNN (layer=0)", "(4,)", "(2, 4)")),
+    "ragged": (tg.DTypeError, [[[0.0] * 4, [0.0] * 3], np.zeros((B, H))],
+               ("rnn.RNN (layer=0)", "h0", "ragged")),
+    "objects": (tg.DTypeError, [np.array([[None] * H] * B), np.zeros((B, H))],
+                ("rnn.RNN (layer=0)", "h0", "object")),
+    "string": (tg.DTypeError, [np.zeros((B, H)), "ab"], ("rnn.RNN (layer=1)", "h0", "<U2")),
+}
+
+
+@pytest.mark.parametrize("case", sorted(H0_CASES))
+def test_bad_initial_states_are_named_with_their_layer(net: rnn.RNN, case: str) -> None:
+    error, h0, fragments = H0_CASES[case]
+    expect(error, lambda: net(XS, h0=h0), *fragments)
+
+
+def test_h0_as_nested_lists_of_numbers_is_one_state_per_layer(net: rnn.RNN) -> None:
+    """A (B, H) nested list is one state (not a tuple of rows); same result as the array."""
+    h0 = [[[0.5] * H] * B, [[-0.5] * H] * B]
+    xs = np.random.default_rng(1).normal(size=(B, T, D))
+    from_lists = net(xs, h0=h0)[0][-1].data
+    from_arrays = net(xs, h0=[np.full((B, H), 0.5), np.full((B, H), -0.5)])[0][-1].data
+    np.testing.assert_array_equal(from_lists, from_arrays)
+    assert not np.array_equal(from_lists, net(xs)[0][-1].data)
+
+
+MASK_CASES: dict[str, tuple[Any, tuple[str, ...]]] = {
+    "shape": (np.ones((B, 4)), ("rnn.RNN", "mask has shape (2, 4)", "(2, 5)")),
+    "values": (np.full((B, T), 2.0), ("rnn.RNN", "0 or 1")),
+    "left padding": (np.array([[0, 1, 1, 1, 1], [1, 1, 1, 1, 1]]), ("rnn.RNN", "row 0", "[0, 1, 1, 1, 1]")),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MASK_CASES))
+def test_bad_masks_are_named(net: rnn.RNN, case: str) -> None:
+    mask, fragments = MASK_CASES[case]
+    expect(tg.ShapeError, lambda: net(XS, mask=mask), *fragments)
+
+
+def test_cell_step_names_its_scope_and_shapes():
+    cell = rnn.ElmanCell(D, H, rng=0)
+    with tg.scope(t=3, layer=1):
+        expect(tg.ShapeError, lambda: cell.step(tg.Tensor(np.ones((B, 5))), tg.Tensor(np.zeros((B, H)))),
+               "ElmanCell.step (t=3, layer=1)", "x_t has shape (2, 5)", "(B, 3)")
+        expect(tg.ShapeError, lambda: cell.step(tg.Tensor(np.ones((B, D))), tg.Tensor(np.zeros((3, H)))),
+               "ElmanCell.step (t=3, layer=1)", "h_prev has shape (3, 4)", "(2, 4)")
+
+
+def test_linear_checks_width_and_accepts_arrays():
+    readout = rnn.Linear(H, V, rng=0)
+    with tg.scope(t=2):
+        expect(tg.ShapeError, lambda: readout(np.ones((B, 5))), "Linear(4, 3) (t=2)", "(2, 5)", "(B, 4)")
+    expect(tg.DTypeError, lambda: readout([[1.0] * 4, [1.0]]), "Linear(4, 3)", "ragged")
+    h = np.random.default_rng(0).normal(size=(B, H))
+    np.testing.assert_allclose(readout(h).data, h @ readout.W.data + readout.b.data, rtol=0, atol=1e-15)
+
+
+# ---------------------------------------------------------------- configuration
+VALID = "'tanh', 'relu', 'sigmoid', 'identity'"
+
+
+@pytest.mark.parametrize("build, fragments", [
+    (lambda: rnn.RNN(D, H, nonlinearity="tahn"), ("rnn.RNN (layer=0)", "'tahn'", VALID)),
+    (lambda: rnn.RNN(D, H, num_layers=2, nonlinearity=["tanh", "softplus"]),
+     ("rnn.RNN (layer=1)", "'softplus'", VALID)),
+    (lambda: rnn.RNN(D, H, nonlinearity=None), ("rnn.RNN (layer=0)", "None", VALID)),
+    (lambda: rnn.RNN(D, H, nonlinearity=3), ("rnn.RNN (layer=0)", "3", VALID)),
+    (lambda: rnn.ElmanCell(D, H, nonlinearity="Tanh"), ("ElmanCell", "'Tanh'", VALID)),
+    (lambda: rnn.RNN(D, H, num_layers=3, nonlinearity=["tanh", "relu"]),
+     ("rnn.RNN", "2 nonlinearities given for 3 layers")),
+])
+def test_unknown_nonlinearities_list_the_valid_ones(build: Callable[[], Any],
+                                                     fragments: tuple[str, ...]) -> None:
+    expect(rnn.ConfigError, build, *fragments)
+
+
+@pytest.mark.parametrize("build, fragments", [
+    (lambda: rnn.RNN(D, 0), ("rnn.RNN", "hidden_size", "0")),
+    (lambda: rnn.RNN(-3, H), ("rnn.RNN", "input_size", "-3")),
+    (lambda: rnn.RNN(D, 4.0), ("rnn.RNN", "hidden_size", "4.0")),
+    (lambda: rnn.RNN(D, True), ("rnn.RNN", "hidden_size", "True")),
+    (lambda: rnn.RNN(D, H, num_layers=0), ("rnn.RNN", "num_layers", "0")),
+    (lambda: rnn.RNN(D, H, num_layers=True), ("rnn.RNN", "num_layers", "True")),
+    (lambda: rnn.ElmanCell(D, False), ("ElmanCell", "hidden_size", "False")),
+    (lambda: rnn.Linear(0, V), ("Linear", "in_features", "0")),
+    (lambda: rnn.RNN(None, H), ("rnn.RNN", "input_size and hidden_size")),
+    (lambda: rnn.tbptt(rnn.RNN(D, H), XS, lambda t, h: None, k1=3, k2=2), ("tbptt", "k2=2 < k1=3")),
+    (lambda: rnn.SGD(rnn.RNN(D, H).parameters(), lr=0), ("SGD", "lr", "0")),
+])
+def test_invalid_sizes_and_settings_are_config_errors(build: Callable[[], Any],
+                                                      fragments: tuple[str, ...]) -> None:
+    expect(rnn.ConfigError, build, *fragments)
+
+
+def test_numpy_integer_sizes_are_accepted():
+    net = rnn.RNN(np.int64(D), np.int32(H), num_layers=2, rng=0)
+    assert (net.input_size, net.hidden_size) == (D, H) and type(net.hidden_size) is int
+
+
+# ---------------------------------------------------------------- loss targets
+def test_sequence_cross_entropy_targets(logits: list[tg.Tensor]) -> None:
+    ce = rnn.sequence_cross_entropy
+    expect(tg.ShapeError, lambda: ce(logits, np.full((B, T), V)), "cross_entropy (t=0)", "target 3",
+           "3 classes")
+    bad = np.zeros((B, T), dtype=int)
+    bad[1, 3] = -1
+    expect(tg.ShapeError, lambda: ce(logits, bad), "cross_entropy (t=3)", "target -1", "index (1,)")
+    expect(tg.ShapeError, lambda: ce(logits, np.zeros((B, 4), dtype=int)), "sequence_cross_entropy",
+           "(2, 4)", "(2, 5)")
+    expect(tg.DTypeError, lambda: ce(logits, np.zeros((B, T))), "cross_entropy (t=0)", "float64")
+    expect(tg.DTypeError, lambda: ce(logits, [[0, 1], [0]]), "sequence_cross_entropy", "targets",
+           "ragged")
+    expect(tg.DTypeError, lambda: ce(logits, "abc"), "sequence_cross_entropy", "<U3")
+    expect(tg.ShapeError, lambda: ce(logits[-1], np.zeros((B, T), dtype=int)),
+           "sequence_cross_entropy", "(2, 3)", "last_step_cross_entropy")
+    expect(tg.ShapeError, lambda: ce([], np.zeros((B, 0), dtype=int)), "sequence_cross_entropy", "empty")
+    expect(tg.ShapeError, lambda: ce([logits[0], np.ones((B, V))], np.zeros((B, 2), dtype=int)),
+           "sequence_cross_entropy", "step t=1", "ndarray")
+    expect(tg.ShapeError, lambda: ce(logits, np.zeros((B, T), dtype=int), mask=np.zeros((B, T))),
+           "sequence_cross_entropy", "mask is 0 everywhere")
+    expect(rnn.ConfigError, lambda: ce(logits, np.zeros((B, T), dtype=int), reduction="avg"),
+           "sequence_cross_entropy", "'avg'")
+
+
+def test_last_step_cross_entropy_targets(logits: list[tg.Tensor]) -> None:
+    last = rnn.last_step_cross_entropy
+    expect(tg.ShapeError, lambda: last(logits[-1], [0, 7]), "cross_entropy", "target 7", "index (1,)")
+    expect(tg.ShapeError, lambda: last(logits[-1], [0, 1, 2]), "cross_entropy", "(2, 3)", "(2,)", "(3,)")
+    expect(tg.DTypeError, lambda: last(logits[-1], [0.5, 1.0]), "cross_entropy", "float64")
+    expect(tg.DTypeError, lambda: last(logits[-1], [[0], [1, 2]]), "last_step_cross_entropy", "ragged")
+    expect(tg.ShapeError, lambda: last(logits, [0, 1]), "last_step_cross_entropy", "list",
+           "sequence_cross_entropy")
+
+
+def test_mse_loss_targets(logits: list[tg.Tensor]) -> None:
+    expect(tg.ShapeError, lambda: rnn.mse_loss(logits[-1], np.zeros((B, 4))), "mse_loss", "(2, 3)", "(2, 4)")
+    expect(tg.ShapeError, lambda: rnn.mse_loss(logits, np.zeros((B, T))), "mse_loss", "5 step", "(2, 5)")
+    expect(tg.DTypeError, lambda: rnn.mse_loss(logits[-1], "ab"), "mse_loss", "targets", "<U2")
+    expect(tg.DTypeError, lambda: rnn.mse_loss(logits, [[0, 1, 2], [0]]), "mse_loss", "ragged")
+    expect(tg.ShapeError, lambda: rnn.mse_loss(logits, np.zeros((B, T, V)), mask=np.ones((B, 4))),
+           "mse_loss", "mask (2, 4)", "(2, 5)")
+
+
+def test_pad_sequences_names_the_bad_sequence():
+    expect(tg.ShapeError, lambda: rnn.pad_sequences([]), "pad_sequences", "empty")
+    expect(tg.ShapeError, lambda: rnn.pad_sequences([np.ones((2, 3)), np.ones((2, 4))]),
+           "pad_sequences", "sequence 1", "D = 4", "D = 3")
+    expect(tg.ShapeError, lambda: rnn.pad_sequences([np.ones(3)]), "pad_sequences", "sequence 0", "(3,)")
+    expect(tg.DTypeError, lambda: rnn.pad_sequences([np.ones((2, 3)), [[1.0, 2.0], [3.0]]]),
+           "pad_sequences", "sequence 1", "ragged")
+
+
+# ---------------------------------------------------------------- accepted means right
+@pytest.mark.parametrize("dtype", [np.int64, np.bool_, np.float32])
+def test_integer_bool_and_float32_inputs_run_as_floats(net: rnn.RNN, dtype: type) -> None:
+    xs = (np.random.default_rng(2).integers(0, 2, size=(B, T, D))).astype(dtype)
+    hs, _ = net(xs)
+    want, _ = net(xs.astype(np.float64))
+    assert hs[-1].dtype == np.float64
+    np.testing.assert_allclose(hs[-1].data, want[-1].data, rtol=1e-6)
+    assert np.isfinite(hs[-1].data).all()
