@@ -8,7 +8,7 @@ export OPENBLAS_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 export DEBIAN_FRONTEND := noninteractive
 
-.PHONY: setup graphviz test demo lint clean
+.PHONY: setup graphviz chromium test demo lint clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,20 @@ graphviz:
 		echo "(macOS: 'brew install graphviz'); rendering tests will be skipped."; \
 	fi
 
-setup: $(BIN)/.installed graphviz
+# Headless Chromium for the step-through page's browser test (tests/test_stepthrough_browser.py).
+chromium:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Chromium is missing: installing chromium and chromium-driver with apt-get (quiet)"; \
+		apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 || \
+		{ apt-get update >/dev/null && apt-get install -y -q chromium chromium-driver >/dev/null; } || \
+		echo "could not install Chromium; the browser test will be skipped"; \
+	else \
+		echo "Chromium is missing: 'sudo apt-get install chromium chromium-driver' to run the"; \
+		echo "browser test of the step-through page; it will be skipped."; \
+	fi
+
+setup: $(BIN)/.installed graphviz chromium
 
 lint: setup
 	$(BIN)/ruff check .
@@ -37,7 +50,7 @@ test: setup
 	$(BIN)/python -m pytest -q
 
 demo: setup
-	$(BIN)/python -m rnn demo --out out/
+	$(BIN)/tinygraph demo --out out/
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

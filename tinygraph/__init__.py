@@ -38,3 +38,6 @@ __all__ = [
 ]
 __all__ += ["GradcheckReport", "NodeCheckReport", "gradcheck", "gradcheck_nodes", "numerical_grad"]
 __all__ += ["draw", "render", "to_dot"]
+from tinygraph.stepthrough import stepthrough, stepthrough_html  # noqa: E402
+
+__all__ += ["stepthrough", "stepthrough_html"]
