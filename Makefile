@@ -8,7 +8,7 @@ export OPENBLAS_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 export DEBIAN_FRONTEND := noninteractive
 
-.PHONY: setup graphviz chromium test demo lint clean
+.PHONY: setup graphviz chromium test demo bench lint clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,9 @@ test: setup
 
 demo: setup
 	$(BIN)/tinygraph demo --out out/
+
+bench: setup
+	$(BIN)/python benchmarks/bptt.py --save benchmarks/RESULTS.md
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

@@ -1,4 +1,4 @@
-"""The docs runner: every ```python block of every docs/*.md runs, so the docs cannot rot.
+"""The docs runner: every ```python block of every docs/*.md (and the README) runs.
 
 One test per Markdown file (found by glob, so a tutorial added later is picked up). The blocks
 of a file run in order in one fresh namespace, in a temporary working directory (files a
@@ -20,7 +20,7 @@ from doc_blocks import CodeBlock, python_blocks, quiet_environment, run_block
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 OPTIONAL = {"matplotlib", "tqdm", "torch"}
-DOC_FILES = sorted(DOCS.glob("*.md"))
+DOC_FILES = [*sorted(DOCS.glob("*.md")), DOCS.parent / "README.md"]
 
 
 def run_doc(path: Path) -> None:
@@ -42,7 +42,7 @@ def run_doc(path: Path) -> None:
                       if f.filename == str(path)]
             where = f"line {frames[-1].lineno}" if frames else "its first line"
             pytest.fail(
-                f"docs/{path.name}: the python block starting at line {block.line} failed at "
+                f"{path.name}: the python block starting at line {block.line} failed at "
                 f"{where}: {type(error).__name__}: {error}\n"
                 + "".join(traceback.format_exception(error)), pytrace=False)
 
