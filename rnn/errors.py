@@ -1,18 +1,16 @@
 """The rnn package's own exception types (subclasses of tinygraph's TinygraphError).
 
 Shape problems (wrong input width, rank, batch size of h0, ragged step lists, a parameter
-file whose arrays have the wrong shape) raise ``tinygraph.ShapeError``; the types here cover
-the two other families: a model built with a setting that does not exist, and a parameter
-file that does not match the model.
+file whose arrays have the wrong shape) raise ``tinygraph.ShapeError``; a setting that does not
+exist raises ``tinygraph.ConfigError`` (re-exported here); a parameter file that does not match
+the model raises ``ParameterFileError``.
 """
 
 from __future__ import annotations
 
-from tinygraph.errors import TinygraphError
+from tinygraph.errors import ConfigError, TinygraphError
 
-
-class ConfigError(TinygraphError, ValueError):
-    """A model or trainer built with an invalid setting (unknown nonlinearity, k2 < k1, ...)."""
+__all__ = ["ConfigError", "ParameterFileError"]  # ConfigError is tinygraph's, shared
 
 
 class ParameterFileError(TinygraphError, ValueError):

@@ -72,5 +72,5 @@ def test_errors() -> None:
         tg.numerical_grad(lambda: 0.0, tg.Tensor(np.arange(3)))
     with pytest.raises(tg.ShapeError, match=r"got shape \(2,\)"):
         tg.numerical_grad(lambda: x * 2.0, x)
-    with pytest.raises(tg.NumericsError, match="eps must be a positive"):
+    with pytest.raises(tg.ConfigError, match="eps must be a positive"):
         tg.numerical_grad(lambda: x.sum(), x, eps=-1e-6)

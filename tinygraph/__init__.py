@@ -7,6 +7,7 @@ from tinygraph.anomaly import detect_anomaly
 from tinygraph.backward import backward, grad
 from tinygraph.errors import (
     BackwardError,
+    ConfigError,
     DTypeError,
     GraphStateError,
     NumericsError,
@@ -29,7 +30,7 @@ from tinygraph.scope import current_scope, enable_grad, is_grad_enabled, no_grad
 from tinygraph.trace import Trace, trace_backward
 
 __all__ = [
-    "BackwardError", "DTypeError", "GraphStateError", "Node", "NumericsError", "Op",
+    "BackwardError", "ConfigError", "DTypeError", "GraphStateError", "Node", "NumericsError", "Op",
     "RenderError", "ShapeError", "Tensor", "TinygraphError", "Trace", "add", "backward",
     "concat", "cross_entropy", "current_scope", "detect_anomaly", "div", "enable_grad", "exp", "grad",
     "identity", "is_grad_enabled", "log", "log_softmax", "matmul", "mean", "mul", "neg",

@@ -19,6 +19,10 @@ class DTypeError(TinygraphError, TypeError):
     """A dtype the engine cannot differentiate (integers, objects) or cannot convert."""
 
 
+class ConfigError(TinygraphError, ValueError):
+    """A setting that does not exist: a reduction, a check mode, an eps, a nonlinearity name."""
+
+
 class GraphStateError(TinygraphError, RuntimeError):
     """A graph used in a state that does not allow it: freed, not recorded, no seed."""
 

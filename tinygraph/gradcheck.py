@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from tinygraph.backward import grad as engine_grad
-from tinygraph.errors import GraphStateError, NumericsError, TinygraphError
+from tinygraph.errors import ConfigError, GraphStateError, NumericsError, TinygraphError
 from tinygraph.gradcheck_nodes import gradcheck_nodes
 from tinygraph.gradcheck_report import Comparison, GradcheckReport, compare
 from tinygraph.numerical import (
@@ -201,11 +201,11 @@ def _checked_inputs(inputs: Any) -> list[Tensor]:
 def _check_settings(eps: float, atol: float, rtol: float, mode: str, directions: int) -> None:
     check_eps(eps, "gradcheck")
     if mode not in MODES:
-        raise NumericsError(f"gradcheck: mode must be 'full' or 'directional', got {mode!r}")
+        raise ConfigError(f"gradcheck: mode must be 'full' or 'directional', got {mode!r}")
     if not (atol >= 0 and rtol >= 0):
-        raise NumericsError(f"gradcheck: atol and rtol must be >= 0, got {atol!r}, {rtol!r}")
+        raise ConfigError(f"gradcheck: atol and rtol must be >= 0, got {atol!r}, {rtol!r}")
     if not (isinstance(directions, int) and directions >= 1):
-        raise NumericsError(f"gradcheck: directions must be a positive int, got {directions!r}")
+        raise ConfigError(f"gradcheck: directions must be a positive int, got {directions!r}")
 
 
 def _warn_if_not_float64(inputs: list[Tensor]) -> None:

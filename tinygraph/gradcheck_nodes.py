@@ -21,7 +21,7 @@ import numpy as np
 
 from tinygraph.broadcast import sum_to
 from tinygraph.indexed_grad import densify
-from tinygraph.errors import BackwardError, DTypeError, GraphStateError, NumericsError
+from tinygraph.errors import BackwardError, ConfigError, DTypeError, GraphStateError, NumericsError
 from tinygraph.gradcheck_report import (
     COMPARISON_HEADERS,
     PASS_RULE,
@@ -188,7 +188,7 @@ def gradcheck_nodes(
         raise DTypeError(f"gradcheck_nodes: loss must be a tg.Tensor, got {type(loss).__name__}")
     check_eps(eps, "gradcheck_nodes")
     if mode not in ("full", "directional"):
-        raise NumericsError(
+        raise ConfigError(
             f"gradcheck_nodes: mode must be 'full' or 'directional', got {mode!r}"
         )
     nodes = graph_nodes(loss)

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygraph.errors import DTypeError, NumericsError, ShapeError
+from tinygraph.errors import ConfigError, DTypeError, NumericsError, ShapeError
 from tinygraph.scope import no_grad
 from tinygraph.tensor import Tensor
 
@@ -195,4 +195,4 @@ def directional_derivative(
 def check_eps(eps: float, who: str) -> None:
     """eps must be a positive finite step."""
     if not (isinstance(eps, (int, float, np.floating)) and np.isfinite(eps) and eps > 0):
-        raise NumericsError(f"{who}: eps must be a positive number, got {eps!r}")
+        raise ConfigError(f"{who}: eps must be a positive number, got {eps!r}")

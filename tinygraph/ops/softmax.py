@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygraph.errors import DTypeError, ShapeError
+from tinygraph.errors import ConfigError, DTypeError, ShapeError
 from tinygraph.node import Op, locate
 from tinygraph.ops.shape import check_ints
 from tinygraph.scope import current_scope
@@ -68,7 +68,7 @@ class CrossEntropy(Op):
 
     def __init__(self, reduction: str = "sum") -> None:
         if reduction not in ("sum", "mean"):
-            raise ShapeError(f"cross_entropy: reduction must be 'sum' or 'mean', got {reduction!r}")
+            raise ConfigError(f"cross_entropy: reduction must be 'sum' or 'mean', got {reduction!r}")
         self.reduction = reduction
 
     def forward(self, logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
