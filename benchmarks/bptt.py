@@ -63,14 +63,15 @@ class TinygraphModel:
     As in the hoisted numpy BPTT, the readout runs once over every step: the top layer's h_t
     are stacked to (B·T, H) and one matmul and one cross-entropy node follow. Each h_t is still
     a junction (read by the stack and by step t+1), and the recurrence stays one node per op
-    and step.
+    and step. ``hoist=True`` also computes x_t W_xh + b_h for all steps in one matmul
+    (``rnn.RNN(hoist_inputs=True)``), as the hoisted numpy variant does.
     """
 
-    def __init__(self, X: np.ndarray, Y: np.ndarray, params) -> None:
+    def __init__(self, X: np.ndarray, Y: np.ndarray, params, hoist: bool = False) -> None:
         D = X.shape[2]
         H, V = params[1].shape[0], params[3].shape[1]
         self.X, self.Y = X, Y
-        self.net = rnn.RNN(D, H, num_layers=1, nonlinearity="tanh")
+        self.net = rnn.RNN(D, H, num_layers=1, nonlinearity="tanh", hoist_inputs=hoist)
         self.readout = rnn.Linear(H, V)
         cell = self.net.layers[0]
         self.tensors = [cell.W_xh, cell.W_hh, cell.b_h, self.readout.W, self.readout.b]
@@ -120,22 +121,27 @@ def speed_table(repeats: int) -> list[dict]:
     for name, (H, D, V, T, B) in SIZES.items():
         X, Y, params = make_problem(H, D, V, T, B)
         model = TinygraphModel(X, Y, params)
+        hoisted = TinygraphModel(X, Y, params, hoist=True)
         runners = {
             "numpy (plain)": lambda X=X, Y=Y, p=params: bptt_plain(X, Y, p),
             "numpy (hoisted)": lambda X=X, Y=Y, p=params: bptt_hoisted(X, Y, p),
             "tinygraph": model,
+            "tinygraph (hoisted)": hoisted,
             **make_torch_runners(X, Y, params),
         }
         check_agreement(runners)
         med = median_times(runners, repeats if T * B < 20_000 else max(3, repeats // 2))
         numpy_time = min(med["numpy (plain)"], med["numpy (hoisted)"])
         nodes, build, backward = graph_split(model)
+        h_nodes, h_build, h_backward = graph_split(hoisted)
         rows.append({"size": name, "HDVTB": (H, D, V, T, B), "numpy_ms": numpy_time * 1e3,
                      "times_ms": {k: v * 1e3 for k, v in med.items()},
                      "ratios": {k: v / numpy_time for k, v in med.items()},
                      "target": TARGETS[name], "nodes": nodes, "build_ms": build * 1e3,
                      "backward_ms": backward * 1e3,
-                     "us_per_node": (build + backward) / nodes * 1e6})
+                     "us_per_node": (build + backward) / nodes * 1e6,
+                     "hoisted": (h_nodes, h_build * 1e3, h_backward * 1e3,
+                                 (h_build + h_backward) / h_nodes * 1e6)})
     return rows
 
 
@@ -219,16 +225,20 @@ def report(rows: list[dict], steps, memory, renders) -> str:
     for row in rows:
         cells = [f"{row['times_ms'][n]:.2f} ({row['ratios'][n]:.2f}x)" for n in names]
         eager = row["ratios"].get("torch eager loop")
-        met = row["ratios"]["tinygraph"] <= row["target"] and (eager is None or
-                                                                 row["ratios"]["tinygraph"] < eager)
+        best = min(row["ratios"]["tinygraph"], row["ratios"]["tinygraph (hoisted)"])
+        met = best <= row["target"] and (eager is None or best < eager)
         lines.append(f"| {row['size']} {row['HDVTB']} | " + " | ".join(cells) +
                      f" | <= {row['target']}x | {'yes' if met else 'NO'} |")
-    lines += ["", "## tinygraph: graph build vs backward", "",
-              "| size | nodes | build ms | backward ms | µs per node (build + backward) |",
-              "|---|---|---|---|---|"]
+    lines += ["", "'met': the faster tinygraph variant is within the target ratio and faster than "
+              "the torch eager loop.", "", "## tinygraph: graph build vs backward", "",
+              "| size | variant | nodes | build ms | backward ms | µs per node (build + backward) |",
+              "|---|---|---|---|---|---|"]
     for row in rows:
-        lines.append(f"| {row['size']} | {row['nodes']} | {row['build_ms']:.1f} | "
+        lines.append(f"| {row['size']} | step by step | {row['nodes']} | {row['build_ms']:.1f} | "
                      f"{row['backward_ms']:.1f} | {row['us_per_node']:.2f} |")
+        nodes, build, backward, per_node = row["hoisted"]
+        lines.append(f"| {row['size']} | hoisted | {nodes} | {build:.1f} | {backward:.1f} | "
+                     f"{per_node:.2f} |")
     lines += ["", "## tinygraph time per step (H=32, D=8, V=8, B=4)", "", "| T | µs per step |",
               "|---|---|"]
     lines += [f"| {T} | {us:.1f} |" for T, us in steps]

@@ -81,6 +81,14 @@ class InputSequence:
             )
         return tensor
 
+    def whole(self) -> tg.Tensor:
+        """All steps as one Tensor (B, T, D) (a list of steps is stacked, recording a node)."""
+        if self._whole is not None:
+            return self._whole
+        stacked = tg.stack(self._steps, axis=1)
+        stacked.name = "x"
+        return stacked
+
     def step(self, t: int) -> tg.Tensor:
         """x_t as a Tensor (B, D); slicing a (B, T, D) Tensor that needs grad records a node."""
         if self._whole is None:

@@ -163,3 +163,30 @@ def test_gradcheck_numerical_agrees_on_a_small_stack():
             numeric[index] += sign * loss().item() / (2 * eps)
     W.data = base
     np.testing.assert_allclose(analytic, numeric, atol=1e-6)
+
+
+@pytest.mark.parametrize("layers", [1, 2, 3])
+@pytest.mark.parametrize("with_mask", [False, True])
+def test_hoisted_inputs_give_the_same_values_and_gradients(layers, with_mask):
+    rng = np.random.default_rng(7)
+    xs = rng.standard_normal((3, 6, 2))
+    mask = np.ones((3, 6))
+    mask[1, 4:] = 0
+    mask[2, 2:] = 0
+    results = []
+    for hoist in (False, True):
+        net = rnn.RNN(2, 4, num_layers=layers, nonlinearity=["tanh", "relu", "tanh"][:layers],
+                      rng=0, hoist_inputs=hoist)
+        hs, h_last = net(xs, mask=mask if with_mask else None)
+        loss = sum(((h * h).sum() for h in hs), h_last[0].sum())
+        grads = tg.grad(loss, net.parameters())
+        results.append((loss.item(), [h.data for h in hs], grads))
+    (loss_a, hs_a, grads_a), (loss_b, hs_b, grads_b) = results
+    assert loss_b == pytest.approx(loss_a, rel=1e-12)
+    for a, b in zip(hs_a + grads_a, hs_b + grads_b):
+        np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12)
+
+
+def test_hoisting_is_refused_for_fused_cells():
+    with pytest.raises(rnn.ConfigError, match="hoist_inputs"):
+        rnn.RNN(2, 3, fused=True, hoist_inputs=True)

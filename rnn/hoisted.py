@@ -1,0 +1,45 @@
+"""The hoisted unroll: each layer's input projection done once for the whole sequence.
+
+For an Elman layer, x_t W_xh + b_h does not depend on h, so all T of them can be one matmul:
+P = X W_xh + b_h with X the (B·T, D) inputs, the way a hand-written numpy BPTT does it. The
+recurrence stays one node per op and step: h_t = f(P[:, t] + h_(t−1) W_hh). The backward of
+the slices P[:, t] meets at P's junction (an in-place sum), and dW_xh = Xᵀ dP is one matmul
+instead of T. The layers run one after the other (layer-major): layer l+1 reads the stacked
+outputs of layer l. Values and gradients equal the step-by-step unroll's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+import tinygraph as tg
+from rnn.sequences import InputSequence, carry_where_masked
+
+
+def hoisted_unroll(
+    layers: list[Any], inputs: InputSequence, states: list[tg.Tensor], keep: np.ndarray | None,
+    t0: int,
+) -> tuple[list[tg.Tensor], list[tg.Tensor]]:
+    """Unroll Elman ``layers`` layer by layer; returns (top layer's h_t list, final states)."""
+    T = inputs.length
+    below = inputs.whole()
+    hs: list[tg.Tensor] = []
+    for idx, cell in enumerate(layers):
+        with tg.scope(layer=idx):
+            projected = cell.project_inputs(below)
+        h = states[idx]
+        hs = []
+        for t in range(T):
+            with tg.scope(t=t0 + t, layer=idx):
+                new = cell.step_projected(projected[:, t], h)
+                if keep is not None and not keep[:, t].all():
+                    new = carry_where_masked(new, h, keep[:, t])
+            h = new
+            hs.append(h)
+        states[idx] = h
+        if idx + 1 < len(layers):
+            with tg.scope(layer=idx + 1):
+                below = tg.stack(hs, axis=1)
+    return hs, states
