@@ -191,3 +191,8 @@ def test_graph_without_time_scopes_and_bad_options():
         tg.to_dot(y, "sideways")
     with pytest.raises(tg.RenderError, match="unknown option"):
         tg.to_dot(y, "forward", colour="red")
+
+
+def test_drawing_something_that_is_not_a_tensor_is_a_clear_error():
+    with pytest.raises(tg.DTypeError, match=r"must be a tg\.Tensor, got ellipsis"):
+        tg.to_dot(...)

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygraph.errors import DTypeError
 from tinygraph.node import Node
 from tinygraph.tensor import Tensor
 from tinygraph.trace import JunctionStep, NodeStep, Trace
@@ -87,6 +88,10 @@ class GraphView:
 
 def collect(output: Tensor) -> GraphView:
     """Walk from ``output`` to every node it depends on, with an explicit stack."""
+    if not isinstance(output, Tensor):
+        raise DTypeError(
+            f"to_dot/draw/render: the output to draw must be a tg.Tensor, got {type(output).__name__}"
+        )
     nodes: list[Node] = []
     start = output.producer
     if start is not None:
