@@ -233,9 +233,15 @@ class UnrolledWriter:
                                                             style.PARAM_LINE))
         if self.backward:
             grad = self.view.contribution(tensor, node, index)
+            # The edge to a parameter's copy is short: its gradient goes under the copy's box
+            # (the label angle turns with the edge, so its sign depends on the copy's side).
+            text = grad_text(tensor, grad, self.opts) if (self.opts.show_grads
+                                                          or self.opts.show_grad_norms) else None
+            copy_x = self.lay.leaf_pos[(self.view.trank(tensor), rank, index)][0]
+            right = copy_x > self.lay.node_pos.get(rank, (copy_x - 1.0, 0.0))[0]
             self._edge(reader, leaf, "b", style="dashed", **self._grad_style(grad, style.GRADIENT),
-                       label=grad_text(tensor, grad, self.opts) if self.opts.show_grads
-                       or self.opts.show_grad_norms else None)
+                       headlabel=text, labelangle=("70" if right else "-70") if text else None,
+                       labeldistance="2.6" if text else None)
 
     def _tensor_edges(self, tensor: Tensor, node: Node, reader: str, index: int) -> None:
         view = self.view
