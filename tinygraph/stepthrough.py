@@ -113,7 +113,7 @@ def build_frames(view: GraphView, trace: Trace, names: set[str]) -> list[Frame]:
     for step in trace:
         if isinstance(step, NodeStep):
             item = f"n{view.rank(step.node)}"
-            frames.append(Frame([item], edges_from.get(item, []), _node_caption(step)))
+            frames.append(Frame([item], edges_from.get(item, []), _node_caption(step, trace.numbers)))
         elif isinstance(step, JunctionStep):
             trank = view.trank(step.tensor)
             sigma = f"j{trank}"
@@ -121,7 +121,8 @@ def build_frames(view: GraphView, trace: Trace, names: set[str]) -> list[Frame]:
                 current = [sigma]
             else:
                 current = sorted(n for n in names if n.startswith(f"p{trank}_") and "->" not in n)
-            frames.append(Frame(current, edges_from.get(sigma, []), _junction_caption(step)))
+            frames.append(Frame(current, edges_from.get(sigma, []),
+                                _junction_caption(step, trace.numbers)))
     return frames
 
 
@@ -137,18 +138,18 @@ def _source(node: Node) -> str:
     return node.op.describe() + (f" at {scope}" if scope else "")
 
 
-def _node_caption(step: NodeStep) -> list[str]:
+def _node_caption(step: NodeStep, numbers: dict[int, int]) -> list[str]:
     lines = [f"backward of {step.node.where()}: receives dL/d(out) = {_norm(step.grad)} "
-             f"for {tensor_label(step.output)}"]
-    lines += [f"sends {_norm(g)} to {tensor_label(t)}" for t, g in step.sent]
+             f"for {tensor_label(step.output, numbers)}"]
+    lines += [f"sends {_norm(g)} to {tensor_label(t, numbers)}" for t, g in step.sent]
     if not step.sent:
         lines.append("sends nothing: no input needs a gradient")
     return lines
 
 
-def _junction_caption(step: JunctionStep) -> list[str]:
+def _junction_caption(step: JunctionStep, numbers: dict[int, int]) -> list[str]:
     where = format_scope(step.scope)
-    head = f"junction Σ of {tensor_label(step.tensor)}" + (f" ({where})" if where else "")
+    head = f"junction Σ of {tensor_label(step.tensor, numbers)}" + (f" ({where})" if where else "")
     lines = [f"{head}: {len(step.contributions)} readers sent a gradient, which add up"]
     lines += [f"+ {_norm(c.grad)} from {_source(c.source)}" for c in step.contributions]
     lines.append(f"= {_norm(step.total)}")

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygraph.backward import make_seed, run_backward
+from tinygraph.backward import make_seed, reverse_topological, run_backward
 from tinygraph.node import Node
 from tinygraph.scope import format_scope
 from tinygraph.tensor import Tensor
@@ -71,9 +71,11 @@ class JunctionStep:
 class Trace(list):
     """The steps of one backward pass, in order; ``print(trace)`` shows them as a table."""
 
-    def __init__(self, steps: list[NodeStep | JunctionStep], grads: dict[Tensor, np.ndarray]):
+    def __init__(self, steps: list[NodeStep | JunctionStep], grads: dict[Tensor, np.ndarray],
+                 numbers: dict[int, int] | None = None):
         super().__init__(steps)
         self.grads = grads
+        self.numbers = numbers if numbers is not None else {}
 
     def junctions(self) -> list[JunctionStep]:
         """Only the junction steps."""
@@ -87,8 +89,12 @@ class Trace(list):
         """The gradient the pass computed for a leaf (or None if unreached)."""
         return self.grads.get(tensor)
 
+    def number(self, node: Node) -> int:
+        """The node's number in this graph: its rank in creation order, as pictures name it."""
+        return self.numbers.get(id(node), node.id)
+
     def __str__(self) -> str:
-        return format_trace(self)
+        return format_trace(self, self.numbers)
 
     def __repr__(self) -> str:
         return f"Trace({len(self)} steps, {len(self.junctions())} junctions)"
@@ -129,18 +135,24 @@ def trace_backward(output: Tensor, grad: Any = None, retain_graph: bool = True) 
     """
     seed = make_seed(output, grad)
     recorder = _TraceRecorder()
+    nodes = reverse_topological(output)
+    numbers = {id(node): rank for rank, node in enumerate(reversed(nodes))}
     grads, _ = run_backward(output, seed, retain_graph=retain_graph, recorder=recorder)
     leaves = {t: g for t, g in grads.items() if t.producer is None}
-    return Trace(recorder.steps, leaves)
+    return Trace(recorder.steps, leaves, numbers)
 
 
-def tensor_label(tensor: Tensor) -> str:
-    """A tensor as tables write it: its name, else what produced it, with its shape."""
+def tensor_label(tensor: Tensor, numbers: dict[int, int] | None = None) -> str:
+    """A tensor as tables write it: its name, else what produced it, with its shape.
+
+    ``numbers`` maps id(node) to the node's number in the graph (a trace's ``numbers``, the
+    same ranks the pictures use); without it the global creation id is shown.
+    """
     shape = "x".join(str(n) for n in tensor.shape) or "scalar"
     if tensor.name:
         return f"{tensor.name} [{shape}]"
     if tensor.producer is not None:
-        return f"{tensor.producer.op.describe()}#{tensor.producer.id} out [{shape}]"
+        return f"{_numbered(tensor.producer, numbers)} out [{shape}]"
     return f"leaf [{shape}]"
 
 
@@ -150,12 +162,17 @@ def _value(g: np.ndarray) -> str:
     return f"|{float(np.linalg.norm(g)):.4g}|"
 
 
-def _source(node: Node) -> str:
+def _numbered(node: Node, numbers: dict[int, int] | None) -> str:
+    number = numbers.get(id(node), node.id) if numbers else node.id
+    return f"{node.op.describe()}#{number}"
+
+
+def _source(node: Node, numbers: dict[int, int] | None) -> str:
     scope = format_scope(node.scope)
-    return f"{node.op.describe()}#{node.id}" + (f" @ {scope}" if scope else "")
+    return _numbered(node, numbers) + (f" @ {scope}" if scope else "")
 
 
-def format_trace(steps: list[NodeStep | JunctionStep]) -> str:
+def format_trace(steps: list[NodeStep | JunctionStep], numbers: dict[int, int] | None = None) -> str:
     """A table: step, kind, what, scope, gradient in, and what was sent or summed.
 
     Arrays are shown by their Frobenius norm |g| (a one-entry array by its value).
@@ -164,12 +181,13 @@ def format_trace(steps: list[NodeStep | JunctionStep]) -> str:
     for i, step in enumerate(steps):
         scope = format_scope(step.scope)
         if isinstance(step, JunctionStep):
-            detail = " + ".join(f"{_value(c.grad)} from {_source(c.source)}" for c in step.contributions)
-            rows.append((str(i), "junction Σ", tensor_label(step.tensor), scope,
+            detail = " + ".join(f"{_value(c.grad)} from {_source(c.source, numbers)}"
+                                for c in step.contributions)
+            rows.append((str(i), "junction Σ", tensor_label(step.tensor, numbers), scope,
                          _value(step.total), detail))
         else:
-            detail = "; ".join(f"{tensor_label(t)} <- {_value(g)}" for t, g in step.sent)
-            rows.append((str(i), "node", f"{step.node.op.describe()}#{step.node.id}", scope,
+            detail = "; ".join(f"{tensor_label(t, numbers)} <- {_value(g)}" for t, g in step.sent)
+            rows.append((str(i), "node", _numbered(step.node, numbers), scope,
                          _value(step.grad), detail))
     widths = [max(len(r[c]) for r in rows) for c in range(5)]
     lines = []
