@@ -198,7 +198,7 @@ def gradcheck_nodes(
             "leaf, or was it computed under tg.no_grad()?)"
         )
     for node in nodes:
-        if node.freed or node.op.inputs is None:
+        if node.freed:
             raise GraphStateError(
                 f"gradcheck_nodes: the saved arrays of {node.where()} were freed by an earlier "
                 "backward(); run the forward pass again, or call backward(retain_graph=True)"
@@ -219,7 +219,8 @@ def _check_node(node: Node, rng: np.random.Generator, eps: float, atol: float, r
                 mode: str, directions: int) -> list[NodeComparison]:
     op = node.op
     saved_state = op.state()
-    arrays = [np.array(a, dtype=np.float64) if a.dtype.kind == "f" else a for a in op.inputs]
+    arrays = [np.array(t.data, dtype=np.float64) if t.data.dtype.kind == "f" else t.data
+              for t in node.inputs]
     checked = [i for i, (t, a) in enumerate(zip(node.inputs, arrays))
                if t.requires_grad and a.dtype.kind == "f"]
     try:

@@ -34,6 +34,8 @@ class Op:
     engine then sums each returned gradient back to its input's shape. Without it a gradient
     of the wrong shape is an error naming the op. ``saved_arrays`` names any other attributes
     holding arrays for backward; they are freed with ``inputs`` and ``output`` after backward.
+    A built-in op whose backward needs only ``grad`` and ``output`` sets ``keeps_inputs =
+    False``, so a recorded node does not hold a tuple of its inputs' arrays (memory).
     """
 
     __slots__ = ("inputs", "needs_input_grad", "output")
@@ -41,6 +43,7 @@ class Op:
     name: ClassVar[str] = ""
     broadcasts: ClassVar[bool] = False
     saved_arrays: ClassVar[tuple[str, ...]] = ()
+    keeps_inputs: ClassVar[bool] = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -164,6 +167,8 @@ def apply(op: Op, args: tuple[Any, ...]) -> Tensor:
     out.requires_grad = True
     op.output = data
     op.needs_input_grad = needs
+    if not op.keeps_inputs:
+        op.inputs = None
     node = _new(Node)
     node.op = op
     node.inputs = tensors
@@ -174,13 +179,15 @@ def apply(op: Op, args: tuple[Any, ...]) -> Tensor:
     out.producer = node
     for t in tensors:  # consumers are found through the weak reference to their output
         consumers = t._consumers
-        if consumers is None:
-            t._consumers = [ref]
-        else:
+        if consumers is None:  # one consumer: the reference itself, no list (most tensors)
+            t._consumers = ref
+        elif type(consumers) is list:
             consumers.append(ref)
             count = len(consumers)
             if count >= 64 and count & (count - 1) == 0:  # prune dead nodes at powers of 2
                 consumers[:] = [r for r in consumers if r() is not None]
+        else:
+            t._consumers = [consumers, ref]
     return out
 
 

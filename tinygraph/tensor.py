@@ -81,7 +81,7 @@ class Tensor:
         self.name = name
         self.producer: Node | None = None
         self.requires_grad = bool(requires_grad)
-        self._consumers: list[weakref.ref] | None = None
+        self._consumers: list[weakref.ref] | weakref.ref | None = None
         self._retain = False
 
     @classmethod
@@ -126,9 +126,10 @@ class Tensor:
     @property
     def consumers(self) -> list[Node]:
         """The live nodes that read this tensor, in creation order."""
-        if not self._consumers:
+        refs = self._consumers
+        if refs is None:
             return []
-        outputs = [ref() for ref in self._consumers]
+        outputs = [ref() for ref in refs] if type(refs) is list else [refs()]
         return [out.producer for out in outputs if out is not None]
 
     @property

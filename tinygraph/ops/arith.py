@@ -18,6 +18,7 @@ class Add(Op):
     """y = a + b;  da = dy, db = dy."""
 
     __slots__ = ()
+    keeps_inputs = False
 
     name = "add"
     broadcasts = True
@@ -33,6 +34,7 @@ class Sub(Op):
     """y = a − b;  da = dy, db = −dy."""
 
     __slots__ = ()
+    keeps_inputs = False
 
     name = "sub"
     broadcasts = True
@@ -103,6 +105,7 @@ class Neg(Op):
     """y = −x;  dx = −dy."""
 
     __slots__ = ()
+    keeps_inputs = False
 
     name = "neg"
 

@@ -14,6 +14,7 @@ class Tanh(Op):
     """y = tanh(x);  dx = dy · (1 − y²)."""
 
     __slots__ = ()
+    keeps_inputs = False
 
     name = "tanh"
 
@@ -29,6 +30,7 @@ class Sigmoid(Op):
     """y = 1 / (1 + e^(−x));  dx = dy · y · (1 − y)."""
 
     __slots__ = ()
+    keeps_inputs = False
 
     name = "sigmoid"
 
@@ -60,6 +62,7 @@ class Exp(Op):
     """y = e^x;  dx = dy · y."""
 
     __slots__ = ()
+    keeps_inputs = False
 
     name = "exp"
 
@@ -88,6 +91,7 @@ class Identity(Op):
     """y = x;  dx = dy (a named pass-through, e.g. a linear recurrence's activation)."""
 
     __slots__ = ()
+    keeps_inputs = False
 
     name = "identity"
 

@@ -66,6 +66,7 @@ class Transpose(Op):
     """y = xᵀ (axes permuted by ``axes``, reversed by default);  dx = dy permuted back."""
 
     __slots__ = ("axes",)
+    keeps_inputs = False
 
     name = "transpose"
 
@@ -189,6 +190,7 @@ class Stack(Op):
     """y = the inputs stacked along a new ``axis``;  dx_i = dy taken at position i of it."""
 
     __slots__ = ("axis",)
+    keeps_inputs = False
 
     name = "stack"
 

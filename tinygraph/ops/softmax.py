@@ -22,6 +22,7 @@ class Softmax(Op):
     """y_i = e^(x_i) / Σ_j e^(x_j) along ``axis``;  dx = y · (dy − Σ_j dy_j y_j)."""
 
     __slots__ = ("axis",)
+    keeps_inputs = False
 
     name = "softmax"
 
@@ -41,6 +42,7 @@ class LogSoftmax(Op):
     """y = x − log Σ_j e^(x_j) along ``axis``;  dx = dy − softmax(x) · Σ_j dy_j."""
 
     __slots__ = ("axis",)
+    keeps_inputs = False
 
     name = "log_softmax"
 
