@@ -18,7 +18,7 @@ import numpy as np
 from tinygraph.anomaly import check_backward
 from tinygraph.broadcast import sum_to
 from tinygraph.gc_pause import pause_gc
-from tinygraph.errors import BackwardError, GraphStateError, ShapeError
+from tinygraph.errors import BackwardError, GraphStateError, ShapeError, add_note
 from tinygraph.indexed_grad import IndexedGrad
 from tinygraph.node import Node
 from tinygraph.scope import STATE
@@ -130,7 +130,7 @@ def _propagate(
         except (BackwardError, GraphStateError):
             raise
         except Exception as exc:
-            exc.add_note(f"raised in the backward of {node.where()}")
+            add_note(exc, f"raised in the backward of {node.where()}")
             raise
         if type(sent) is not tuple or len(sent) != len(inputs):
             sent = _normalise(node, sent)
@@ -268,6 +268,8 @@ def grad(
         if not tensor.requires_grad:
             raise GraphStateError(f"grad: input {i} ({_describe(tensor)}) does not require grad")
     seed = make_seed(output, grad_output)
+    if not inputs:
+        return []
     grads, owned = run_backward(output, seed, retain_graph=retain_graph, keep=inputs)
     result = []
     for tensor in inputs:

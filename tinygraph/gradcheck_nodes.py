@@ -21,7 +21,7 @@ import numpy as np
 
 from tinygraph.broadcast import sum_to
 from tinygraph.indexed_grad import densify
-from tinygraph.errors import BackwardError, ConfigError, DTypeError, GraphStateError, NumericsError
+from tinygraph.errors import BackwardError, ConfigError, DTypeError, GraphStateError, NumericsError, add_note
 from tinygraph.gradcheck_report import (
     COMPARISON_HEADERS,
     PASS_RULE,
@@ -239,7 +239,7 @@ def _check_node(node: Node, rng: np.random.Generator, eps: float, atol: float, r
             rows.append(NodeComparison(node, i, comparison))
         return rows
     except Exception as exc:
-        exc.add_note(f"gradcheck_nodes: raised while checking {node.where()}")
+        add_note(exc, f"gradcheck_nodes: raised while checking {node.where()}")
         raise
     finally:
         for key in set(op.state()) - set(saved_state):

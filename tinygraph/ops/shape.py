@@ -75,7 +75,9 @@ class Transpose(Op):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         if self.axes is not None:
-            check_ints(self.axes, "transpose axes")
+            axes = check_ints(self.axes, "transpose axes")
+            if x.ndim and all(-x.ndim <= a < x.ndim for a in axes):
+                self.axes = tuple(a % x.ndim for a in axes)  # backward inverts positive axes
         return np.transpose(x, self.axes)
 
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
