@@ -30,11 +30,14 @@ _BY_ID = attrgetter("id")
 class Recorder(Protocol):
     """Observer of a backward pass (used by ``trace_backward``)."""
 
-    def before_node(self, node: Node, output: Tensor, grad: np.ndarray) -> None: ...
+    def before_node(self, node: Node, output: Tensor, grad: np.ndarray) -> None:
+        """``node``'s backward is about to run with dL/d(output) = ``grad`` (its sum is final)."""
 
-    def sent(self, node: Node, tensor: Tensor, grad: np.ndarray) -> None: ...
+    def sent(self, node: Node, tensor: Tensor, grad: np.ndarray) -> None:
+        """``node`` sent ``grad`` to its input ``tensor`` (one contribution to its junction)."""
 
-    def finish(self, grads: dict[Tensor, np.ndarray]) -> None: ...
+    def finish(self, grads: dict[Tensor, np.ndarray]) -> None:
+        """The pass is over; ``grads`` holds the leaves' (and kept tensors') gradients."""
 
 
 def reverse_topological(root: Tensor) -> list[Node]:
@@ -133,7 +136,7 @@ def _propagate(
             add_note(exc, f"raised in the backward of {node.where()}")
             raise
         if type(sent) is not tuple or len(sent) != len(inputs):
-            sent = _normalise(node, sent)
+            sent = normalise_sent(node, sent)
         for tensor, g in zip(inputs, sent):
             if g is None or not tensor.requires_grad:
                 continue
@@ -205,7 +208,7 @@ def _add_indexed(
     g.add_into(buffer)
 
 
-def _normalise(node: Node, sent: object) -> Sequence[np.ndarray | None]:
+def normalise_sent(node: Node, sent: object) -> Sequence[np.ndarray | None]:
     """Accept a list or a bare array for a one-input op; name the op on anything else."""
     count = len(node.inputs)
     if isinstance(sent, np.ndarray) and count == 1:
