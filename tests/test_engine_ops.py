@@ -209,3 +209,11 @@ def test_python_numbers_keep_a_float32_tensor_float32():
     y.sum().backward()
     assert x.grad.dtype == np.float32
     np.testing.assert_allclose(x.grad, 2 * 3.5 * 2 / 3, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "fn", [tg.tanh, tg.sigmoid, tg.exp, tg.log, tg.relu, tg.neg, tg.identity, lambda x: x * x,
+           lambda x: x / 3.0, lambda x: x**2.0, lambda x: x.sum(), lambda x: x.mean()],
+)
+def test_every_unary_op_on_a_zero_dimensional_tensor(fn):
+    check(fn, np.array(0.7))

@@ -161,7 +161,7 @@ def _propagate(
                 grads[tensor] = total if type(total) is ndarray else np.asarray(total)
                 owned.add(tensor)
         if not retain_graph:
-            node.free()
+            node.free()  # drop the op's saved arrays as soon as its backward has run
     if recorder is not None:
         recorder.finish(grads)
     return grads, owned
