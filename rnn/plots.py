@@ -131,6 +131,44 @@ def plot_clipping(runs: Mapping[str, analysis.ClippingRun], ceiling: float = 1e8
     return fig
 
 
+def plot_memory_task(runs: Mapping[str, Any], mark_lag: int = 50, symbols: int = 4) -> Any:
+    """The memory task (``rnn.memory_task``): gradient norm by lag and training loss per cell.
+
+    Left: ||∂L/∂h_(T−k)|| on a log scale, untrained (dashed) and trained (solid), with the
+    ratio of the second run to the first at ``mark_lag`` written beside the line; right: the
+    training loss per Adam update beside chance, ln K for K = ``symbols``, with each run's
+    held-out accuracy in the legend.
+    """
+    fig, (lags_ax, loss_ax) = new_figure(2, width=6.5, height=4.5)
+    first, second = list(runs.values())[:2]
+    names = [run.label.split()[0].rstrip(",") for run in (second, first)]
+    for run in runs.values():
+        lags = np.arange(len(run.lag_norms_init))
+        (line,) = lags_ax.semilogy(lags, run.lag_norms_trained, label=f"{run.label}, trained")
+        colour = line.get_color()
+        lags_ax.semilogy(lags, run.lag_norms_init, linestyle="--", color=colour,
+                         label=f"{run.label}, untrained")
+        for norms in (run.lag_norms_init, run.lag_norms_trained):
+            lags_ax.plot([mark_lag], [norms[mark_lag]], marker="o", color=colour)
+        loss_ax.plot(np.arange(len(run.losses)), run.losses, color=colour,
+                     label=f"{run.label}: held-out accuracy {run.accuracy:.2f}")
+    lags_ax.axvline(mark_lag, color="grey", linewidth=0.5)
+    for norms_of, text, offset in ((lambda r: r.lag_norms_init, "untrained", 0.30),
+                                   (lambda r: r.lag_norms_trained, "trained", 0.18)):
+        ratio = norms_of(second)[mark_lag] / norms_of(first)[mark_lag]
+        lags_ax.text(0.02, offset, f"lag {mark_lag}, {text}: {names[0]} / {names[1]} = {ratio:.1e}",
+                     transform=lags_ax.transAxes, fontsize="small")
+    lags_ax.set(title="gradient of the task's loss reaching h_(T−k)", xlabel="lag k",
+                ylabel="||∂L/∂h_(T−k)||")
+    lags_ax.legend(fontsize="small", loc="lower left", bbox_to_anchor=(0.0, 0.35))
+    loss_ax.axhline(np.log(symbols), color="grey", linewidth=0.5, linestyle=":",
+                    label=f"chance: ln {symbols} = {np.log(symbols):.2f}")
+    loss_ax.set(title="training loss (mean cross-entropy per batch)", xlabel="Adam update",
+                ylabel="loss")
+    loss_ax.legend(fontsize="small")
+    return fig
+
+
 def write_lab_plots(out_dir: str | Path = "docs/images", formats: Sequence[str] = ("png",)) -> list[Path]:
     """Compute every lab figure with ``rnn.analysis`` and save it as out_dir/lab_<name>.<format>."""
     out = Path(out_dir)
