@@ -196,3 +196,14 @@ def test_graph_without_time_scopes_and_bad_options():
 def test_drawing_something_that_is_not_a_tensor_is_a_clear_error():
     with pytest.raises(tg.DTypeError, match=r"must be a tg\.Tensor, got ellipsis"):
         tg.to_dot(...)
+
+
+def test_oversized_graph_without_steps_suggests_no_fold():
+    x = tg.Tensor(np.ones(3), True, "x")
+    for _ in range(60):
+        x = tg.tanh(x)
+    with pytest.raises(tg.RenderError) as info:
+        tg.to_dot(x.sum(), "forward", max_nodes=20)
+    message = str(info.value)
+    assert "no time steps" in message and "max_nodes=None" in message
+    assert "max_steps=" not in message
