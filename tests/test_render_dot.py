@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import numpy as np
@@ -207,3 +208,16 @@ def test_oversized_graph_without_steps_suggests_no_fold():
     message = str(info.value)
     assert "no time steps" in message and "max_nodes=None" in message
     assert "max_steps=" not in message
+
+
+def test_grad_norm_keeps_the_non_local_edges_marked_and_the_ramp_monotone():
+    from tinygraph.render import style
+    loss, _ = build_rnn_loss(4, 1, w_scale=0.25)
+    text = tg.to_dot(loss, "backward", color_by="grad_norm")
+    marked = [a for _, _, a in edges(text) if "from t+1" in a]
+    assert len(marked) == 3
+    assert all('style="dashed,bold"' in a and f'fontcolor="{style.NONLOCAL}"' in a for a in marked)
+    assert "colour is the norm for every edge" in text and "bold purple" not in text
+    assert "bold purple" in tg.to_dot(loss, "backward")
+    ramp = [style.luminance(style.mix(k / 20)) for k in range(21)]
+    assert all(a > b for a, b in itertools.pairwise(ramp))    # light to dark, strictly

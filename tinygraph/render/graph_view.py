@@ -140,7 +140,3 @@ def attach_trace(view: GraphView, trace: Trace) -> None:
     for tensor, grad in trace.grads.items():
         view.totals[id(tensor)] = grad
 
-
-def scope_of(node: Node, key: str) -> Any:
-    """The node's scope tag ``key`` (None when absent)."""
-    return node.scope.get(key)
