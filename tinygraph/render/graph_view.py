@@ -19,7 +19,6 @@ consumer sent to each input (one term of a junction's sum) and each tensor's tot
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
