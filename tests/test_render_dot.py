@@ -221,3 +221,17 @@ def test_grad_norm_keeps_the_non_local_edges_marked_and_the_ramp_monotone():
     assert "bold purple" in tg.to_dot(loss, "backward")
     ramp = [style.luminance(style.mix(k / 20)) for k in range(21)]
     assert all(a > b for a, b in itertools.pairwise(ramp))    # light to dark, strictly
+
+
+def test_integer_targets_are_named_alike_for_any_batch_size():
+    from tinygraph.render.style import constant_name
+    assert constant_name(tg.Tensor(np.array([2]))) == "targets"
+    assert constant_name(tg.Tensor(np.array([2, 0]))) == "targets"
+    assert constant_name(tg.Tensor(np.array(0.5))) == "0.5"
+    assert constant_name(tg.Tensor(np.zeros((2, 2)), name="h0")) == "h0"
+    logits = tg.Tensor(np.zeros((1, 3)), True, "logits")
+    with tg.scope(t=0):
+        loss = tg.cross_entropy(logits, np.array([2]))
+    for view in ("forward", "backward", "both", "rolled"):
+        text = tg.to_dot(loss, view)
+        assert 'label="targets"' in text and 'label="2"' not in text

@@ -67,13 +67,16 @@ def norm_text(array: np.ndarray) -> str:
 
 
 def constant_name(tensor: Tensor) -> str:
-    """A constant's label: its name; unnamed, its value (one entry), "targets" (integers,
-    as cross_entropy receives class indices) or "const"."""
+    """A constant's label: its name; unnamed, "targets" for an integer array (cross_entropy
+    receives class indices, whatever the batch size), the value of a one-entry float or
+    scalar, else "const"."""
     if tensor.name:
         return tensor.name
+    if tensor.data.dtype.kind in "iu" and tensor.data.ndim >= 1:
+        return "targets"
     if tensor.data.size == 1:
         return array_text(tensor.data)
-    return "targets" if tensor.data.dtype.kind in "iu" else "const"
+    return "const"
 
 
 def text_width(text: str, fontsize: float) -> float:
