@@ -216,10 +216,31 @@ def render_times(lengths=(4, 8, 16, 32, 64, 128)) -> list[tuple[int, float]]:
     return rows
 
 
+def machine() -> str:
+    """One line naming the machine and the versions the numbers were measured with."""
+    import platform
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as info:
+            cpu = next(line.split(":", 1)[1].strip() for line in info if "model name" in line)
+    except (OSError, StopIteration):
+        pass
+    versions = f"Python {platform.python_version()}, numpy {np.__version__}"
+    try:
+        import torch
+
+        versions += f", torch {torch.__version__}"
+    except ImportError:
+        versions += ", torch not installed"
+    return f"{cpu}, {os.cpu_count()} cores, one BLAS thread; {versions}"
+
+
 def report(rows: list[dict], steps, memory, renders) -> str:
     """The results as Markdown tables."""
     names = list(rows[0]["times_ms"])
-    lines = ["## Forward + BPTT, median ms (ratio to numpy)", "",
+    lines = [f"Measured on: {machine()}.", "",
+             "## Forward + BPTT, median ms (ratio to numpy)", "",
              "| size (H, D, V, T, B) | " + " | ".join(names) + " | target | met |",
              "|---" * (len(names) + 3) + "|"]
     for row in rows:

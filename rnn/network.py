@@ -183,8 +183,8 @@ class RNN:
     def _initial_states(self, given: Any, batch_size: int) -> list[State]:
         if given is None:
             return self.initial_states(batch_size)
-        if self.num_layers == 1 and not isinstance(given, list):
-            given = [given]
+        if self.num_layers == 1 and (not isinstance(given, list) or _is_number_row(given)):
+            given = [given]  # one layer: the state itself (a nested list (B, H) included)
         if not isinstance(given, list) or len(given) != self.num_layers:
             count = len(given) if isinstance(given, list) else type(given).__name__
             raise tg.ShapeError(

@@ -47,10 +47,10 @@ def state_dict(*modules: Any) -> dict[str, tg.Tensor]:
     return named
 
 
-def save_parameters(path: str | os.PathLike, *modules: Any) -> Path:
-    """Write every parameter's array to ``path`` (.npz, uncompressed, exact float64 bits)."""
+def check_output_path(path: str | os.PathLike) -> Path:
+    """``path`` as a Path if a parameter file can be written there (its directory exists and
+    it is not a directory itself), else a ParameterFileError saying what is wrong."""
     target = Path(path)
-    arrays = {name: t.data for name, t in state_dict(*modules).items()}
     directory = target.parent if str(target.parent) else Path(".")
     if target.is_dir():
         raise ParameterFileError(
@@ -62,6 +62,14 @@ def save_parameters(path: str | os.PathLike, *modules: Any) -> Path:
             f"save_parameters: the directory {directory} of {target} does not exist; create it "
             "first"
         )
+    return target
+
+
+def save_parameters(path: str | os.PathLike, *modules: Any) -> Path:
+    """Write every parameter's array to ``path`` (.npz, uncompressed, exact float64 bits)."""
+    target = check_output_path(path)
+    directory = target.parent if str(target.parent) else Path(".")
+    arrays = {name: t.data for name, t in state_dict(*modules).items()}
     handle = tempfile.NamedTemporaryFile(
         dir=directory, prefix=f".{target.name}.", suffix=".tmp", delete=False
     )
@@ -70,11 +78,18 @@ def save_parameters(path: str | os.PathLike, *modules: Any) -> Path:
             np.savez(handle, **arrays)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(handle.name, 0o666 & ~_umask())  # a temporary file is private (0600)
         os.replace(handle.name, target)
     except BaseException:
         Path(handle.name).unlink(missing_ok=True)
         raise
     return target
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def load_parameters(path: str | os.PathLike, *modules: Any, strict: bool = True) -> None:

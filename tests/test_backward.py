@@ -187,3 +187,52 @@ def test_indexed_gradients_meet_dense_ones_at_a_junction():
     loss = (x * 2.0).sum() + x[1:3].sum() + x[np.array([0, 0])].sum() + (x * x).sum()
     loss.backward()
     np.testing.assert_array_equal(x.grad, 2.0 + np.array([2.0, 1.0, 1.0, 0.0]) + 2 * x.data)
+
+
+class Square(tg.Op):
+    def forward(self, x):
+        return x * x
+
+    def backward(self, grad):
+        return (2 * self.inputs[0] * grad,)
+
+
+def test_applying_one_op_instance_twice_is_refused_not_silently_wrong():
+    a = tg.Tensor([1.0], requires_grad=True)
+    b = tg.Tensor([5.0], requires_grad=True)
+    square = Square()
+    square(a)
+    with pytest.raises(tg.GraphStateError, match=r"already applied.*Square\(\)\(x\)"):
+        square(b)
+
+
+def test_python_protocols_len_iter_float_bool_array():
+    x = tg.Tensor(np.arange(6.0).reshape(3, 2), requires_grad=True)
+    assert len(x) == 3
+    rows = list(x)
+    assert [r.shape for r in rows] == [(2,)] * 3
+    sum(r.sum() for r in rows).backward()
+    np.testing.assert_array_equal(x.grad, np.ones((3, 2)))
+    assert float(tg.Tensor(2.5)) == 2.5
+    assert bool(tg.Tensor([1.0])) and not bool(tg.Tensor(0.0))
+    with pytest.raises(tg.ShapeError, match="ambiguous"):
+        bool(x)
+    np.testing.assert_array_equal(np.array(x), x.data)
+    with pytest.raises(TypeError, match="0-d"):
+        len(tg.Tensor(1.0))
+
+
+def test_the_scope_dict_given_by_with_is_a_copy():
+    x = tg.Tensor(1.0, requires_grad=True)
+    with tg.scope(t=1) as tags:
+        y = x * 2.0
+    tags["t"] = 99
+    assert y.producer.scope == {"t": 1}
+
+
+def test_grad_with_no_inputs_keeps_the_graph():
+    x = tg.Tensor(2.0, requires_grad=True)
+    y = x * x
+    assert tg.grad(y, []) == []
+    y.backward()
+    assert x.grad == 4.0

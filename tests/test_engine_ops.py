@@ -194,3 +194,26 @@ def test_ndarray_on_the_left_defers_to_the_tensor():
     assert isinstance(y, tg.Tensor)
     y.sum().backward()
     np.testing.assert_array_equal(x.grad, [3.0, 4.0])
+
+
+def test_transpose_with_negative_axes():
+    check(lambda x: x.transpose(0, -1, -2), r(3, 3, 3))
+    check(lambda x: x.transpose(-1, 0, 1), r(2, 3, 4))
+    check(lambda x: x.transpose(-1, 0), r(2, 3))
+
+
+def test_python_numbers_keep_a_float32_tensor_float32():
+    x = tg.Tensor(np.ones(3, dtype=np.float32), requires_grad=True)
+    y = (x * 2 + 1.5) ** 2 / 3
+    assert y.dtype == np.float32
+    y.sum().backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_allclose(x.grad, 2 * 3.5 * 2 / 3, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "fn", [tg.tanh, tg.sigmoid, tg.exp, tg.log, tg.relu, tg.neg, tg.identity, lambda x: x * x,
+           lambda x: x / 3.0, lambda x: x**2.0, lambda x: x.sum(), lambda x: x.mean()],
+)
+def test_every_unary_op_on_a_zero_dimensional_tensor(fn):
+    check(fn, np.array(0.7))

@@ -106,3 +106,13 @@ def test_name_clash_between_modules_is_refused(tmp_path):
         rnn.save_parameters(tmp_path / "m.npz", first, second)
     renamed = rnn.Linear(2, 2, names=("readout.W", "readout.b"))
     rnn.save_parameters(tmp_path / "m.npz", first, renamed)
+
+
+def test_saved_file_gets_the_usual_permissions(tmp_path):
+    import stat
+
+    net = rnn.RNN(2, 3, rng=0)
+    path = rnn.save_parameters(tmp_path / "m.npz", net)
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask

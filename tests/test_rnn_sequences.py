@@ -200,3 +200,11 @@ def test_a_cell_with_a_pair_state_plugs_in():
     result = rnn.tbptt(net, batch.xs, lambda t, h: h.sum(), k1=2, k2=2)
     assert result.updates == 2 and isinstance(result.state[0], tuple)
     assert net.layers[0].W.grad is not None
+
+
+def test_one_layer_h0_as_a_nested_list():
+    net = rnn.RNN(2, 3, rng=0)
+    xs = np.ones((1, 2, 2))
+    hs_list, _ = net(xs, h0=[[0.1, 0.2, 0.3]])
+    hs_array, _ = net(xs, h0=np.array([[0.1, 0.2, 0.3]]))
+    np.testing.assert_array_equal(hs_list[-1].data, hs_array[-1].data)

@@ -27,18 +27,61 @@ from tinygraph.ops.shape import sum as sum  # noqa: A004 (tg.sum mirrors numpy)
 from tinygraph.ops.softmax import cross_entropy, log_softmax, softmax
 from tinygraph.render import draw, render, to_dot
 from tinygraph.scope import current_scope, enable_grad, is_grad_enabled, no_grad, scope
+from tinygraph.stepthrough import stepthrough, stepthrough_html
 from tinygraph.trace import Trace, trace_backward
 
 __all__ = [
-    "BackwardError", "ConfigError", "DTypeError", "GraphStateError", "Node", "NumericsError", "Op",
-    "RenderError", "ShapeError", "Tensor", "TinygraphError", "Trace", "add", "backward",
-    "concat", "cross_entropy", "current_scope", "detect_anomaly", "div", "enable_grad", "exp", "grad",
-    "identity", "is_grad_enabled", "log", "log_softmax", "matmul", "mean", "mul", "neg",
-    "no_grad", "power", "relu", "reshape", "scope", "sigmoid", "softmax", "stack", "sub", "sum",
-    "tanh", "trace_backward", "transpose",
+    "BackwardError",
+    "ConfigError",
+    "DTypeError",
+    "GradcheckReport",
+    "GraphStateError",
+    "Node",
+    "NodeCheckReport",
+    "NumericsError",
+    "Op",
+    "RenderError",
+    "ShapeError",
+    "Tensor",
+    "TinygraphError",
+    "Trace",
+    "add",
+    "backward",
+    "concat",
+    "cross_entropy",
+    "current_scope",
+    "detect_anomaly",
+    "div",
+    "draw",
+    "enable_grad",
+    "exp",
+    "grad",
+    "gradcheck",
+    "gradcheck_nodes",
+    "identity",
+    "is_grad_enabled",
+    "log",
+    "log_softmax",
+    "matmul",
+    "mean",
+    "mul",
+    "neg",
+    "no_grad",
+    "numerical_grad",
+    "power",
+    "relu",
+    "render",
+    "reshape",
+    "scope",
+    "sigmoid",
+    "softmax",
+    "stack",
+    "stepthrough",
+    "stepthrough_html",
+    "sub",
+    "sum",
+    "tanh",
+    "to_dot",
+    "trace_backward",
+    "transpose",
 ]
-__all__ += ["GradcheckReport", "NodeCheckReport", "gradcheck", "gradcheck_nodes", "numerical_grad"]
-__all__ += ["draw", "render", "to_dot"]
-from tinygraph.stepthrough import stepthrough, stepthrough_html  # noqa: E402
-
-__all__ += ["stepthrough", "stepthrough_html"]

@@ -18,7 +18,7 @@ import numpy as np
 from tinygraph.anomaly import check_backward
 from tinygraph.broadcast import sum_to
 from tinygraph.gc_pause import pause_gc
-from tinygraph.errors import BackwardError, GraphStateError, ShapeError
+from tinygraph.errors import BackwardError, GraphStateError, ShapeError, add_note
 from tinygraph.indexed_grad import IndexedGrad
 from tinygraph.node import Node
 from tinygraph.scope import STATE
@@ -30,11 +30,14 @@ _BY_ID = attrgetter("id")
 class Recorder(Protocol):
     """Observer of a backward pass (used by ``trace_backward``)."""
 
-    def before_node(self, node: Node, output: Tensor, grad: np.ndarray) -> None: ...
+    def before_node(self, node: Node, output: Tensor, grad: np.ndarray) -> None:
+        """``node``'s backward is about to run with dL/d(output) = ``grad`` (its sum is final)."""
 
-    def sent(self, node: Node, tensor: Tensor, grad: np.ndarray) -> None: ...
+    def sent(self, node: Node, tensor: Tensor, grad: np.ndarray) -> None:
+        """``node`` sent ``grad`` to its input ``tensor`` (one contribution to its junction)."""
 
-    def finish(self, grads: dict[Tensor, np.ndarray]) -> None: ...
+    def finish(self, grads: dict[Tensor, np.ndarray]) -> None:
+        """The pass is over; ``grads`` holds the leaves' (and kept tensors') gradients."""
 
 
 def reverse_topological(root: Tensor) -> list[Node]:
@@ -130,10 +133,10 @@ def _propagate(
         except (BackwardError, GraphStateError):
             raise
         except Exception as exc:
-            exc.add_note(f"raised in the backward of {node.where()}")
+            add_note(exc, f"raised in the backward of {node.where()}")
             raise
         if type(sent) is not tuple or len(sent) != len(inputs):
-            sent = _normalise(node, sent)
+            sent = normalise_sent(node, sent)
         for tensor, g in zip(inputs, sent):
             if g is None or not tensor.requires_grad:
                 continue
@@ -158,7 +161,7 @@ def _propagate(
                 grads[tensor] = total if type(total) is ndarray else np.asarray(total)
                 owned.add(tensor)
         if not retain_graph:
-            node.free()
+            node.free()  # drop the op's saved arrays as soon as its backward has run
     if recorder is not None:
         recorder.finish(grads)
     return grads, owned
@@ -205,7 +208,7 @@ def _add_indexed(
     g.add_into(buffer)
 
 
-def _normalise(node: Node, sent: object) -> Sequence[np.ndarray | None]:
+def normalise_sent(node: Node, sent: object) -> Sequence[np.ndarray | None]:
     """Accept a list or a bare array for a one-input op; name the op on anything else."""
     count = len(node.inputs)
     if isinstance(sent, np.ndarray) and count == 1:
@@ -268,6 +271,8 @@ def grad(
         if not tensor.requires_grad:
             raise GraphStateError(f"grad: input {i} ({_describe(tensor)}) does not require grad")
     seed = make_seed(output, grad_output)
+    if not inputs:
+        return []
     grads, owned = run_backward(output, seed, retain_graph=retain_graph, keep=inputs)
     result = []
     for tensor in inputs:

@@ -37,3 +37,20 @@ class NumericsError(TinygraphError, FloatingPointError):
 
 class RenderError(TinygraphError, RuntimeError):
     """Rendering failed: Graphviz missing, timed out, or the graph is too large to draw."""
+
+
+def add_note(exc: BaseException, note: str) -> None:
+    """Attach ``note`` to an exception that keeps its type (``BaseException.add_note``, 3.11+;
+    on Python 3.10 the note is kept in ``__notes__`` and added to the message's arguments)."""
+    if hasattr(exc, "add_note"):
+        exc.add_note(note)
+        return
+    notes = getattr(exc, "__notes__", None)
+    if notes is None:
+        notes = []
+        try:
+            exc.__notes__ = notes  # type: ignore[attr-defined]
+        except AttributeError:
+            return
+    notes.append(note)
+    exc.args = (*exc.args, note)

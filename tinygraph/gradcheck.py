@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from tinygraph.backward import grad as engine_grad
-from tinygraph.errors import ConfigError, GraphStateError, NumericsError, TinygraphError
+from tinygraph.errors import ConfigError, GraphStateError, NumericsError, TinygraphError, add_note
 from tinygraph.gradcheck_nodes import gradcheck_nodes
 from tinygraph.gradcheck_report import Comparison, GradcheckReport, compare
 from tinygraph.numerical import (
@@ -122,7 +122,7 @@ def _full_rows(value_of_f: Any, inputs: list[Tensor], works: list[np.ndarray],
         try:
             numerical = gradient_of_entries(value_of_f, work, eps)
         except Exception as exc:
-            exc.add_note(f"gradcheck: raised by f while input {i} ({describe_tensor(x)}) "
+            add_note(exc, f"gradcheck: raised by f while input {i} ({describe_tensor(x)}) "
                          "was perturbed; every input has been restored")
             raise
         rows.append(compare(_label(x, i), x.shape, a, numerical, atol, rtol))
@@ -142,7 +142,7 @@ def _directional_rows(value_of_f: Any, inputs: list[Tensor], works: list[np.ndar
                 [directional_derivative(value_of_f, [work], [v], eps) for v in vs]
             )
         except Exception as exc:
-            exc.add_note(f"gradcheck: raised by f while input {i} ({describe_tensor(x)}) "
+            add_note(exc, f"gradcheck: raised by f while input {i} ({describe_tensor(x)}) "
                          "was moved along a random direction; every input has been restored")
             raise
         rows.append(compare(_label(x, i), x.shape, projected, numerical, atol, rtol,

@@ -20,8 +20,9 @@ from typing import Any
 import numpy as np
 
 from tinygraph.broadcast import sum_to
+from tinygraph.backward import normalise_sent, reverse_topological
 from tinygraph.indexed_grad import densify
-from tinygraph.errors import BackwardError, ConfigError, DTypeError, GraphStateError, NumericsError
+from tinygraph.errors import ConfigError, DTypeError, GraphStateError, NumericsError, add_note
 from tinygraph.gradcheck_report import (
     COMPARISON_HEADERS,
     PASS_RULE,
@@ -133,22 +134,7 @@ class NodeCheckReport:
 
 def graph_nodes(loss: Tensor) -> list[Node]:
     """Every node ``loss`` depends on, in creation order (an explicit stack, no recursion)."""
-    start = loss.producer
-    if start is None:
-        return []
-    seen = {id(start)}
-    stack = [start]
-    nodes = []
-    while stack:
-        node = stack.pop()
-        nodes.append(node)
-        for tensor in node.inputs:
-            parent = tensor.producer
-            if parent is not None and id(parent) not in seen:
-                seen.add(id(parent))
-                stack.append(parent)
-    nodes.sort(key=lambda node: node.id)
-    return nodes
+    return reverse_topological(loss)[::-1]
 
 
 def gradcheck_nodes(
@@ -239,7 +225,7 @@ def _check_node(node: Node, rng: np.random.Generator, eps: float, atol: float, r
             rows.append(NodeComparison(node, i, comparison))
         return rows
     except Exception as exc:
-        exc.add_note(f"gradcheck_nodes: raised while checking {node.where()}")
+        add_note(exc, f"gradcheck_nodes: raised while checking {node.where()}")
         raise
     finally:
         for key in set(op.state()) - set(saved_state):
@@ -281,15 +267,8 @@ def _forward(op: Op, arrays: Sequence[np.ndarray]) -> np.ndarray:
 
 
 def _backward(node: Node, g: np.ndarray, count: int) -> list[np.ndarray | None]:
+    """The op's backward as the engine reads it: one dense gradient (or None) per input."""
     sent = node.op.backward(g)
-    if isinstance(sent, (tuple, list)):
-        sent = [densify(s) for s in sent]
-    if isinstance(sent, np.ndarray) and count == 1:
-        sent = (sent,)
-    if not isinstance(sent, (tuple, list)) or len(sent) != count:
-        got = f"{len(sent)} gradients" if isinstance(sent, (tuple, list)) else type(sent).__name__
-        raise BackwardError(
-            f"backward of {node.where()} returned {got} for {count} input(s); return a tuple "
-            "with one ndarray (or None) per input"
-        )
-    return list(sent)
+    if type(sent) is not tuple or len(sent) != count:
+        sent = normalise_sent(node, sent)
+    return [densify(s) for s in sent]

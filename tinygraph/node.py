@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from tinygraph.anomaly import check_forward
-from tinygraph.errors import DTypeError, GraphStateError, ShapeError, TinygraphError
+from tinygraph.errors import DTypeError, GraphStateError, ShapeError, TinygraphError, add_note
 from tinygraph.scope import STATE, format_scope
 from tinygraph.tensor import Tensor, as_array
 
@@ -150,7 +150,7 @@ def apply(op: Op, args: tuple[Any, ...]) -> Tensor:
         reason = op.explain(*arrays) or f"inputs of shapes {shapes} do not fit: {exc}"
         raise ShapeError(f"{locate(op, STATE.tags)}: {reason}") from None
     except Exception as exc:
-        exc.add_note(f"raised in the forward of {locate(op, STATE.tags)}")
+        add_note(exc, f"raised in the forward of {locate(op, STATE.tags)}")
         raise
     if type(data) is not np.ndarray:
         data = _as_output(op, data)
@@ -165,6 +165,12 @@ def apply(op: Op, args: tuple[Any, ...]) -> Tensor:
         op.inputs = None
         return out
     out.requires_grad = True
+    if getattr(op, "output", None) is not None:
+        raise GraphStateError(
+            f"{locate(op, STATE.tags)}: this {type(op).__name__} instance was already applied; "
+            f"an op instance holds the arrays of one application, so create one per call: "
+            f"{type(op).__name__}()(x)"
+        )
     op.output = data
     op.needs_input_grad = needs
     if not op.keeps_inputs:
@@ -200,9 +206,9 @@ def _unpack(args: tuple[Any, ...]) -> tuple[tuple[Tensor, ...], tuple[np.ndarray
     if len(args) == 2:
         a, b = args
         if type(a) is not Tensor:
-            a = _as_tensor(a)
+            a = _as_tensor(a, b)
         if type(b) is not Tensor:
-            b = _as_tensor(b)
+            b = _as_tensor(b, a)
         return (a, b), (a.data, b.data), _PAIRS[a.requires_grad][b.requires_grad]
     if len(args) == 1:
         (a,) = args
@@ -229,9 +235,13 @@ def _as_output(op: Op, data: Any) -> np.ndarray:
     return array
 
 
-def _as_tensor(value: Any) -> Tensor:
+def _as_tensor(value: Any, other: Any = None) -> Tensor:
+    """An op's argument as a Tensor. A Python number beside a float32 (or float16) Tensor takes
+    that dtype, as numpy does with scalars, so ``x * 2`` keeps x's precision."""
     if isinstance(value, Tensor):
         return value
+    if type(value) in (int, float) and type(other) is Tensor and other.data.dtype.kind == "f":
+        return Tensor._from_op(np.asarray(value, dtype=other.data.dtype), False)
     if type(value) is np.ndarray and value.dtype.kind in "fciub":
         return Tensor._from_op(value, False)
     if value is None:

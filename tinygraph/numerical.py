@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygraph.errors import ConfigError, DTypeError, NumericsError, ShapeError
+from tinygraph.errors import ConfigError, DTypeError, NumericsError, ShapeError, add_note
 from tinygraph.scope import no_grad
 from tinygraph.tensor import Tensor
 
@@ -166,7 +166,7 @@ def gradient_of_entries(value: Callable[[], float], work: np.ndarray, eps: float
         try:
             grad[index] = partial_derivative(value, work, index, eps)
         except Exception as exc:
-            exc.add_note(f"while entry {index} was perturbed by ±{eps:g}")
+            add_note(exc, f"while entry {index} was perturbed by ±{eps:g}")
             raise
     return grad
 

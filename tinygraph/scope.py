@@ -40,7 +40,7 @@ class scope:  # noqa: N801 (used like a function: ``with tg.scope(t=3):``)
         self.outer = STATE.tags
         merged = {**self.outer, **self.tags}
         STATE.tags = merged
-        return merged
+        return dict(merged)  # a copy: the nodes made inside share ``merged``
 
     def __exit__(self, *exc_info: object) -> None:
         STATE.tags = self.outer

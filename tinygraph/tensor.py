@@ -8,12 +8,12 @@ its gradient is the sum of what every consumer sends back.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tinygraph.errors import DTypeError, GraphStateError
+from tinygraph.errors import DTypeError, GraphStateError, ShapeError
 
 if TYPE_CHECKING:
     from tinygraph.node import Node
@@ -166,6 +166,31 @@ class Tensor:
         if self.data.size != 1:
             raise GraphStateError(f"item(){_label(self.name)}: needs one entry, shape is {self.shape}")
         return self.data.item()
+
+    # ----------------------------------------------------------------- Python protocols
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError(f"len() of a 0-d tensor{_label(self.name)}")
+        return len(self.data)
+
+    def __iter__(self) -> Iterator[Tensor]:
+        """The entries along the first axis, each a recorded ``x[i]``."""
+        for index in range(len(self)):
+            yield self[index]
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ShapeError(
+                f"the truth value of a tensor{_label(self.name)} of shape {self.shape} is "
+                "ambiguous; use (x.data > 0).any() or .all()"
+            )
+        return bool(self.data.reshape(()))
 
     # ----------------------------------------------------------------- operators
     def __add__(self, other: Any) -> Tensor:

@@ -12,6 +12,7 @@ from rnn.charlm import CharLM, TrainConfig, Vocabulary, load_text, train_charlm
 from rnn.commands.options import positive_float, positive_int
 from rnn.commands.progress import Progress
 from rnn.errors import ConfigError
+from rnn.params import check_output_path, save_parameters
 
 EXAMPLES = """examples:
   tinygraph train                             Shakespeare's sonnets, about 10 s
@@ -58,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
     """Train and print the samples; 0 when done."""
     if args.k2 < args.k1:
         raise ConfigError(f"train: --k2 {args.k2} is smaller than --k1 {args.k1}; use k2 >= k1")
+    if args.save:
+        check_output_path(args.save)  # before training, not after
     text = Path(args.text).read_text(encoding="utf-8") if args.text else load_text()
     text = text[: args.max_chars] if args.max_chars else text
     vocab = Vocabulary(text)
@@ -79,7 +82,6 @@ def run(args: argparse.Namespace) -> int:
           f"{time.perf_counter() - start:.1f} s)")
     _print_sample("after training", model, args)
     if args.save:
-        from rnn.params import save_parameters
         print(f"saved parameters to {save_parameters(args.save, model.net, model.readout)}")
     return 0
 

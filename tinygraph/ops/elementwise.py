@@ -10,6 +10,11 @@ from tinygraph.node import Op
 from tinygraph.tensor import Tensor
 
 
+def _writable(result: np.ndarray | np.generic) -> np.ndarray:
+    """A fresh ufunc result as an array (numpy returns a scalar for 0-d inputs)."""
+    return result if type(result) is np.ndarray else np.array(result)
+
+
 class Tanh(Op):
     """y = tanh(x);  dx = dy · (1 − y²)."""
 
@@ -23,7 +28,10 @@ class Tanh(Op):
 
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
         y = self.output
-        return (grad * (1.0 - y * y),)
+        dx = _writable(y * y)  # one buffer, updated in place: 1 − y², then · dy
+        np.subtract(1.0, dx, out=dx)
+        dx *= grad
+        return (dx,)
 
 
 class Sigmoid(Op):
@@ -41,7 +49,10 @@ class Sigmoid(Op):
 
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
         y = self.output
-        return (grad * y * (1.0 - y),)
+        dx = _writable(1.0 - y)  # one buffer, updated in place: (1 − y) · y · dy
+        dx *= y
+        dx *= grad
+        return (dx,)
 
 
 class ReLU(Op):

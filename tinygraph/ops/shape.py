@@ -17,8 +17,13 @@ Axis = int | Sequence[int] | None
 
 def _is_basic(index: Any) -> bool:
     """True when ``x[index]`` is a view (ints, slices, None, Ellipsis): no entry repeats."""
-    parts = index if isinstance(index, tuple) else (index,)
-    return all(isinstance(p, (int, np.integer, slice)) or p is None or p is Ellipsis for p in parts)
+    for part in index if type(index) is tuple else (index,):
+        kind = type(part)
+        if kind is slice or kind is int or part is None or part is Ellipsis:
+            continue
+        if not isinstance(part, np.integer) or isinstance(part, bool):
+            return False
+    return True
 
 
 class GetItem(Op):
@@ -75,7 +80,9 @@ class Transpose(Op):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         if self.axes is not None:
-            check_ints(self.axes, "transpose axes")
+            axes = check_ints(self.axes, "transpose axes")
+            if x.ndim and all(-x.ndim <= a < x.ndim for a in axes):
+                self.axes = tuple(a % x.ndim for a in axes)  # backward inverts positive axes
         return np.transpose(x, self.axes)
 
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
