@@ -98,8 +98,8 @@ class BpttDigraph(graphviz.Digraph):
         data = self.pipe(fmt, renderer, formatter, neato_no_op, quiet, engine=engine,
                          timeout=timeout)
         if not cleanup:
-            _write(check_output_path(source), self.source.encode(self.encoding))
-        _write(target, data)
+            write_bytes(check_output_path(source), self.source.encode(self.encoding))
+        write_bytes(target, data)
         if view:
             graphviz.view(target, quiet=quiet_view)
         return str(target)
@@ -134,7 +134,7 @@ def render(out: Tensor | graphviz.Digraph, filename: str | os.PathLike, format: 
         path = path.with_name(path.name + f".{format}")
     check_output_path(path)
     source = out.source if isinstance(out, graphviz.Digraph) else to_dot(out, view, **options)
-    _write(path, pipe_with_timeout(source, format, timeout))
+    write_bytes(path, pipe_with_timeout(source, format, timeout))
     return path
 
 
@@ -153,7 +153,8 @@ def check_output_path(path: Path) -> Path:
     return path
 
 
-def _write(path: Path, data: bytes) -> None:
+def write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path``; an OSError becomes a RenderError naming the path."""
     try:
         path.write_bytes(data)
     except OSError as exc:
