@@ -65,7 +65,7 @@ def sequence_cross_entropy(
                 count += rows.size
     if not terms:
         raise tg.ShapeError(f"{where}: the mask is 0 everywhere, so there is no step to score")
-    total = sum(terms[1:], terms[0])
+    total = tg.stack(terms).sum()  # L = Σ_t L_t: one node reading every step's loss
     return total / count if reduction == "mean" else total
 
 

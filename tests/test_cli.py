@@ -205,3 +205,12 @@ def test_vanish_plots_without_matplotlib_is_one_line_exit_1(capsys, monkeypatch,
     code, out, err = run_cli(capsys, "vanish", "--steps", "3", "--plots", str(tmp_path))
     assert code == 1 and "rho=0.5" in out
     assert err.count("\n") == 1 and "needs matplotlib" in err
+
+
+def test_render_refuses_a_suffix_that_contradicts_the_format(tmp_path, capsys):
+    from rnn.cli import main
+
+    code = main(["render", "--format", "png", "-o", str(tmp_path / "x.svg")])
+    assert code == 1
+    assert "ends in .svg but --format is png" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())

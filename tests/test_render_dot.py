@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import numpy as np
@@ -196,3 +197,41 @@ def test_graph_without_time_scopes_and_bad_options():
 def test_drawing_something_that_is_not_a_tensor_is_a_clear_error():
     with pytest.raises(tg.DTypeError, match=r"must be a tg\.Tensor, got ellipsis"):
         tg.to_dot(...)
+
+
+def test_oversized_graph_without_steps_suggests_no_fold():
+    x = tg.Tensor(np.ones(3), True, "x")
+    for _ in range(60):
+        x = tg.tanh(x)
+    with pytest.raises(tg.RenderError) as info:
+        tg.to_dot(x.sum(), "forward", max_nodes=20)
+    message = str(info.value)
+    assert "no time steps" in message and "max_nodes=None" in message
+    assert "max_steps=" not in message
+
+
+def test_grad_norm_keeps_the_non_local_edges_marked_and_the_ramp_monotone():
+    from tinygraph.render import style
+    loss, _ = build_rnn_loss(4, 1, w_scale=0.25)
+    text = tg.to_dot(loss, "backward", color_by="grad_norm")
+    marked = [a for _, _, a in edges(text) if "from t+1" in a]
+    assert len(marked) == 3
+    assert all('style="dashed,bold"' in a and f'fontcolor="{style.NONLOCAL}"' in a for a in marked)
+    assert "colour is the norm for every edge" in text and "bold purple" not in text
+    assert "bold purple" in tg.to_dot(loss, "backward")
+    ramp = [style.luminance(style.mix(k / 20)) for k in range(21)]
+    assert all(a > b for a, b in itertools.pairwise(ramp))    # light to dark, strictly
+
+
+def test_integer_targets_are_named_alike_for_any_batch_size():
+    from tinygraph.render.style import constant_name
+    assert constant_name(tg.Tensor(np.array([2]))) == "targets"
+    assert constant_name(tg.Tensor(np.array([2, 0]))) == "targets"
+    assert constant_name(tg.Tensor(np.array(0.5))) == "0.5"
+    assert constant_name(tg.Tensor(np.zeros((2, 2)), name="h0")) == "h0"
+    logits = tg.Tensor(np.zeros((1, 3)), True, "logits")
+    with tg.scope(t=0):
+        loss = tg.cross_entropy(logits, np.array([2]))
+    for view in ("forward", "backward", "both", "rolled"):
+        text = tg.to_dot(loss, view)
+        assert 'label="targets"' in text and 'label="2"' not in text

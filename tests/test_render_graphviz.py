@@ -91,3 +91,53 @@ def test_exit_code_one_with_a_complete_file_is_accepted(monkeypatch):
     monkeypatch.setattr(draw_module.subprocess, "run", broken)
     with pytest.raises(tg.RenderError, match="exited with code 1: syntax error"):
         draw_module.pipe_with_timeout("digraph {}", "svg")
+
+
+def test_digraph_pipe_and_render_use_the_timeout_runner(loss, tmp_path, monkeypatch):
+    dot = tg.draw(loss, "backward")
+    svg = dot.pipe(format="svg", encoding="utf-8")
+    assert svg.rstrip().endswith("</svg>")
+    written = dot.render(tmp_path / "bptt", format="svg")
+    assert written == str(tmp_path / "bptt.svg") and (tmp_path / "bptt").read_text() == dot.source
+
+    def slow(*args, **kwargs):
+        raise subprocess.TimeoutExpired(args[0], kwargs["timeout"])
+    monkeypatch.setattr(draw_module.subprocess, "run", slow)
+    with pytest.raises(tg.RenderError, match=r"longer than 0.25 s.*max_steps"):
+        dot.pipe(format="svg", timeout=0.25)
+    with pytest.raises(tg.RenderError, match=r"longer than 60 s.*max_steps"):
+        dot.render(tmp_path / "slow", format="svg")
+
+
+def test_digraph_without_the_binary_raises_with_install_hint(loss, tmp_path, monkeypatch):
+    dot = tg.draw(loss, "forward")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(tg.RenderError, match="apt-get install graphviz"):
+        dot.pipe(format="svg")
+    with pytest.raises(tg.RenderError, match="apt-get install graphviz"):
+        dot.render(tmp_path / "x", format="png")
+
+
+def test_digraph_failure_is_a_render_error(loss, monkeypatch):
+    def broken(command, **kwargs):
+        return subprocess.CompletedProcess(command, 1, b"", b"Error: bad label")
+    monkeypatch.setattr(draw_module.subprocess, "run", broken)
+    with pytest.raises(tg.RenderError, match="exited with code 1: Error: bad label"):
+        tg.draw(loss).pipe(format="svg")
+
+
+def test_unwritable_paths_are_refused_before_graphviz_runs(loss, tmp_path, monkeypatch):
+    def never(*args, **kwargs):
+        raise AssertionError("Graphviz must not run")
+    monkeypatch.setattr(draw_module.subprocess, "run", never)
+    missing = tmp_path / "missing" / "dir" / "a"
+    with pytest.raises(tg.RenderError, match=r"a\.svg'.*directory '.*dir' does not exist"):
+        tg.render(loss, missing)
+    (tmp_path / "out.svg").mkdir()
+    with pytest.raises(tg.RenderError, match=r"out\.svg' is an existing directory"):
+        tg.render(loss, tmp_path / "out", format="svg")
+    (tmp_path / "afile").write_text("")
+    with pytest.raises(tg.RenderError, match="is a file, not a directory"):
+        tg.render(loss, tmp_path / "afile" / "x.svg")
+    with pytest.raises(tg.RenderError, match="does not exist"):
+        tg.draw(loss).render(missing, format="svg")

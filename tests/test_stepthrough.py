@@ -124,3 +124,10 @@ def test_inline_svg_drops_prolog_comments_and_namespace_urls():
     svg = inline_svg(raw)
     assert svg.startswith('<svg width="1pt">') and "http" not in svg and "<!--" not in svg
     assert svg_names(svg) == ["n0->n1"]
+
+
+def test_a_missing_directory_is_a_render_error(tmp_path):
+    x = tg.Tensor(np.ones(2), requires_grad=True)
+    loss = (x * x).sum()
+    with pytest.raises(tg.RenderError, match="does not exist"):
+        tg.stepthrough(loss, tmp_path / "missing" / "page.html")

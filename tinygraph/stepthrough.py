@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from tinygraph.node import Node
-from tinygraph.render.drawing import pipe_with_timeout, to_dot
+from tinygraph.render.drawing import check_output_path, pipe_with_timeout, to_dot, write_bytes
 from tinygraph.render.graph_view import GraphView, collect
 from tinygraph.scope import format_scope
 from tinygraph.stepthrough_page import page
@@ -77,8 +77,9 @@ def stepthrough(out: Tensor, path: str | os.PathLike, *, trace: Trace | None = N
     target = Path(path)
     if target.suffix != ".html":
         target = target.with_name(target.name + ".html")
-    target.write_text(stepthrough_html(out, trace=trace, title=title, timeout=timeout),
-                      encoding="utf-8")
+    check_output_path(target)
+    html_text = stepthrough_html(out, trace=trace, title=title, timeout=timeout)
+    write_bytes(target, html_text.encode("utf-8"))
     return target
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import tinygraph as tg
+from rnn.errors import ConfigError
 from rnn.commands.options import add_model_options, positive_int
 from rnn.commands.problem import problem_from_args
 
@@ -45,6 +46,10 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     """Write the picture and print its path."""
     fmt = args.format or _format_from_suffix(args.output)
+    suffix = _format_from_suffix(args.output, default="")
+    if suffix and suffix != fmt:
+        raise ConfigError(f"-o {args.output} ends in .{suffix} but --format is {fmt}; "
+                          f"make them agree (or leave one out)")
     options: dict[str, Any] = {"max_steps": args.max_steps, "show_grads": args.show_grads}
     if args.color == "grad_norm":
         options["color_by"] = "grad_norm"
@@ -59,6 +64,6 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _format_from_suffix(output: str) -> str:
+def _format_from_suffix(output: str, default: str = "svg") -> str:
     suffix = Path(output).suffix.lstrip(".").lower()
-    return suffix if suffix in ("svg", "png", "pdf", "dot") else "svg"
+    return suffix if suffix in ("svg", "png", "pdf", "dot") else default

@@ -3,7 +3,8 @@
 Graphviz only draws: positions are ours (``pos="x,y!"`` in points), so every picture is made
 with ``neato -n2`` and straight edges, which takes well under a second even at T=128. The
 ``graphviz`` package has no timeout, so files are made by running the binary ourselves with
-one; dot 2.43 sometimes exits 1 after writing a complete file, which is accepted.
+one (also for the ``pipe``/``render`` methods of the Digraph that ``draw`` returns); dot 2.43
+sometimes exits 1 after writing a complete file, which is accepted.
 """
 
 from __future__ import annotations
@@ -62,19 +63,46 @@ def to_dot(out: Tensor, view: str = "forward", *, trace: Trace | None = None,
 class BpttDigraph(graphviz.Digraph):
     """A ``graphviz.Digraph`` holding our pinned layout: drawn with ``neato -n2``.
 
-    ``render``/``pipe`` default to the no-layout mode so positions are kept; Jupyter shows it
-    through :func:`pipe_with_timeout`.
+    ``pipe``/``render`` (and Jupyter's inline picture) run Graphviz through
+    :func:`pipe_with_timeout`, so a missing binary, a failure or a run past ``timeout``
+    seconds is a ``tg.RenderError`` with advice, never a hang or a ``graphviz`` exception.
     """
 
-    def pipe(self, *args: Any, **kwargs: Any) -> Any:
-        """``graphviz.Digraph.pipe`` with ``neato_no_op=2`` unless given."""
-        kwargs.setdefault("neato_no_op", 2)
-        return super().pipe(*args, **kwargs)
+    def pipe(self, format: str | None = None, renderer: str | None = None,  # noqa: A002
+             formatter: str | None = None, neato_no_op: bool | int | None = None,
+             quiet: bool = False, *, engine: str | None = None, encoding: str | None = None,
+             timeout: float = 60.0) -> bytes | str:
+        """The picture in ``format`` (default the Digraph's) as bytes, or text with
+        ``encoding``; ``neato -n2`` unless ``engine``/``neato_no_op`` say otherwise."""
+        fmt = ":".join(part for part in (format or self.format, renderer, formatter) if part)
+        data = pipe_with_timeout(self.source, fmt, timeout, engine=engine or self.engine,
+                                 no_op=2 if neato_no_op is None else int(neato_no_op))
+        return data.decode(encoding) if encoding else data
 
-    def render(self, *args: Any, **kwargs: Any) -> Any:
-        """``graphviz.Digraph.render`` with ``neato_no_op=2`` unless given."""
-        kwargs.setdefault("neato_no_op", 2)
-        return super().render(*args, **kwargs)
+    def render(self, filename: str | os.PathLike | None = None,
+               directory: str | os.PathLike | None = None, view: bool = False,
+               cleanup: bool = False, format: str | None = None,  # noqa: A002
+               renderer: str | None = None, formatter: str | None = None,
+               neato_no_op: bool | int | None = None, quiet: bool = False,
+               quiet_view: bool = False, *, outfile: str | os.PathLike | None = None,
+               engine: str | None = None, raise_if_result_exists: bool = False,
+               overwrite_source: bool = False, timeout: float = 60.0) -> str:
+        """Save the DOT source as ``directory/filename`` and the picture beside it
+        (``filename.format``, or ``outfile``); returns the picture's path, as graphviz does."""
+        fmt = format or self.format
+        source = Path(directory or self.directory or "") / (filename or self.filename)
+        target = check_output_path(Path(outfile) if outfile is not None
+                                   else source.with_name(f"{source.name}.{fmt}"))
+        if raise_if_result_exists and target.exists():
+            raise RenderError(f"render: {target} exists (raise_if_result_exists=True)")
+        data = self.pipe(fmt, renderer, formatter, neato_no_op, quiet, engine=engine,
+                         timeout=timeout)
+        if not cleanup:
+            write_bytes(check_output_path(source), self.source.encode(self.encoding))
+        write_bytes(target, data)
+        if view:
+            graphviz.view(target, quiet=quiet_view)
+        return str(target)
 
     def _repr_image_svg_xml(self) -> str:
         return pipe_with_timeout(self.source, "svg").decode("utf-8")
@@ -97,25 +125,56 @@ def render(out: Tensor | graphviz.Digraph, filename: str | os.PathLike, format: 
            view: str = "forward", timeout: float = 60.0, **options: Any) -> Path:
     """Draw ``out`` (or a Digraph from :func:`draw`) into ``filename`` (suffix added if absent).
 
-    Raises RenderError when Graphviz is missing (with the install hint), runs past
-    ``timeout`` seconds, or fails without writing a complete file.
+    Raises RenderError when the output path cannot be written (checked before Graphviz runs),
+    Graphviz is missing (with the install hint), runs past ``timeout`` seconds, or fails
+    without writing a complete file.
     """
-    source = out.source if isinstance(out, graphviz.Digraph) else to_dot(out, view, **options)
     path = Path(filename)
     if path.suffix != f".{format}":
         path = path.with_name(path.name + f".{format}")
-    path.write_bytes(pipe_with_timeout(source, format, timeout))
+    check_output_path(path)
+    source = out.source if isinstance(out, graphviz.Digraph) else to_dot(out, view, **options)
+    write_bytes(path, pipe_with_timeout(source, format, timeout))
     return path
 
 
-def pipe_with_timeout(source: str, fmt: str = "svg", timeout: float = 60.0) -> bytes:
-    """Run ``neato -n2 -T<fmt>`` on DOT ``source`` and return the output bytes."""
-    exe = shutil.which(ENGINE)
+def check_output_path(path: Path) -> Path:
+    """``path`` if a file can be written there; else a RenderError naming it and the fault."""
+    if path.is_dir():
+        raise RenderError(f"render: the output path {str(path)!r} is an existing directory; "
+                          "give a file name (e.g. a path inside it)")
+    parent = path.parent
+    if not parent.exists():
+        raise RenderError(f"render: cannot write {str(path)!r}: the directory {str(parent)!r} "
+                          "does not exist; create it first (Path(...).mkdir(parents=True))")
+    if not parent.is_dir():
+        raise RenderError(f"render: cannot write {str(path)!r}: {str(parent)!r} is a file, "
+                          "not a directory")
+    return path
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path``; an OSError becomes a RenderError naming the path."""
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise RenderError(f"render: cannot write {str(path)!r}: {exc.strerror or exc}") from None
+
+
+def pipe_with_timeout(source: str, fmt: str = "svg", timeout: float = 60.0, *,
+                      engine: str = ENGINE, no_op: int = 2) -> bytes:
+    """Run ``neato -n2 -T<fmt>`` (or ``engine``) on DOT ``source`` and return the output bytes.
+
+    ``fmt`` may carry a renderer and formatter (``"png:cairo"``). A missing binary, a run past
+    ``timeout`` seconds or a failure without a complete output is a RenderError.
+    """
+    exe = shutil.which(engine)
     if exe is None:
-        raise RenderError(f"render: the Graphviz program '{ENGINE}' was not found on PATH; "
+        raise RenderError(f"render: the Graphviz program '{engine}' was not found on PATH; "
                           + INSTALL_HINT)
-    command = [exe, "-n2", f"-T{fmt}"]
-    if fmt == "png":
+    base = fmt.split(":", 1)[0]
+    command = [exe, *([f"-n{no_op}"] if no_op else []), f"-T{fmt}"]
+    if base == "png":
         command.append(f"-Gdpi={_png_dpi(source)}")
     try:
         done = subprocess.run(command, input=source.encode("utf-8"), capture_output=True,
@@ -124,9 +183,11 @@ def pipe_with_timeout(source: str, fmt: str = "svg", timeout: float = 60.0) -> b
         raise RenderError(f"render: Graphviz ran longer than {timeout:g} s on a "
                           f"{len(source)}-character graph; fold long unrolls with "
                           "max_steps=16, or raise timeout=") from None
-    if done.returncode != 0 and not _complete(done.stdout, fmt):
+    except OSError as exc:
+        raise RenderError(f"render: could not run {exe}: {exc}; " + INSTALL_HINT) from None
+    if done.returncode != 0 and not _complete(done.stdout, base):
         message = done.stderr.decode("utf-8", "replace").strip()
-        raise RenderError(f"render: {ENGINE} -n2 -T{fmt} exited with code "
+        raise RenderError(f"render: {engine} -T{fmt} exited with code "
                           f"{done.returncode}: {message}")
     return done.stdout
 
@@ -187,7 +248,13 @@ def _check_size(graph: Any, lay: Any, opts: Options) -> None:
     if opts.max_nodes is None or drawn <= opts.max_nodes:
         return
     steps = sum(1 for c in lay.columns if c.clustered)
-    per_step = drawn / max(steps, 1)
+    if steps < 3:
+        raise RenderError(
+            f"to_dot: the picture would have {drawn} nodes, over max_nodes={opts.max_nodes}, "
+            f"and it has {'no' if steps == 0 else steps} time step{'' if steps == 1 else 's'} "
+            "(tg.scope(t=...)) to fold with max_steps; draw a smaller part of the graph (a "
+            "tensor nearer the inputs) or pass max_nodes=None to draw it anyway")
+    per_step = drawn / steps
     fit = max(int(opts.max_nodes / max(per_step, 1.0)), 2)
     raise RenderError(
         f"to_dot: the picture would have {drawn} nodes ({steps} steps of about "

@@ -19,7 +19,6 @@ consumer sent to each input (one term of a junction's sum) and each tensor's tot
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -140,7 +139,3 @@ def attach_trace(view: GraphView, trace: Trace) -> None:
     for tensor, grad in trace.grads.items():
         view.totals[id(tensor)] = grad
 
-
-def scope_of(node: Node, key: str) -> Any:
-    """The node's scope tag ``key`` (None when absent)."""
-    return node.scope.get(key)

@@ -25,9 +25,12 @@ def legend_label(view: str, *, params: bool, junctions: bool, nonlocal_edges: bo
     if backward:
         rows.append(_row(style.GRADIENT,
                          "dashed arrow: its gradient ∂L/∂(tensor), flowing back"))
-    if nonlocal_edges and backward:
+    if nonlocal_edges and backward and scale is None:
         rows.append(_row(style.NONLOCAL, "bold purple: ∂L/∂h arriving from step t+1 "
                                          "(the non-local gradient)"))
+    elif nonlocal_edges and backward:
+        rows.append(_row(style.NONLOCAL, "bold dashed, label \"from t+1\": ∂L/∂h arriving "
+                                         "from step t+1 (the non-local gradient)"))
     if junctions:
         rows.append(_row(style.JUNCTION_LINE, "Σ: a tensor read by several ops; forward it is "
                                               "copied to each,"))
@@ -45,13 +48,18 @@ def legend_label(view: str, *, params: bool, junctions: bool, nonlocal_edges: bo
     if folded:
         rows.append(_row(style.CONST_COLOR, "grey box: middle steps folded (max_steps)"))
     if scale is not None:
-        rows.append(_row("#000000", "edge colour and width: log10 ‖gradient‖", bold=True))
+        rows.append(_row("#000000", "colour and width of every edge: log10 ‖gradient‖",
+                         bold=True))
         cells = []
         for decade in range(scale.lo, scale.hi + 1):
             color = style.mix((decade - scale.lo) / (scale.hi - scale.lo))
             cells.append(f'<TD BGCOLOR="{color}"><FONT POINT-SIZE="8">1e{decade}</FONT></TD>')
         rows.append('<TR><TD><TABLE BORDER="0" CELLSPACING="1"><TR>' + "".join(cells)
                     + "</TR></TABLE></TD></TR>")
-        rows.append(_row(style.CONST_COLOR, "faint: vanishing gradient; dark red: exploding"))
+        rows.append(_row(style.CONST_COLOR, "light to dark = small to large norm: pale grey "
+                                            "is a vanishing gradient, dark red an exploding one"))
+        if nonlocal_edges and backward:
+            rows.append(_row(style.CONST_COLOR, "(here colour is the norm for every edge, the "
+                                                "label \"from t+1\" marks the non-local one)"))
     return ('<TABLE BORDER="1" COLOR="#999999" CELLBORDER="0" CELLSPACING="2" '
             'CELLPADDING="1" BGCOLOR="white">' + "".join(rows) + "</TABLE>")

@@ -28,9 +28,16 @@ NONLOCAL = "#8e24aa"
 FOLD_FILL = "#f4f4f4"
 OUTPUT_FILL = "#f9d9dc"
 
-# grad-norm scale: faint blue-grey (vanishing) to dark red (exploding)
-NORM_STOPS = ((0.0, (0xcf, 0xd8, 0xdc)), (0.35, (0x64, 0x95, 0xc8)),
-              (0.7, (0xef, 0x8a, 0x1c)), (1.0, (0xb0, 0x10, 0x10)))
+# grad-norm scale, light to dark: pale grey (vanishing), orange, red, dark red (exploding);
+# each stop is darker than the one before, so darker always means a larger norm
+NORM_STOPS = ((0.0, (0xd9, 0xd9, 0xd9)), (0.35, (0xfd, 0xae, 0x61)),
+              (0.7, (0xe6, 0x55, 0x0d)), (1.0, (0x8b, 0x00, 0x00)))
+
+
+def luminance(color: str) -> float:
+    """Relative luminance (ITU-R BT.709 weights on the sRGB bytes) of ``#rrggbb``, in [0, 1]."""
+    r, g, b = (int(color[i:i + 2], 16) / 255 for i in (1, 3, 5))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
 
 def quote(text: str) -> str:
@@ -60,13 +67,16 @@ def norm_text(array: np.ndarray) -> str:
 
 
 def constant_name(tensor: Tensor) -> str:
-    """A constant's label: its name; unnamed, its value (one entry), "targets" (integers,
-    as cross_entropy receives class indices) or "const"."""
+    """A constant's label: its name; unnamed, "targets" for an integer array (cross_entropy
+    receives class indices, whatever the batch size), the value of a one-entry float or
+    scalar, else "const"."""
     if tensor.name:
         return tensor.name
+    if tensor.data.dtype.kind in "iu" and tensor.data.ndim >= 1:
+        return "targets"
     if tensor.data.size == 1:
         return array_text(tensor.data)
-    return "targets" if tensor.data.dtype.kind in "iu" else "const"
+    return "const"
 
 
 def text_width(text: str, fontsize: float) -> float:
