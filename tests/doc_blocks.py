@@ -94,5 +94,6 @@ def run_doctest_block(block: CodeBlock, namespace: dict[str, object]) -> None:
     runner = doctest.DocTestRunner(optionflags=flags)
     report = io.StringIO()
     runner.run(test, out=report.write, clear_globs=False)
+    namespace.update(test.globs)  # doctest ran on a copy: later blocks see its names
     if runner.failures:
         raise DocBlockError(report.getvalue())
