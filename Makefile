@@ -53,7 +53,7 @@ demo: setup
 	$(BIN)/tinygraph demo --out out/
 
 bench: setup
-	$(BIN)/python benchmarks/bptt.py --save benchmarks/RESULTS.md
+	$(BIN)/python benchmarks/bptt.py --save docs/benchmark_results.md
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

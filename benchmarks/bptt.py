@@ -292,7 +292,10 @@ def main() -> None:
     text = report(rows, steps, memory, renders)
     print(text)
     if args.save:
-        args.save.write_text(text + "\n")
+        header = ("# Benchmark results\n\nWritten by `make bench` (`python benchmarks/bptt.py "
+                  "--save docs/benchmark_results.md`); see\n[performance.md](performance.md) for what "
+                  "is measured and why.\n\n")
+        args.save.write_text(header + text + "\n")
 
 
 if __name__ == "__main__":
