@@ -114,6 +114,7 @@ def _propagate(
     owned: set[Tensor] = set()
     take, peek, ndarray, add = grads.pop, grads.get, np.ndarray, np.add
     anomaly = STATE.detect_anomaly
+    free = not retain_graph
     for node in nodes:
         if node.freed:
             raise GraphStateError(
@@ -122,7 +123,7 @@ def _propagate(
                 "graph again, or run the forward pass again"
             )
         out = node._output()
-        grad = peek(out) if (out._retain or (keep and out in keep)) else take(out, None)
+        grad = take(out, None) if not (out._retain or (keep and out in keep)) else peek(out)
         if grad is None:
             continue
         if recorder is not None:
@@ -160,8 +161,8 @@ def _propagate(
                 total = previous + g  # a new buffer: the pass owns it from now on
                 grads[tensor] = total if type(total) is ndarray else np.asarray(total)
                 owned.add(tensor)
-        if not retain_graph:
-            node.free()  # drop the op's saved arrays as soon as its backward has run
+        if free:  # drop the op's saved arrays as soon as its backward has run
+            node.free()
     if recorder is not None:
         recorder.finish(grads)
     return grads, owned

@@ -9,7 +9,7 @@ import numpy as np
 
 from tinygraph.errors import DTypeError, ShapeError
 from tinygraph.indexed_grad import IndexedGrad
-from tinygraph.node import Op
+from tinygraph.node import Op, apply
 from tinygraph.tensor import Tensor
 
 Axis = int | Sequence[int] | None
@@ -222,9 +222,9 @@ def getitem(x: Any, index: Any) -> Tensor:
     """x[index]: numpy basic and advanced indexing (Tensor indices are used by value)."""
     if isinstance(index, Tensor):
         index = index.data
-    elif isinstance(index, tuple):
+    elif type(index) is tuple and any(type(i) is Tensor for i in index):
         index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
-    return GetItem(index)(x)
+    return apply(GetItem(index), (x,))
 
 
 def transpose(x: Any, axes: Sequence[int] | None = None) -> Tensor:
