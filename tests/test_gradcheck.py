@@ -221,3 +221,13 @@ def test_nan_gradient_fails_with_a_note() -> None:
     assert not report.ok
     assert report.rows[0].verdict == "FAIL (nan/inf)"
     assert "f itself is nan" in str(report)
+
+
+def test_an_input_that_f_does_not_use_gets_a_note() -> None:
+    W = tg.Tensor(np.ones((2, 2)), requires_grad=True, name="W")
+    b = tg.Tensor(np.ones(2), requires_grad=True, name="b")
+    x = tg.Tensor(np.ones((1, 2)))
+    report = tg.gradcheck(lambda: (x @ W).sum(), [W, b])
+    assert report.ok
+    assert "f does not depend on b" in str(report)
+    assert "depend on W" not in str(report)

@@ -102,6 +102,11 @@ def gradcheck(
         else:
             rows = _directional_rows(value_of_f, inputs, works, analytic, eps, atol, rtol,
                                      directions, seed)
+        unused = [row.label for row, g in zip(rows, analytic)
+                  if row.ok and not np.any(g) and row.numerical == 0.0]
+        if unused:
+            notes.append(f"note: f does not depend on {', '.join(unused)} here (both gradients "
+                         "are 0 everywhere): is that input really used, and returned through f?")
         culprit = None
         if localise and not all(row.ok for row in rows) and out.requires_grad:
             culprit, note = _localise(f, eps, atol, rtol, mode, directions, seed)
