@@ -217,7 +217,11 @@ def test_python_protocols_len_iter_float_bool_array():
     assert bool(tg.Tensor([1.0])) and not bool(tg.Tensor(0.0))
     with pytest.raises(tg.ShapeError, match="ambiguous"):
         bool(x)
-    np.testing.assert_array_equal(np.array(x), x.data)
+    with pytest.raises(tg.GraphStateError, match="requires grad"):
+        np.array(x)  # a numpy function would silently cut the graph
+    copy = np.array(x.detach())
+    copy[0, 0] = 99.0
+    assert x.data[0, 0] == 0.0
     with pytest.raises(TypeError, match="0-d"):
         len(tg.Tensor(1.0))
 
@@ -236,3 +240,57 @@ def test_grad_with_no_inputs_keeps_the_graph():
     assert tg.grad(y, []) == []
     y.backward()
     assert x.grad == 4.0
+
+
+def test_a_refused_reuse_leaves_the_first_application_intact():
+    from tinygraph.ops.arith import Mul
+
+    a = tg.Tensor([1.0, 2.0], requires_grad=True)
+    b = tg.Tensor([3.0, 4.0], requires_grad=True)
+    op = Mul()
+    y = op(a, b)
+    with pytest.raises(tg.GraphStateError, match="already applied"):
+        op(b, b)
+    with tg.no_grad(), pytest.raises(tg.GraphStateError, match="already applied"):
+        op(np.ones(2), np.ones(2))
+    y.sum().backward()
+    np.testing.assert_array_equal(a.grad, [3.0, 4.0])
+
+
+def test_the_index_is_copied_so_the_caller_may_reuse_it():
+    x = tg.Tensor(np.arange(4.0), requires_grad=True)
+    index = np.array([0, 1])
+    y = x[index]
+    index[:] = 3
+    (y * np.array([1.0, 10.0])).sum().backward()
+    np.testing.assert_array_equal(x.grad, [1.0, 10.0, 0.0, 0.0])
+
+
+def test_returned_gradients_never_share_memory():
+    W = tg.Tensor(np.ones(3), requires_grad=True)
+    loss = (W * W).sum()
+    g1, g2 = tg.grad(loss, [W, W], retain_graph=True)
+    assert g1 is not g2 and not np.shares_memory(g1, g2)
+    seed = np.ones(3)
+    x = tg.Tensor(np.zeros(3), requires_grad=True)
+    trace = tg.trace_backward(x + 1.0, seed)
+    assert not np.shares_memory(trace.grad_of(x), seed)
+
+
+def test_a_subclass_of_a_built_in_op_gets_its_inputs_in_backward():
+    from tinygraph.ops.elementwise import Tanh
+
+    class MyTanh(Tanh):
+        def backward(self, grad):
+            (x,) = self.inputs
+            return (grad * (1 - np.tanh(x) ** 2),)
+
+    x = tg.Tensor([0.5], requires_grad=True)
+    MyTanh()(x).sum().backward()
+    np.testing.assert_allclose(x.grad, 1 - np.tanh(0.5) ** 2)
+
+
+def test_consumers_list_each_node_once():
+    x = tg.Tensor([1.0], requires_grad=True)
+    y = x * x
+    assert x.consumers == [y.producer]

@@ -217,3 +217,32 @@ def test_python_numbers_keep_a_float32_tensor_float32():
 )
 def test_every_unary_op_on_a_zero_dimensional_tensor(fn):
     check(fn, np.array(0.7))
+
+
+def test_pow_at_a_zero_base_follows_pytorch():
+    a = tg.Tensor(np.array([0.0, 2.0]), requires_grad=True)
+    p = tg.Tensor(np.array(2.0), requires_grad=True)
+    (a**p).sum().backward()
+    assert p.grad == pytest.approx(4.0 * np.log(2.0))
+    np.testing.assert_array_equal(a.grad, [0.0, 4.0])
+    b = tg.Tensor(np.array([0.0, 2.0]), requires_grad=True)
+    (b**0).sum().backward()
+    np.testing.assert_array_equal(b.grad, [0.0, 0.0])
+
+
+def test_numpy_float32_scalars_and_seeds_keep_float32():
+    x = tg.Tensor(np.ones(3, dtype=np.float32), requires_grad=True)
+    assert (x - x.data.mean()).dtype == np.float32
+    assert (np.float32(2) * x).dtype == np.float32
+    assert tg.Tensor(np.float32(1.5)).dtype == np.float32
+    assert tg.stack([1.0, x[0], x[1]]).dtype == np.float32
+    (x * True).backward([1, 1, 1])
+    assert x.grad.dtype == np.float32
+
+
+def test_transpose_takes_a_sequence_or_none_and_scalars_reduce_over_axis_0():
+    x = tg.Tensor(np.arange(6.0).reshape(1, 2, 3))
+    assert x.transpose((2, 0, 1)).shape == (3, 1, 2)
+    assert x.transpose(None).shape == (3, 2, 1)
+    assert tg.Tensor(2.0).sum(axis=0).item() == 2.0
+    assert tg.Tensor(2.0).mean(axis=-1).item() == 2.0

@@ -165,11 +165,12 @@ def test_non_integer_axes_and_shapes_name_the_op(call: str) -> None:
 
 # ---------------------------------------------------------------- data conversion and dtypes
 def test_float_conversion_rules():
-    """Lists and Python/numpy scalars become float64; numpy arrays keep their dtype."""
+    """Lists and Python numbers become float64; numpy arrays and numpy float scalars keep their
+    dtype."""
     assert tg.Tensor([1, 2]).dtype == np.float64
     assert tg.Tensor(3).dtype == np.float64
     assert tg.Tensor(True).dtype == np.float64
-    assert tg.Tensor(np.float32(1.5)).dtype == np.float64
+    assert tg.Tensor(np.float32(1.5)).dtype == np.float32
     assert tg.Tensor(np.array([1.5], dtype=np.float32)).dtype == np.float32
     assert tg.Tensor(np.array([1, 2])).dtype.kind == "i"
     assert tg.Tensor(np.array([True])).dtype == np.bool_
@@ -259,7 +260,7 @@ def test_grad_refuses_inputs_that_are_not_differentiable_tensors():
 
 
 def test_item_needs_one_entry():
-    expect(tg.GraphStateError, param((2,), "v").item, "item()", "'v'", "(2,)")
+    expect(tg.ShapeError, param((2,), "v").item, "item()", "'v'", "(2,)")
 
 
 # ---------------------------------------------------------------- custom ops breaking the contract

@@ -76,6 +76,8 @@ def make_seed(root: Tensor, grad: Any) -> np.ndarray:
             )
         return np.ones_like(root.data)
     seed = as_array(grad)
+    if seed.dtype.kind in "fiub" and root.data.dtype.kind == "f":
+        seed = seed.astype(root.data.dtype, copy=False)
     if seed.shape != root.shape:
         raise ShapeError(
             f"backward: the seed has shape {seed.shape} but {_describe(root)} has shape {root.shape}"
@@ -276,12 +278,15 @@ def grad(
         return []
     grads, owned = run_backward(output, seed, retain_graph=retain_graph, keep=inputs)
     result = []
+    given: set[int] = set()
     for tensor in inputs:
         g = grads.get(tensor)
         if g is None:
             result.append(np.zeros_like(tensor.data))
         else:
-            result.append(g if tensor in owned else np.array(g))
+            shared = tensor not in owned or id(tensor) in given  # never hand out one buffer twice
+            result.append(np.array(g) if shared else g)
+            given.add(id(tensor))
     return result
 
 

@@ -49,6 +49,8 @@ class Op:
         super().__init_subclass__(**kwargs)
         if not cls.__dict__.get("name"):
             cls.name = cls.__name__.lower()
+        if "keeps_inputs" not in cls.__dict__:  # a subclass's own backward may read self.inputs
+            cls.keeps_inputs = True
 
     def forward(self, *arrays: np.ndarray) -> np.ndarray:
         """Compute the output array from the input arrays."""
@@ -139,6 +141,12 @@ def apply(op: Op, args: tuple[Any, ...]) -> Tensor:
     A node is recorded only when gradients are enabled and some input requires a gradient,
     so constants and ``no_grad`` blocks cost nothing beyond the numpy call.
     """
+    if getattr(op, "output", None) is not None:
+        raise GraphStateError(
+            f"{locate(op, STATE.tags)}: this {type(op).__name__} instance was already applied; "
+            f"an op instance holds the arrays of one application, so create one per call: "
+            f"{type(op).__name__}()(x)"
+        )
     tensors, arrays, needs = _unpack(args)
     op.inputs = arrays
     try:
@@ -165,12 +173,6 @@ def apply(op: Op, args: tuple[Any, ...]) -> Tensor:
         op.inputs = None
         return out
     out.requires_grad = True
-    if getattr(op, "output", None) is not None:
-        raise GraphStateError(
-            f"{locate(op, STATE.tags)}: this {type(op).__name__} instance was already applied; "
-            f"an op instance holds the arrays of one application, so create one per call: "
-            f"{type(op).__name__}()(x)"
-        )
     op.output = data
     op.needs_input_grad = needs
     if not op.keeps_inputs:
@@ -215,7 +217,8 @@ def _unpack(args: tuple[Any, ...]) -> tuple[tuple[Tensor, ...], tuple[np.ndarray
         if type(a) is not Tensor:
             a = _as_tensor(a)
         return (a,), (a.data,), _SINGLES[a.requires_grad]
-    tensors = tuple([a if type(a) is Tensor else _as_tensor(a) for a in args])
+    other = next((a for a in args if type(a) is Tensor), None)
+    tensors = tuple([a if type(a) is Tensor else _as_tensor(a, other) for a in args])
     return tensors, tuple([t.data for t in tensors]), tuple([t.requires_grad for t in tensors])
 
 
@@ -240,7 +243,7 @@ def _as_tensor(value: Any, other: Any = None) -> Tensor:
     that dtype, as numpy does with scalars, so ``x * 2`` keeps x's precision."""
     if isinstance(value, Tensor):
         return value
-    if type(value) in (int, float) and type(other) is Tensor and other.data.dtype.kind == "f":
+    if type(value) in (int, float, bool) and type(other) is Tensor and other.data.dtype.kind == "f":
         return Tensor._from_op(np.asarray(value, dtype=other.data.dtype), False)
     if type(value) is np.ndarray and value.dtype.kind in "fciub":
         return Tensor._from_op(value, False)

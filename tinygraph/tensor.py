@@ -31,6 +31,8 @@ def as_array(data: Any) -> np.ndarray:
         return data.data
     if isinstance(data, np.ndarray):
         array = data
+    elif isinstance(data, np.floating):  # a numpy float scalar keeps its precision
+        array = np.asarray(data)
     elif isinstance(data, (bool, int, float, list, tuple, np.number, np.bool_)):
         try:
             array = np.asarray(data, dtype=np.float64)
@@ -130,7 +132,8 @@ class Tensor:
         if refs is None:
             return []
         outputs = [ref() for ref in refs] if type(refs) is list else [refs()]
-        return [out.producer for out in outputs if out is not None]
+        nodes = [out.producer for out in outputs if out is not None]
+        return list(dict.fromkeys(nodes))  # a node reading the tensor twice (x * x) once
 
     @property
     def T(self) -> Tensor:  # noqa: N802 (numpy's name)
@@ -163,9 +166,7 @@ class Tensor:
 
     def item(self) -> float:
         """The value of a one-entry tensor as a Python number."""
-        if self.data.size != 1:
-            raise GraphStateError(f"item(){_label(self.name)}: needs one entry, shape is {self.shape}")
-        return self.data.item()
+        return _one_entry(self, "item()").item()
 
     # ----------------------------------------------------------------- Python protocols
     def __len__(self) -> int:
@@ -179,15 +180,25 @@ class Tensor:
             yield self[index]
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        return self.data if dtype is None else self.data.astype(dtype)
+        """numpy's view of the tensor. Refused when it requires a gradient: a numpy function
+        applied to it would silently cut the graph (use tg ops, or .data / .detach())."""
+        if self.requires_grad:
+            raise GraphStateError(
+                f"numpy was given the tensor{_label(self.name)} of shape {self.shape}, which "
+                "requires grad: the result would not be part of the graph. Use tinygraph ops, "
+                "or pass .data (or .detach()) when no gradient should flow"
+            )
+        if copy:
+            return np.array(self.data, dtype=dtype, copy=True)
+        return self.data if dtype is None else self.data.astype(dtype, copy=False)
 
     def __float__(self) -> float:
-        return float(self.item())
+        return float(_one_entry(self, "float()").item())
 
     def __bool__(self) -> bool:
         if self.data.size != 1:
             raise ShapeError(
-                f"the truth value of a tensor{_label(self.name)} of shape {self.shape} is "
+                f"bool(): the truth value of a tensor{_label(self.name)} of shape {self.shape} is "
                 "ambiguous; use (x.data > 0).any() or .all()"
             )
         return bool(self.data.reshape(()))
@@ -241,8 +252,11 @@ class Tensor:
             shape = tuple(shape[0])
         return _shape.reshape(self, shape)
 
-    def transpose(self, *axes: int) -> Tensor:
-        """Permute the axes (reverse them when none are given)."""
+    def transpose(self, *axes: int | Sequence[int] | None) -> Tensor:
+        """Permute the axes: ``x.transpose(1, 0)`` or ``x.transpose((1, 0))``; reversed when none
+        are given (or None), as in numpy."""
+        if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
+            axes = () if axes[0] is None else tuple(axes[0])
         return _shape.transpose(self, axes or None)
 
     def sum(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
@@ -264,6 +278,13 @@ class Tensor:
         if self.data.size <= 6:
             parts.append(f"data={np.array2string(self.data, precision=4, separator=', ')}")
         return f"Tensor({', '.join(parts)})"
+
+
+def _one_entry(tensor: Tensor, who: str) -> np.ndarray:
+    if tensor.data.size != 1:
+        raise ShapeError(f"{who}: needs a tensor with one entry, but{_label(tensor.name)} has "
+                         f"shape {tensor.shape}")
+    return tensor.data
 
 
 def _label(name: str | None) -> str:

@@ -83,7 +83,10 @@ class Div(Op):
 
 
 class Pow(Op):
-    """y = a ** p;  da = dy · p · a^(p−1), dp = dy · y · ln a (only when p needs a gradient)."""
+    """y = a ** p;  da = dy · p · a^(p−1), dp = dy · y · ln a (only when p needs a gradient).
+
+    At the edges, as PyTorch: da = 0 where p = 0, and dp = 0 where a = 0.
+    """
 
     __slots__ = ()
 
@@ -96,8 +99,12 @@ class Pow(Op):
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
         a, p = self.inputs
         need_a, need_p = self.needs_input_grad
-        da = grad * p * a ** (p - 1) if need_a else None
-        dp = grad * self.output * np.log(a) if need_p else None
+        da = dp = None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if need_a:  # d(a^0)/da = 0, also at a = 0 (where a^(p-1) is inf)
+                da = np.where(p == 0, 0.0, grad * p * a ** (p - 1))
+            if need_p:  # a^p · ln a → 0 at a = 0 (for p > 0), as PyTorch takes it
+                dp = np.where(a == 0, 0.0, grad * self.output * np.log(np.where(a == 0, 1.0, a)))
         return da, dp
 
 

@@ -124,10 +124,14 @@ def _axes(axis: Axis, ndim: int) -> tuple[int, ...]:
     if axis is None:
         return tuple(range(ndim))
     axes = check_ints(axis, "axis")
+    if ndim == 0:  # as PyTorch: axis 0 or -1 of a scalar reduces nothing
+        if all(a in (0, -1) for a in axes):
+            return ()
+        raise ShapeError(f"axis {axes} is out of range for a 0-d input (0 or -1 only)")
     for a in axes:
-        if not -ndim <= a < max(ndim, 1):
+        if not -ndim <= a < ndim:
             raise ShapeError(f"axis {a} is out of range for an input with {ndim} axes")
-    return tuple(sorted(a % max(ndim, 1) for a in axes))
+    return tuple(sorted(a % ndim for a in axes))
 
 
 class Sum(Op):
@@ -221,9 +225,12 @@ def _check_list(tensors: Any, who: str) -> None:
 def getitem(x: Any, index: Any) -> Tensor:
     """x[index]: numpy basic and advanced indexing (Tensor indices are used by value)."""
     if isinstance(index, Tensor):
-        index = index.data
-    elif type(index) is tuple and any(type(i) is Tensor for i in index):
-        index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        index = index.data.copy()
+    elif type(index) is np.ndarray:
+        index = index.copy()  # the op keeps the index for backward: the caller may reuse theirs
+    elif type(index) is tuple and any(type(i) in (Tensor, np.ndarray) for i in index):
+        index = tuple(i.data.copy() if isinstance(i, Tensor) else
+                      i.copy() if isinstance(i, np.ndarray) else i for i in index)
     return apply(GetItem(index), (x,))
 
 
