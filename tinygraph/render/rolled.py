@@ -13,7 +13,8 @@ from tinygraph.node import Node
 from tinygraph.render import style
 from tinygraph.render.dot_writer import Options, attrs, header, pos, tensor_text
 from tinygraph.render.graph_view import GraphView
-from tinygraph.render.layout import Layout, signature
+from tinygraph.render.block_shape import signature
+from tinygraph.render.layout import Layout
 from tinygraph.render.legend import legend_label
 
 SHIFT_TO = 230.0
