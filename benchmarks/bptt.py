@@ -43,6 +43,7 @@ SIZES = {  # name: (H, D, V, T, B)
     "S4": (32, 8, 8, 2000, 4),
 }
 TARGETS = {"S1": 2.5, "S2": 1.3, "S3": 1.15, "S4": 2.5}
+ALLOCATOR = {"tuned": False}
 
 
 def make_problem(H: int, D: int, V: int, T: int, B: int, seed: int = 0):
@@ -233,7 +234,9 @@ def machine() -> str:
         versions += f", torch {torch.__version__}"
     except ImportError:
         versions += ", torch not installed"
-    return f"{cpu}, {os.cpu_count()} cores, one BLAS thread; {versions}"
+    malloc = ("glibc malloc keeps freed memory (tg.keep_freed_memory(), for every implementation)"
+              if ALLOCATOR["tuned"] else "default malloc settings")
+    return f"{cpu}, {os.cpu_count()} cores, one BLAS thread; {versions}; {malloc}"
 
 
 def report(rows: list[dict], steps, memory, renders) -> str:
@@ -279,7 +282,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats, no T=10,000")
     parser.add_argument("--save", type=Path, help="also write the report to this file")
+    parser.add_argument("--default-malloc", action="store_true",
+                        help="leave glibc's malloc thresholds alone (see tinygraph/allocator.py)")
     args = parser.parse_args()
+    if not args.default_malloc:
+        ALLOCATOR["tuned"] = tg.keep_freed_memory()
     repeats = 5 if args.quick else 15
     rows = speed_table(repeats)
     steps = per_step_times((100, 1_000) if args.quick else (100, 1_000, 10_000))

@@ -3,6 +3,7 @@
 # tensor first: it wires its operators to the op modules, which import it back.
 from tinygraph.tensor import Tensor  # isort: skip
 
+from tinygraph.allocator import keep_freed_memory
 from tinygraph.anomaly import detect_anomaly
 from tinygraph.backward import backward, grad
 from tinygraph.errors import (
@@ -59,7 +60,7 @@ __all__ = [
     "gradcheck",
     "gradcheck_nodes",
     "identity",
-    "is_grad_enabled",
+    "is_grad_enabled", "keep_freed_memory",
     "log",
     "log_softmax",
     "matmul",
