@@ -22,7 +22,7 @@ from tinygraph.errors import BackwardError, GraphStateError, ShapeError, add_not
 from tinygraph.indexed_grad import IndexedGrad
 from tinygraph.node import Node
 from tinygraph.scope import STATE
-from tinygraph.tensor import Tensor, as_array
+from tinygraph.tensor import NUMERIC_KINDS, Tensor, as_array
 
 _BY_ID = attrgetter("id")
 
@@ -92,8 +92,11 @@ def run_backward(
     retain_graph: bool = False,
     keep: Iterable[Tensor] = (),
     recorder: Recorder | None = None,
+    nodes: list[Node] | None = None,
 ) -> tuple[dict[Tensor, np.ndarray], set[Tensor]]:
     """Propagate ``seed`` from ``root`` to every tensor it depends on.
+
+    ``nodes`` is ``reverse_topological(root)`` when the caller has already computed it.
 
     Returns the gradients of the leaves, of tensors marked ``retain_grad()`` and of ``keep``,
     and the set of those whose buffer the pass allocated itself (safe to hand out uncopied).
@@ -101,17 +104,19 @@ def run_backward(
     garbage collector is paused during the pass (see ``tinygraph.gc_pause``).
     """
     with pause_gc():
-        return _propagate(root, seed, retain_graph, set(keep), recorder)
+        if nodes is None:
+            nodes = reverse_topological(root)
+        return _propagate(root, seed, nodes, retain_graph, set(keep), recorder)
 
 
 def _propagate(
     root: Tensor,
     seed: np.ndarray,
+    nodes: list[Node],
     retain_graph: bool,
     keep: set[Tensor],
     recorder: Recorder | None,
 ) -> tuple[dict[Tensor, np.ndarray], set[Tensor]]:
-    nodes = reverse_topological(root)
     grads: dict[Tensor, np.ndarray] = {root: seed}
     owned: set[Tensor] = set()
     take, peek, ndarray, add = grads.pop, grads.get, np.ndarray, np.add
@@ -173,7 +178,7 @@ def _propagate(
 def _as_gradient(node: Node, g: object, tensor: Tensor) -> np.ndarray:
     """A gradient returned as a list or a number, as an ndarray; anything else names the op."""
     array = np.asarray(g)
-    if array.dtype.kind not in "fciub":
+    if array.dtype.kind not in NUMERIC_KINDS:
         raise BackwardError(
             f"backward of {node.where()} returned a {type(g).__name__} as the gradient of "
             f"{_describe(tensor)}; return an ndarray of shape {tensor.data.shape} (or None)"

@@ -137,7 +137,8 @@ def trace_backward(output: Tensor, grad: Any = None, retain_graph: bool = True) 
     recorder = _TraceRecorder()
     nodes = reverse_topological(output)
     numbers = {id(node): rank for rank, node in enumerate(reversed(nodes))}
-    grads, owned = run_backward(output, seed, retain_graph=retain_graph, recorder=recorder)
+    grads, owned = run_backward(output, seed, retain_graph=retain_graph, recorder=recorder,
+                                nodes=nodes)
     leaves = {t: g if t in owned else np.array(g) for t, g in grads.items() if t.producer is None}
     return Trace(recorder.steps, leaves, numbers)
 
