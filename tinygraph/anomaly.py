@@ -15,6 +15,7 @@ import numpy as np
 
 from tinygraph.errors import NumericsError
 from tinygraph.scope import STATE
+from tinygraph.tensor import NUMERIC_KINDS
 
 
 @contextmanager
@@ -35,7 +36,7 @@ def _is_finite(array: np.ndarray) -> bool:
 def describe_range(array: np.ndarray) -> str:
     """``shape (2, 3), range [-1.5, 4]`` plus counts of NaN and Inf entries when there are any."""
     text = f"shape {array.shape}"
-    if array.dtype.kind not in "fciub" or array.size == 0:
+    if array.dtype.kind not in NUMERIC_KINDS or array.size == 0:
         return text
     finite = array[np.isfinite(array)] if array.dtype.kind in "fc" else array
     if finite.size:

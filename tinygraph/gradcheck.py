@@ -20,7 +20,7 @@ import numpy as np
 
 from tinygraph.backward import grad as engine_grad
 from tinygraph.errors import ConfigError, GraphStateError, NumericsError, TinygraphError, add_note
-from tinygraph.gradcheck_nodes import gradcheck_nodes
+from tinygraph.gradcheck_nodes import MODES, gradcheck_nodes
 from tinygraph.gradcheck_report import Comparison, GradcheckReport, compare
 from tinygraph.numerical import (
     ScalarFunction,
@@ -36,9 +36,6 @@ from tinygraph.numerical import (
 )
 from tinygraph.scope import enable_grad, no_grad
 from tinygraph.tensor import Tensor
-
-MODES = ("full", "directional")
-
 
 def gradcheck(
     f: ScalarFunction,

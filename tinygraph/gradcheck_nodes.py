@@ -132,6 +132,9 @@ class NodeCheckReport:
                 f"failures={len(self.failures)})")
 
 
+MODES = ("full", "directional")
+
+
 def graph_nodes(loss: Tensor) -> list[Node]:
     """Every node ``loss`` depends on, in creation order (an explicit stack, no recursion)."""
     return reverse_topological(loss)[::-1]
@@ -173,7 +176,7 @@ def gradcheck_nodes(
     if not isinstance(loss, Tensor):
         raise DTypeError(f"gradcheck_nodes: loss must be a tg.Tensor, got {type(loss).__name__}")
     check_eps(eps, "gradcheck_nodes")
-    if mode not in ("full", "directional"):
+    if mode not in MODES:
         raise ConfigError(
             f"gradcheck_nodes: mode must be 'full' or 'directional', got {mode!r}"
         )

@@ -17,7 +17,7 @@ import numpy as np
 from tinygraph.anomaly import check_forward
 from tinygraph.errors import DTypeError, GraphStateError, ShapeError, TinygraphError, add_note
 from tinygraph.scope import STATE, format_scope
-from tinygraph.tensor import Tensor, as_array
+from tinygraph.tensor import NUMERIC_KINDS, Tensor, as_array
 
 _next_id = itertools.count()
 
@@ -230,7 +230,7 @@ _PAIRS = (((False, False), (False, True)), ((True, False), (True, True)))
 def _as_output(op: Op, data: Any) -> np.ndarray:
     """A forward's result as a numeric ndarray, or an error naming the op."""
     array = np.asarray(data)
-    if array.dtype.kind not in "fciub":
+    if array.dtype.kind not in NUMERIC_KINDS:
         raise DTypeError(
             f"{locate(op, STATE.tags)}: forward returned a {type(data).__name__} (dtype "
             f"{array.dtype}); it must return a numeric ndarray"
@@ -245,7 +245,7 @@ def _as_tensor(value: Any, other: Any = None) -> Tensor:
         return value
     if type(value) in (int, float, bool) and type(other) is Tensor and other.data.dtype.kind == "f":
         return Tensor._from_op(np.asarray(value, dtype=other.data.dtype), False)
-    if type(value) is np.ndarray and value.dtype.kind in "fciub":
+    if type(value) is np.ndarray and value.dtype.kind in NUMERIC_KINDS:
         return Tensor._from_op(value, False)
     if value is None:
         raise GraphStateError("an op received None where a tensor or array was expected")

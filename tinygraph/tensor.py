@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from tinygraph.node import Node
 
 _FLOAT_KINDS = "fc"
+NUMERIC_KINDS = "fciub"  # numpy dtype kinds the engine computes with (float, complex, int, bool)
 
 
 def as_array(data: Any) -> np.ndarray:
@@ -43,7 +44,7 @@ def as_array(data: Any) -> np.ndarray:
             ) from None
     else:
         array = np.asarray(data)
-    if array.dtype.kind not in "fcbiu":
+    if array.dtype.kind not in NUMERIC_KINDS:
         raise DTypeError(
             f"Tensor: dtype {array.dtype} is not numeric; give floats (or integer class targets)"
         )
