@@ -59,17 +59,33 @@ def test_second_backward_through_freed_graph_is_refused():
     with tg.scope(t=3):
         y = tg.tanh(x)
     loss = y * 2.0
-    loss.backward()
-    with pytest.raises(tg.GraphStateError, match=r"freed.*retain_graph=True"):
+    loss.backward(retain_graph=False)
+    with pytest.raises(tg.GraphStateError, match=r"mul.*freed.*retain_graph=False"):
         loss.backward()
 
 
-def test_retain_graph_allows_a_second_backward():
+def test_the_graph_is_kept_by_default_so_a_second_backward_accumulates():
     x = tg.Tensor(2.0, requires_grad=True)
     loss = tg.tanh(x) * 2.0
-    loss.backward(retain_graph=True)
+    loss.backward()
     loss.backward()
     assert x.grad == pytest.approx(2 * 2.0 * (1 - np.tanh(2.0) ** 2))
+
+
+def test_backward_then_grad_then_trace_on_one_graph_as_the_api_example_does():
+    """API.md's first example: backward, then tg.grad and a backward trace on the same loss."""
+    x = tg.Tensor(np.ones((2, 3)), name="x")
+    W = tg.Tensor(np.arange(12.0).reshape(3, 4) / 10, requires_grad=True, name="W")
+    b = tg.Tensor(np.zeros(4), requires_grad=True, name="b")
+    loss = tg.tanh(x @ W + b).sum()
+    loss.backward()
+    dW, db = tg.grad(loss, [W, b])
+    d_pre = 1 - np.tanh(np.ones((2, 3)) @ W.data) ** 2  # dL/d(x W + b), b = 0
+    np.testing.assert_allclose(W.grad, np.ones((3, 2)) @ d_pre, rtol=1e-12)
+    np.testing.assert_allclose(b.grad, d_pre.sum(axis=0), rtol=1e-12)
+    np.testing.assert_array_equal(dW, W.grad)
+    np.testing.assert_array_equal(db, b.grad)
+    assert len(tg.trace_backward(loss)) > 0
 
 
 def test_tg_grad_leaves_dot_grad_untouched_and_gives_zeros_for_unused():

@@ -233,18 +233,18 @@ def test_backward_through_a_freed_graph_names_the_first_freed_node():
     x = param((2,))
     with tg.scope(t=4, layer=0):
         h = tg.tanh(x)
-    h.sum().backward()
+    h.sum().backward(retain_graph=False)
     expect(tg.GraphStateError, lambda: (h * 2.0).sum().backward(),
-           "tanh (t=4, layer=0)", "freed", "retain_graph=True")
+           "tanh (t=4, layer=0)", "freed", "retain_graph=False")
     loss = tg.sigmoid(x).sum()
-    loss.backward()
+    loss.backward(retain_graph=False)
     expect(tg.GraphStateError, loss.backward, "sum", "freed")
 
 
-def test_retain_graph_allows_a_second_backward():
+def test_the_default_keeps_the_graph_for_a_second_backward():
     x = param((2,))
     loss = tg.tanh(x).sum()
-    loss.backward(retain_graph=True)
+    loss.backward()
     first = x.grad.copy()
     loss.backward()
     np.testing.assert_allclose(x.grad, 2 * first)

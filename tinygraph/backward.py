@@ -89,7 +89,7 @@ def run_backward(
     root: Tensor,
     seed: np.ndarray,
     *,
-    retain_graph: bool = False,
+    retain_graph: bool = True,
     keep: Iterable[Tensor] = (),
     recorder: Recorder | None = None,
     nodes: list[Node] | None = None,
@@ -126,8 +126,8 @@ def _propagate(
         if node.freed:
             raise GraphStateError(
                 f"backward through {node.where()}: its saved arrays were freed by an earlier "
-                "backward(); pass retain_graph=True to the first backward() to go through the "
-                "graph again, or run the forward pass again"
+                "backward(retain_graph=False); leave retain_graph at its default (True) in the "
+                "first backward() to go through the graph again, or run the forward pass again"
             )
         out = node._output()
         grad = take(out, None) if not (out._retain or (keep and out in keep)) else peek(out)
@@ -244,12 +244,17 @@ def _fit(node: Node, grad: np.ndarray, tensor: Tensor) -> np.ndarray:
     )
 
 
-def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None:
+def backward(root: Tensor, grad: Any = None, retain_graph: bool = True) -> None:
     """Fill ``.grad`` of every requires-grad leaf that ``root`` depends on: ``.grad += dL/dleaf``.
 
     ``grad`` seeds dL/droot (1.0 by default for a one-entry ``root``). Gradients accumulate
-    across calls, as in PyTorch; reset with ``zero_grad()`` or ``tensor.grad = None``. The
-    graph's saved arrays are freed afterwards unless ``retain_graph=True``.
+    across calls, as in PyTorch; reset with ``zero_grad()`` or ``tensor.grad = None``.
+
+    The graph is kept (``retain_graph=True``), so ``tg.grad``, ``tg.trace_backward``,
+    ``tg.draw(view="backward")`` or another backward can follow on it; most saved arrays are
+    the tensors' own data, so keeping them costs little, and the graph is freed with the last
+    reference to its output. ``retain_graph=False`` frees the saved arrays as the pass goes, as
+    PyTorch's default does; a later backward through that graph is then an error.
     """
     seed = make_seed(root, grad)
     grads, owned = run_backward(root, seed, retain_graph=retain_graph)
@@ -266,11 +271,12 @@ def grad(
     output: Tensor,
     inputs: Sequence[Tensor],
     grad_output: Any = None,
-    retain_graph: bool = False,
+    retain_graph: bool = True,
 ) -> list[np.ndarray]:
     """d output / d input for each input, as new arrays; no ``.grad`` is touched.
 
-    An input that ``output`` does not depend on gets zeros (as in JAX).
+    An input that ``output`` does not depend on gets zeros (as in JAX). The graph is kept
+    unless ``retain_graph=False`` (see :func:`backward`).
     """
     inputs = list(inputs)
     for i, tensor in enumerate(inputs):

@@ -162,8 +162,7 @@ def gradcheck_nodes(
     ``loss.backward()`` still works afterwards.
 
     Args:
-        loss: a tensor whose graph has not been freed (build it again, or call backward with
-            ``retain_graph=True``).
+        loss: a tensor whose graph has not been freed by ``backward(retain_graph=False)``.
         eps, atol, rtol: as in ``gradcheck``.
         mode: ``"full"`` or ``"directional"``.
         raise_on_fail: raise ``NumericsError`` with the report's table when a node fails.
@@ -190,7 +189,8 @@ def gradcheck_nodes(
         if node.freed:
             raise GraphStateError(
                 f"gradcheck_nodes: the saved arrays of {node.where()} were freed by an earlier "
-                "backward(); run the forward pass again, or call backward(retain_graph=True)"
+                "backward(retain_graph=False); run the forward pass again, or keep the default "
+                "retain_graph=True"
             )
     rng = np.random.default_rng(seed)
     rows: list[NodeComparison] = []

@@ -28,7 +28,11 @@ class IndexedGrad:
     def add_into(self, buffer: np.ndarray) -> None:
         """buffer[index] += values, in place."""
         if self.basic:
-            buffer[self.index] += self.values
+            view = buffer[self.index]
+            if type(view) is np.ndarray:  # a view: add in place, no write-back through setitem
+                np.add(view, self.values, out=view)
+            else:  # every axis indexed by an int: a scalar, not a view
+                buffer[self.index] += self.values
         else:
             np.add.at(buffer, self.index, self.values)
 

@@ -162,13 +162,14 @@ def apply(op: Op, args: tuple[Any, ...]) -> Tensor:
         raise
     if type(data) is not np.ndarray:
         data = _as_output(op, data)
-    if STATE.detect_anomaly:
-        check_forward(locate(op, STATE.tags), arrays, data)
+    state = STATE
+    if state.detect_anomaly:
+        check_forward(locate(op, state.tags), arrays, data)
     out = _new(Tensor)
     out.data = data
     out.grad = out.name = out.producer = out._consumers = None
     out._retain = False
-    if not (STATE.grad_enabled and True in needs):
+    if not (state.grad_enabled and True in needs):
         out.requires_grad = False
         op.inputs = None
         return out
@@ -180,7 +181,7 @@ def apply(op: Op, args: tuple[Any, ...]) -> Tensor:
     node = _new(Node)
     node.op = op
     node.inputs = tensors
-    node.scope = STATE.tags
+    node.scope = state.tags
     node.id = next(_next_id)
     node.freed = False
     node._output = ref = _ref(out)
@@ -205,18 +206,22 @@ _ref = weakref.ref
 
 def _unpack(args: tuple[Any, ...]) -> tuple[tuple[Tensor, ...], tuple[np.ndarray, ...], tuple[bool, ...]]:
     """The inputs as Tensors, their arrays and their requires_grad flags (1 and 2 inputs fast)."""
-    if len(args) == 2:
+    count = len(args)
+    if count == 2:
         a, b = args
-        if type(a) is not Tensor:
-            a = _as_tensor(a, b)
-        if type(b) is not Tensor:
-            b = _as_tensor(b, a)
-        return (a, b), (a.data, b.data), _PAIRS[a.requires_grad][b.requires_grad]
-    if len(args) == 1:
+        if type(a) is not Tensor or type(b) is not Tensor:
+            if type(a) is not Tensor:
+                a = _as_tensor(a, b)
+            if type(b) is not Tensor:
+                b = _as_tensor(b, a)
+            args = (a, b)
+        return args, (a.data, b.data), _PAIRS[a.requires_grad][b.requires_grad]
+    if count == 1:
         (a,) = args
         if type(a) is not Tensor:
             a = _as_tensor(a)
-        return (a,), (a.data,), _SINGLES[a.requires_grad]
+            args = (a,)
+        return args, (a.data,), _SINGLES[a.requires_grad]
     other = next((a for a in args if type(a) is Tensor), None)
     tensors = tuple([a if type(a) is Tensor else _as_tensor(a, other) for a in args])
     return tensors, tuple([t.data for t in tensors]), tuple([t.requires_grad for t in tensors])

@@ -224,11 +224,14 @@ def _check_list(tensors: Any, who: str) -> None:
 
 def getitem(x: Any, index: Any) -> Tensor:
     """x[index]: numpy basic and advanced indexing (Tensor indices are used by value)."""
-    if isinstance(index, Tensor):
+    kind = type(index)
+    if kind is tuple and _is_basic(index) or kind is int or kind is slice:
+        pass  # the common case, x[:, t] or x[t]: nothing to copy
+    elif isinstance(index, Tensor):
         index = index.data.copy()
-    elif type(index) is np.ndarray:
+    elif kind is np.ndarray:
         index = index.copy()  # the op keeps the index for backward: the caller may reuse theirs
-    elif type(index) is tuple and any(type(i) in (Tensor, np.ndarray) for i in index):
+    elif kind is tuple and any(type(i) in (Tensor, np.ndarray) for i in index):
         index = tuple(i.data.copy() if isinstance(i, Tensor) else
                       i.copy() if isinstance(i, np.ndarray) else i for i in index)
     return apply(GetItem(index), (x,))
