@@ -225,7 +225,7 @@ def _check_list(tensors: Any, who: str) -> None:
 def getitem(x: Any, index: Any) -> Tensor:
     """x[index]: numpy basic and advanced indexing (Tensor indices are used by value)."""
     kind = type(index)
-    if kind is tuple and _is_basic(index) or kind is int or kind is slice:
+    if (kind is tuple and _is_basic(index)) or kind is int or kind is slice:
         pass  # the common case, x[:, t] or x[t]: nothing to copy
     elif isinstance(index, Tensor):
         index = index.data.copy()
