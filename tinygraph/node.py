@@ -147,7 +147,23 @@ def apply(op: Op, args: tuple[Any, ...]) -> Tensor:
             f"an op instance holds the arrays of one application, so create one per call: "
             f"{type(op).__name__}()(x)"
         )
-    tensors, arrays, needs = _unpack(args)
+    count = len(args)
+    if count == 2:  # the common cases, unpacked inline (this is the hot path of every graph)
+        a, b = args
+        if type(a) is not Tensor or type(b) is not Tensor:
+            a, b = args = _as_tensors(a, b)
+        arrays = (a.data, b.data)
+        needs = _PAIRS[a.requires_grad][b.requires_grad]
+    elif count == 1:
+        a = args[0]
+        if type(a) is not Tensor:
+            a = _as_tensor(a)
+            args = (a,)
+        arrays = (a.data,)
+        needs = _SINGLES[a.requires_grad]
+    else:
+        args, arrays, needs = _unpack(args)
+    tensors = args
     op.inputs = arrays
     try:
         data = op.forward(*arrays)
@@ -205,26 +221,19 @@ _ref = weakref.ref
 
 
 def _unpack(args: tuple[Any, ...]) -> tuple[tuple[Tensor, ...], tuple[np.ndarray, ...], tuple[bool, ...]]:
-    """The inputs as Tensors, their arrays and their requires_grad flags (1 and 2 inputs fast)."""
-    count = len(args)
-    if count == 2:
-        a, b = args
-        if type(a) is not Tensor or type(b) is not Tensor:
-            if type(a) is not Tensor:
-                a = _as_tensor(a, b)
-            if type(b) is not Tensor:
-                b = _as_tensor(b, a)
-            args = (a, b)
-        return args, (a.data, b.data), _PAIRS[a.requires_grad][b.requires_grad]
-    if count == 1:
-        (a,) = args
-        if type(a) is not Tensor:
-            a = _as_tensor(a)
-            args = (a,)
-        return args, (a.data,), _SINGLES[a.requires_grad]
+    """The inputs as Tensors, their arrays and their requires_grad flags (three or more)."""
     other = next((a for a in args if type(a) is Tensor), None)
     tensors = tuple([a if type(a) is Tensor else _as_tensor(a, other) for a in args])
     return tensors, tuple([t.data for t in tensors]), tuple([t.requires_grad for t in tensors])
+
+
+def _as_tensors(a: Any, b: Any) -> tuple[Tensor, Tensor]:
+    """Two op arguments as Tensors (a number beside a tensor takes its float dtype)."""
+    if type(a) is not Tensor:
+        a = _as_tensor(a, b)
+    if type(b) is not Tensor:
+        b = _as_tensor(b, a)
+    return a, b
 
 
 # Shared flag tuples: most nodes have one or two inputs, and a tuple per node costs memory.
