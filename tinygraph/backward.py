@@ -119,7 +119,7 @@ def _propagate(
 ) -> tuple[dict[Tensor, np.ndarray], set[Tensor]]:
     grads: dict[Tensor, np.ndarray] = {root: seed}
     owned: set[Tensor] = set()
-    take, peek, ndarray, add = grads.pop, grads.get, np.ndarray, np.add
+    take, peek, ndarray = grads.pop, grads.get, np.ndarray
     anomaly = STATE.detect_anomaly
     free = not retain_graph
     for node in nodes:
@@ -163,7 +163,7 @@ def _propagate(
             if previous is None:
                 grads[tensor] = g
             elif tensor in owned:
-                add(previous, g, out=previous)
+                previous += g  # in place (numpy's out= keyword path is slower for small arrays)
             else:
                 total = previous + g  # a new buffer: the pass owns it from now on
                 grads[tensor] = total if type(total) is ndarray else np.asarray(total)

@@ -30,7 +30,7 @@ class IndexedGrad:
         if self.basic:
             view = buffer[self.index]
             if type(view) is np.ndarray:  # a view: add in place, no write-back through setitem
-                np.add(view, self.values, out=view)
+                view += self.values
             else:  # every axis indexed by an int: a scalar, not a view
                 buffer[self.index] += self.values
         else:
