@@ -32,6 +32,7 @@ sys.path.insert(0, str(HERE.parent))
 
 import rnn  # noqa: E402
 import tinygraph as tg  # noqa: E402
+from engine_floor import memory_floor, time_floor  # noqa: E402
 from numpy_bptt import bptt_hoisted, bptt_plain  # noqa: E402
 from torch_bptt import make_torch_runners  # noqa: E402
 from tinygraph.backward import reverse_topological  # noqa: E402
@@ -72,6 +73,7 @@ class TinygraphModel:
         D = X.shape[2]
         H, V = params[1].shape[0], params[3].shape[1]
         self.X, self.Y = X, Y
+        self.targets = np.ascontiguousarray(Y.T).reshape(-1)  # row t·B + b is (b, t)
         self.net = rnn.RNN(D, H, num_layers=1, nonlinearity="tanh", hoist_inputs=hoist)
         self.readout = rnn.Linear(H, V)
         cell = self.net.layers[0]
@@ -83,8 +85,8 @@ class TinygraphModel:
         """Build the unrolled graph and return the loss."""
         hs, _ = self.net(self.X)
         B, T = self.Y.shape
-        every_step = tg.stack(hs, axis=1).reshape(B * T, -1)
-        return tg.cross_entropy(self.readout(every_step), self.Y.reshape(-1))
+        every_step = tg.stack(hs, axis=0).reshape(T * B, -1)  # time-major: each h_t one block
+        return tg.cross_entropy(self.readout(every_step), self.targets)
 
     def __call__(self) -> tuple[float, list[np.ndarray]]:
         for tensor in self.tensors:
@@ -126,6 +128,7 @@ def speed_table(repeats: int) -> list[dict]:
         runners = {
             "numpy (plain)": lambda X=X, Y=Y, p=params: bptt_plain(X, Y, p),
             "numpy (hoisted)": lambda X=X, Y=Y, p=params: bptt_hoisted(X, Y, p),
+            "numpy (time-major)": lambda X=X, Y=Y, p=params: bptt_hoisted(X, Y, p, time_major=True),
             "tinygraph": model,
             "tinygraph (hoisted)": hoisted,
             **make_torch_runners(X, Y, params),
@@ -239,7 +242,8 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, one BLAS thread; {versions}; {malloc}"
 
 
-def report(rows: list[dict], steps, memory, renders) -> str:
+def report(rows: list[dict], steps, memory, renders, floor: dict[str, float],
+           floor_bytes: dict[str, int]) -> str:
     """The results as Markdown tables."""
     names = list(rows[0]["times_ms"])
     lines = [f"Measured on: {machine()}.", "",
@@ -263,6 +267,24 @@ def report(rows: list[dict], steps, memory, renders) -> str:
         nodes, build, backward, per_node = row["hoisted"]
         lines.append(f"| {row['size']} | hoisted | {nodes} | {build:.1f} | {backward:.1f} | "
                      f"{per_node:.2f} |")
+    lines += ["", "## The engine's floor", "",
+              f"An op that does no numpy work (benchmarks/engine_floor.py) costs {floor['total']:.2f} µs "
+              f"per node: {floor['forward']:.2f} to record, {floor['sort']:.2f} to sort, "
+              f"{floor['backward']:.2f} in the backward sweep. With that cost per node and numpy's own "
+              "time for the arithmetic, the best ratio a graph of this many nodes could reach:", "",
+              "| size | variant | nodes | floor ratio | measured ratio | target |",
+              "|---|---|---|---|---|---|"]
+    for row in rows:
+        for variant, nodes in (("tinygraph", row["nodes"]), ("tinygraph (hoisted)", row["hoisted"][0])):
+            best = (nodes * floor["total"] / 1e3 + row["numpy_ms"]) / row["numpy_ms"]
+            lines.append(f"| {row['size']} | {variant} | {nodes} | {best:.2f}x | "
+                         f"{row['ratios'][variant]:.2f}x | <= {row['target']}x |")
+    per_step = sum(floor_bytes.values())
+    lines += ["", "Memory: each step of the 100,000-step chain below holds, at the least, "
+              f"{floor_bytes['arrays']} B of edge arrays (every edge's .data stays readable), "
+              f"{floor_bytes['tensors']} B of Tensors (4 edges) and {floor_bytes['nodes']} B of Nodes "
+              f"(3 ops): {per_step} B, so {per_step * 100_000 / 1e6:.0f} MB for the chain before any op "
+              "object, tuple or weak reference."]
     lines += ["", "## tinygraph time per step (H=32, D=8, V=8, B=4)", "", "| T | µs per step |",
               "|---|---|"]
     lines += [f"| {T} | {us:.1f} |" for T, us in steps]
@@ -288,6 +310,7 @@ def main() -> None:
     if not args.default_malloc:
         ALLOCATOR["tuned"] = tg.keep_freed_memory()
     repeats = 5 if args.quick else 15
+    floor = time_floor()  # measured before and after the rest: the lower is the floor
     rows = speed_table(repeats)
     steps = per_step_times((100, 1_000) if args.quick else (100, 1_000, 10_000))
     memory = chain_memory()
@@ -296,7 +319,8 @@ def main() -> None:
     except tg.RenderError as exc:
         print(f"render times skipped: {exc}")
         renders = []
-    text = report(rows, steps, memory, renders)
+    floor = min(floor, time_floor(), key=lambda f: f["total"])
+    text = report(rows, steps, memory, renders, floor, memory_floor())
     print(text)
     if args.save:
         header = ("# Benchmark results\n\nWritten by `make bench` (`python benchmarks/bptt.py "

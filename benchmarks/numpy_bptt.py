@@ -49,17 +49,28 @@ def bptt_plain(X: np.ndarray, Y: np.ndarray, params: Params) -> tuple[float, lis
     return float(loss), grads
 
 
-def bptt_hoisted(X: np.ndarray, Y: np.ndarray, params: Params) -> tuple[float, list[np.ndarray]]:
-    """The same loss and gradients with the input and output projections done once for all t."""
+def bptt_hoisted(
+    X: np.ndarray, Y: np.ndarray, params: Params, time_major: bool = False
+) -> tuple[float, list[np.ndarray]]:
+    """The same loss and gradients with the input and output projections done once for all t.
+
+    ``time_major=True`` first lays the inputs out as (T, B, D), so that every per-step slice
+    (x_t W_xh, h_t, dh_t) is one contiguous block rather than a strided column of a (B, T, ·)
+    array; numpy adds contiguous blocks faster.
+    """
     W_xh, W_hh, b_h, W_hy, b_y = params
     B, T, D = X.shape
     H = W_hh.shape[0]
-    XW = (X.reshape(B * T, D) @ W_xh + b_h).reshape(B, T, H)
-    Hs = np.empty((B, T, H))
+    if time_major:
+        X, Y = np.ascontiguousarray(X.transpose(1, 0, 2)), np.ascontiguousarray(Y.T)
+    lead = X.shape[:2]  # (B, T), or (T, B) when time-major
+    at = [(t,) if time_major else (slice(None), t) for t in range(T)]
+    XW = (X.reshape(B * T, D) @ W_xh + b_h).reshape(*lead, H)
+    Hs = np.empty((*lead, H))
     h = np.zeros((B, H))
     for t in range(T):
-        h = np.tanh(XW[:, t] + h @ W_hh)
-        Hs[:, t] = h
+        h = np.tanh(XW[at[t]] + h @ W_hh)
+        Hs[at[t]] = h
     logits = Hs.reshape(B * T, H) @ W_hy + b_y
     logits -= logits.max(axis=1, keepdims=True)
     P = np.exp(logits)
@@ -70,15 +81,19 @@ def bptt_hoisted(X: np.ndarray, Y: np.ndarray, params: Params) -> tuple[float, l
     P[every, flat_targets] -= 1.0
     dW_hy = Hs.reshape(B * T, H).T @ P
     db_y = P.sum(axis=0)
-    dH = (P @ W_hy.T).reshape(B, T, H)
+    dH = (P @ W_hy.T).reshape(*lead, H)
     dA = np.empty_like(Hs)
     dh_next = np.zeros((B, H))
     for t in reversed(range(T)):
-        h_t = Hs[:, t]
-        da = (dH[:, t] + dh_next) * (1.0 - h_t * h_t)
-        dA[:, t] = da
+        h_t = Hs[at[t]]
+        da = (dH[at[t]] + dh_next) * (1.0 - h_t * h_t)
+        dA[at[t]] = da
         dh_next = da @ W_hh.T
-    H_prev = np.concatenate([np.zeros((B, 1, H)), Hs[:, :-1]], axis=1)
+    H_prev = np.zeros_like(Hs)  # h_(t−1), with h_(−1) = 0
+    if time_major:
+        H_prev[1:] = Hs[:-1]
+    else:
+        H_prev[:, 1:] = Hs[:, :-1]
     dW_hh = H_prev.reshape(B * T, H).T @ dA.reshape(B * T, H)
     dW_xh = X.reshape(B * T, D).T @ dA.reshape(B * T, H)
     db_h = dA.sum(axis=(0, 1))

@@ -89,6 +89,18 @@ class InputSequence:
         stacked.name = "x"
         return stacked
 
+    def time_major(self) -> tg.Tensor:
+        """All steps as one Tensor (T, B, D), each x_t a contiguous block (records a node only
+        when the inputs need a gradient)."""
+        if self._whole is None:
+            stacked = tg.stack(self._steps, axis=0)
+        elif self._whole.requires_grad:
+            stacked = self._whole.transpose(1, 0, 2)
+        else:
+            stacked = tg.Tensor(np.ascontiguousarray(self._whole.data.transpose(1, 0, 2)))
+        stacked.name = "x"
+        return stacked
+
     def step(self, t: int) -> tg.Tensor:
         """x_t as a Tensor (B, D); slicing a (B, T, D) Tensor that needs grad records a node."""
         if self._whole is None:
