@@ -91,9 +91,12 @@ class TinygraphModel:
     def __call__(self) -> tuple[float, list[np.ndarray]]:
         for tensor in self.tensors:
             tensor.grad = None
-        loss = self.forward()
-        loss.backward()
-        return loss.item(), [t.grad for t in self.tensors]
+        with tg.pause_gc():  # a training step: the graph dies before the collector runs again
+            loss = self.forward()
+            loss.backward()
+            value = loss.item()
+            del loss
+        return value, [t.grad for t in self.tensors]
 
 
 def check_agreement(runners: dict[str, Callable], tol: float = 1e-9) -> None:

@@ -29,8 +29,10 @@ def train(
     """Train for ``epochs`` passes; returns the mean loss of every epoch.
 
     Each batch: θ.grad ← 0; L = loss_fn(batch); L.backward(); clip ||∇θ|| to ``clip_norm``;
-    optimizer step. ``batches`` is a re-iterable collection, or a function of the epoch index
-    that returns the batches of that epoch (e.g. freshly sampled ones).
+    optimizer step. The cyclic garbage collector is paused during a step (``tg.pause_gc``) and
+    the step's graph is dropped at its end. ``batches`` is a re-iterable collection, or a
+    function of the epoch index that returns the batches of that epoch (e.g. freshly sampled
+    ones).
     """
     if not isinstance(epochs, int) or epochs < 1:
         raise ConfigError(f"train: epochs must be a positive int, got {epochs!r}")
@@ -39,13 +41,15 @@ def train(
     for epoch in range(epochs):
         total, count = 0.0, 0
         for batch in batches(epoch) if callable(batches) else batches:
-            optimizer.zero_grad()
-            loss = loss_fn(batch)
-            loss.backward()
-            if clip_norm is not None:
-                clip_grad_norm(optimizer.params, clip_norm)
-            optimizer.step()
-            total += float(loss.item())
+            with tg.pause_gc():  # the step's graph is freed (by refcount) before the collector runs
+                optimizer.zero_grad()
+                loss = loss_fn(batch)
+                loss.backward()
+                if clip_norm is not None:
+                    clip_grad_norm(optimizer.params, clip_norm)
+                optimizer.step()
+                total += float(loss.item())
+                del loss
             count += 1
         if count == 0:
             raise ConfigError(f"train: epoch {epoch} had no batches")

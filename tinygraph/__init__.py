@@ -6,6 +6,7 @@ from tinygraph.tensor import Tensor  # isort: skip
 from tinygraph.allocator import keep_freed_memory
 from tinygraph.anomaly import detect_anomaly
 from tinygraph.backward import backward, grad
+from tinygraph.gc_pause import pause_gc
 from tinygraph.errors import (
     BackwardError,
     ConfigError,
@@ -60,7 +61,8 @@ __all__ = [
     "gradcheck",
     "gradcheck_nodes",
     "identity",
-    "is_grad_enabled", "keep_freed_memory",
+    "is_grad_enabled",
+    "keep_freed_memory",
     "log",
     "log_softmax",
     "matmul",
@@ -69,6 +71,7 @@ __all__ = [
     "neg",
     "no_grad",
     "numerical_grad",
+    "pause_gc",
     "power",
     "relu",
     "render",
