@@ -37,8 +37,8 @@ class scope:  # noqa: N801 (used like a function: ``with tg.scope(t=3):``)
         self.outer: dict[str, Any] = _EMPTY
 
     def __enter__(self) -> dict[str, Any]:
-        self.outer = STATE.tags
-        merged = {**self.outer, **self.tags}
+        self.outer = outer = STATE.tags
+        merged = {**outer, **self.tags} if outer else self.tags  # tags: this block's own dict
         STATE.tags = merged
         return dict(merged)  # a copy: the nodes made inside share ``merged``
 
