@@ -187,6 +187,30 @@ def test_hoisted_inputs_give_the_same_values_and_gradients(layers, with_mask):
         np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("form", ["tensor", "list"])
+def test_hoisted_inputs_pass_the_same_gradient_to_inputs_that_need_one(form):
+    """The hoisted unroll lays the inputs out time-major (T, B, D): through a transpose node for
+    a (B, T, D) Tensor, through a stack for a list of steps. dL/dx must not change."""
+    data = np.random.default_rng(3).standard_normal((2, 5, 3))
+    results = []
+    for hoist in (False, True):
+        if form == "tensor":
+            xs = tg.Tensor(data, requires_grad=True)
+            leaves = [xs]
+        else:
+            xs = [tg.Tensor(data[:, t], requires_grad=True) for t in range(5)]
+            leaves = xs
+        net = rnn.RNN(3, 4, num_layers=2, rng=1, hoist_inputs=hoist)
+        hs, _ = net(xs)
+        loss = sum((h * h).sum() for h in hs)
+        results.append((loss.item(), tg.grad(loss, leaves)))
+    (loss_a, grads_a), (loss_b, grads_b) = results
+    assert loss_b == pytest.approx(loss_a, rel=1e-12)
+    for a, b in zip(grads_a, grads_b):
+        assert np.abs(a).max() > 1e-3  # a gradient that is really there
+        np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12)
+
+
 def test_hoisting_is_refused_for_fused_cells():
     with pytest.raises(rnn.ConfigError, match="hoist_inputs"):
         rnn.RNN(2, 3, fused=True, hoist_inputs=True)
