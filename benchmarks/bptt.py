@@ -255,13 +255,13 @@ def report(rows: list[dict], steps, memory, renders, floor: dict[str, float],
              "|---" * (len(names) + 3) + "|"]
     for row in rows:
         cells = [f"{row['times_ms'][n]:.2f} ({row['ratios'][n]:.2f}x)" for n in names]
-        eager = row["ratios"].get("torch eager loop")
+        eager = min((v for k, v in row["ratios"].items() if k.startswith("torch eager")), default=None)
         best = min(row["ratios"]["tinygraph"], row["ratios"]["tinygraph (hoisted)"])
         met = best <= row["target"] and (eager is None or best < eager)
         lines.append(f"| {row['size']} {row['HDVTB']} | " + " | ".join(cells) +
                      f" | <= {row['target']}x | {'yes' if met else 'NO'} |")
     lines += ["", "'met': the faster tinygraph variant is within the target ratio and faster than "
-              "the torch eager loop.", "", "## tinygraph: graph build vs backward", "",
+              "the faster torch eager loop.", "", "## tinygraph: graph build vs backward", "",
               "| size | variant | nodes | build ms | backward ms | µs per node (build + backward) |",
               "|---|---|---|---|---|---|"]
     for row in rows:
