@@ -33,11 +33,10 @@ def hoisted_unroll(
             projected = cell.project_inputs(below)
         h = states[idx]
         hs = []
-        for t in range(T):
-            with tg.scope(t=t0 + t, layer=idx):
-                new = cell.step_projected(projected[t], h)
-                if keep is not None and not keep[:, t].all():
-                    new = carry_where_masked(new, h, keep[:, t])
+        for t in tg.scoped_range(T, start=t0, layer=idx):
+            new = cell.step_projected(projected[t - t0], h)
+            if keep is not None and not keep[:, t - t0].all():
+                new = carry_where_masked(new, h, keep[:, t - t0])
             h = new
             hs.append(h)
         states[idx] = h

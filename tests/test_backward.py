@@ -149,6 +149,29 @@ def test_scopes_nest_and_merge():
     assert tg.current_scope() == {}
 
 
+def test_scoped_range_tags_each_step_like_a_scope_and_restores_the_enclosing_tags():
+    x = tg.Tensor(1.0, requires_grad=True)
+    made = []
+    with tg.scope(layer=1):
+        for t in tg.scoped_range(3, start=5, phase="train"):
+            y = x * float(t)
+            with tg.scope(part="inner"):
+                z = y + 1.0
+            made.append((t, y.producer.scope, z.producer.scope))
+        assert tg.current_scope() == {"layer": 1}
+    assert [m[0] for m in made] == [5, 6, 7]
+    assert made[1][1] == {"layer": 1, "phase": "train", "t": 6}
+    assert made[1][2] == {"layer": 1, "phase": "train", "t": 6, "part": "inner"}
+    for t in tg.scoped_range(4, key="k"):
+        if t == 1:
+            break
+    assert tg.current_scope() == {}
+    with pytest.raises(ZeroDivisionError):
+        for t in tg.scoped_range(3):
+            1 / (t - 1)  # raises at t = 1, inside the loop body
+    assert tg.current_scope() == {}
+
+
 def test_producer_consumers_and_node_fields():
     x = tg.Tensor([1.0], requires_grad=True, name="x")
     y = tg.tanh(x)
