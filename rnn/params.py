@@ -18,6 +18,7 @@ import numpy as np
 
 import tinygraph as tg
 from rnn.errors import ParameterFileError
+from tinygraph.output_path import output_path_fault
 
 
 def state_dict(*modules: Any) -> dict[str, tg.Tensor]:
@@ -51,17 +52,9 @@ def check_output_path(path: str | os.PathLike) -> Path:
     """``path`` as a Path if a parameter file can be written there (its directory exists and
     it is not a directory itself), else a ParameterFileError saying what is wrong."""
     target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
-    if target.is_dir():
-        raise ParameterFileError(
-            f"save_parameters: {target} is a directory; give a file path such as "
-            f"{target / 'model.npz'} (a directory is never overwritten)"
-        )
-    if not directory.is_dir():
-        raise ParameterFileError(
-            f"save_parameters: the directory {directory} of {target} does not exist; create it "
-            "first"
-        )
+    fault = output_path_fault(target)
+    if fault is not None:
+        raise ParameterFileError(f"save_parameters: cannot write {str(target)!r}: {fault}")
     return target
 
 

@@ -117,7 +117,7 @@ def test_a_directory_is_never_overwritten(tmp_path: Path) -> None:
     folder.mkdir()
     (folder / "keep.txt").write_text("precious")
     expect(rnn.ParameterFileError, lambda: rnn.save_parameters(folder, net), "save_parameters",
-           str(folder), "is a directory", "never overwritten")
+           str(folder), "is an existing directory", "never overwritten")
     assert (folder / "keep.txt").read_text() == "precious"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.npz"]
     expect(rnn.ParameterFileError, lambda: rnn.load_parameters(folder, net), "load_parameters",

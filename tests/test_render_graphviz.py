@@ -134,7 +134,7 @@ def test_unwritable_paths_are_refused_before_graphviz_runs(loss, tmp_path, monke
     with pytest.raises(tg.RenderError, match=r"a\.svg'.*directory '.*dir' does not exist"):
         tg.render(loss, missing)
     (tmp_path / "out.svg").mkdir()
-    with pytest.raises(tg.RenderError, match=r"out\.svg' is an existing directory"):
+    with pytest.raises(tg.RenderError, match=r"out\.svg': it is an existing directory"):
         tg.render(loss, tmp_path / "out", format="svg")
     (tmp_path / "afile").write_text("")
     with pytest.raises(tg.RenderError, match="is a file, not a directory"):

@@ -18,6 +18,7 @@ from typing import Any
 import graphviz
 
 from tinygraph.errors import GraphStateError, RenderError
+from tinygraph.output_path import output_path_fault
 from tinygraph.render.dot_writer import VIEWS, Options, UnrolledWriter
 from tinygraph.render.graph_view import attach_trace, collect
 from tinygraph.render.layout import compute_layout
@@ -140,16 +141,9 @@ def render(out: Tensor | graphviz.Digraph, filename: str | os.PathLike, format: 
 
 def check_output_path(path: Path) -> Path:
     """``path`` if a file can be written there; else a RenderError naming it and the fault."""
-    if path.is_dir():
-        raise RenderError(f"render: the output path {str(path)!r} is an existing directory; "
-                          "give a file name (e.g. a path inside it)")
-    parent = path.parent
-    if not parent.exists():
-        raise RenderError(f"render: cannot write {str(path)!r}: the directory {str(parent)!r} "
-                          "does not exist; create it first (Path(...).mkdir(parents=True))")
-    if not parent.is_dir():
-        raise RenderError(f"render: cannot write {str(path)!r}: {str(parent)!r} is a file, "
-                          "not a directory")
+    fault = output_path_fault(path)
+    if fault is not None:
+        raise RenderError(f"render: cannot write {str(path)!r}: {fault}")
     return path
 
 
