@@ -64,5 +64,5 @@ def test_printed_trace_is_a_table_naming_ops_scopes_and_sums():
     text = str(tg.trace_backward(loss))
     lines = text.splitlines()
     assert lines[0].split() == ["step", "kind", "what", "scope", "grad", "detail"]
-    assert any("junction Σ" in line and "h1" in line and "@ t=2" in line for line in lines)
+    assert any("junction Σ" in line and "h1" in line and "at t=2" in line for line in lines)
     assert "tanh" in text and "t=1" in text

@@ -170,7 +170,7 @@ def _numbered(node: Node, numbers: dict[int, int] | None) -> str:
 
 def _source(node: Node, numbers: dict[int, int] | None) -> str:
     scope = format_scope(node.scope)
-    return _numbered(node, numbers) + (f" @ {scope}" if scope else "")
+    return _numbered(node, numbers) + (f" at {scope}" if scope else "")
 
 
 def format_trace(steps: list[NodeStep | JunctionStep], numbers: dict[int, int] | None = None) -> str:
