@@ -161,15 +161,17 @@ class ElmanCell:
         return h
 
     def project_inputs(self, xs: tg.Tensor) -> tg.Tensor:
-        """P = X W_xh + b_h for every step at once: xs (B, T, D) -> (B, T, H) (hoisted unroll)."""
-        B, T, D = xs.shape
+        """P = X W_xh + b_h for every step at once: xs (N, M, D) -> (N, M, H), for any two
+        leading axes (the hoisted unroll passes time-major inputs, (T, B, D))."""
+        N, M, D = xs.shape
         if D != self.input_size:
             raise tg.ShapeError(
                 f"ElmanCell.project_inputs{where_now()}: inputs have shape {xs.shape}, expected "
-                f"(B, T, {self.input_size}) (input_size={self.input_size})"
+                f"(T, B, {self.input_size}) or (B, T, {self.input_size}) "
+                f"(input_size={self.input_size})"
             )
-        flat = xs.reshape(B * T, D) @ self.W_xh + self.b_h
-        return flat.reshape(B, T, self.hidden_size)
+        flat = xs.reshape(N * M, D) @ self.W_xh + self.b_h
+        return flat.reshape(N, M, self.hidden_size)
 
     def step_projected(self, p_t: tg.Tensor, h_prev: tg.Tensor) -> tg.Tensor:
         """h_t = f(p_t + h_(t−1) W_hh), with p_t = x_t W_xh + b_h already computed."""

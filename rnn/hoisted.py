@@ -18,6 +18,7 @@ import numpy as np
 
 import tinygraph as tg
 from rnn.sequences import InputSequence, carry_where_masked
+from tinygraph.scope import scoped_range
 
 
 def hoisted_unroll(
@@ -33,7 +34,7 @@ def hoisted_unroll(
             projected = cell.project_inputs(below)
         h = states[idx]
         hs = []
-        for t in tg.scoped_range(T, start=t0, layer=idx):
+        for t in scoped_range(T, start=t0, layer=idx):
             new = cell.step_projected(projected[t - t0], h)
             if keep is not None and not keep[:, t - t0].all():
                 new = carry_where_masked(new, h, keep[:, t - t0])

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import tinygraph as tg
+from tinygraph.scope import format_scope, scoped_range
 
 
 def test_fan_out_x_times_x_plus_x():
@@ -54,22 +55,51 @@ def test_non_scalar_with_seed():
         (x * 2.0).backward(np.ones(3))
 
 
-def test_second_backward_through_freed_graph_is_refused():
+def test_a_second_backward_through_the_same_graph_is_refused_as_in_pytorch():
     x = tg.Tensor(2.0, requires_grad=True)
     with tg.scope(t=3):
         y = tg.tanh(x)
     loss = y * 2.0
-    loss.backward(retain_graph=False)
-    with pytest.raises(tg.GraphStateError, match=r"mul.*freed.*retain_graph=False"):
+    loss.backward()
+    with pytest.raises(tg.GraphStateError, match=r"mul: an earlier backward\(\) already.*retain_graph=True"):
         loss.backward()
+    with pytest.raises(tg.GraphStateError, match=r"tanh \(t=3\): an earlier backward"):
+        (y * 3.0).backward()  # a new root over consumed nodes: refused at the first of them
+    assert x.grad == pytest.approx(2.0 * (1 - np.tanh(2.0) ** 2))  # added once, not twice
 
 
-def test_the_graph_is_kept_by_default_so_a_second_backward_accumulates():
+def test_a_forgotten_detach_between_truncated_chunks_is_an_error_not_a_wrong_gradient():
+    W = tg.Tensor(np.array([[0.5]]), requires_grad=True)
+    h = tg.Tensor(np.array([[1.0]]))
+    for chunk in range(2):
+        with tg.scope(t=chunk):
+            h = tg.tanh(h @ W)
+        if chunk == 0:
+            h.sum().backward()
+    with pytest.raises(tg.GraphStateError, match=r"tanh \(t=0\).*detach\(\)"):
+        h.sum().backward()  # h was not detached: the pass would go through chunk 0 again
+
+
+def test_retain_graph_allows_a_second_backward_and_the_gradients_add_up():
     x = tg.Tensor(2.0, requires_grad=True)
     loss = tg.tanh(x) * 2.0
-    loss.backward()
+    loss.backward(retain_graph=True)
     loss.backward()
     assert x.grad == pytest.approx(2 * 2.0 * (1 - np.tanh(2.0) ** 2))
+    with pytest.raises(tg.GraphStateError, match="already"):
+        loss.backward(retain_graph=True)  # the second one consumed it
+
+
+def test_a_pass_with_retain_graph_false_drops_the_saved_arrays():
+    x = tg.Tensor(2.0, requires_grad=True)
+    loss = tg.tanh(x) * 2.0
+    (g,) = tg.grad(loss, [x], retain_graph=False)
+    assert g == pytest.approx(2.0 * (1 - np.tanh(2.0) ** 2))
+    assert loss.producer.freed and loss.producer.op.inputs is None
+    with pytest.raises(tg.GraphStateError, match=r"mul: its saved arrays were freed"):
+        tg.grad(loss, [x])
+    with pytest.raises(tg.GraphStateError, match="freed"):
+        tg.trace_backward(loss)
 
 
 def test_backward_then_grad_then_trace_on_one_graph_as_the_api_example_does():
@@ -79,7 +109,7 @@ def test_backward_then_grad_then_trace_on_one_graph_as_the_api_example_does():
     b = tg.Tensor(np.zeros(4), requires_grad=True, name="b")
     loss = tg.tanh(x @ W + b).sum()
     loss.backward()
-    dW, db = tg.grad(loss, [W, b])
+    dW, db = tg.grad(loss, [W, b])  # reads the graph that backward() went through
     d_pre = 1 - np.tanh(np.ones((2, 3)) @ W.data) ** 2  # dL/d(x W + b), b = 0
     np.testing.assert_allclose(W.grad, np.ones((3, 2)) @ d_pre, rtol=1e-12)
     np.testing.assert_allclose(b.grad, d_pre.sum(axis=0), rtol=1e-12)
@@ -150,24 +180,39 @@ def test_scopes_nest_and_merge():
 
 
 def test_scoped_range_tags_each_step_like_a_scope_and_restores_the_enclosing_tags():
+    """tinygraph.scope.scoped_range, the hoisted unroll's cheap per-step scope."""
     x = tg.Tensor(1.0, requires_grad=True)
     made = []
     with tg.scope(layer=1):
-        for t in tg.scoped_range(3, start=5, phase="train"):
+        for t in scoped_range(3, start=5, phase="train"):
             y = x * float(t)
             with tg.scope(part="inner"):
                 z = y + 1.0
             made.append((t, y.producer.scope, z.producer.scope))
         assert tg.current_scope() == {"layer": 1}
     assert [m[0] for m in made] == [5, 6, 7]
-    assert made[1][1] == {"layer": 1, "phase": "train", "t": 6}
+    assert list(made[1][1].items()) == [("layer", 1), ("t", 6), ("phase", "train")]
     assert made[1][2] == {"layer": 1, "phase": "train", "t": 6, "part": "inner"}
-    for t in tg.scoped_range(4, key="k"):
+    for _ in scoped_range(1, layer=0):  # written t first, as tg.scope(t=t, layer=0) writes it
+        assert tg.current_scope() == {"t": 0, "layer": 0}
+        assert format_scope(tg.current_scope()) == "t=0, layer=0"
+    for t in scoped_range(4, key="k"):
         if t == 1:
             break
     assert tg.current_scope() == {}
+    kept = scoped_range(3)
+    next(kept)
+    kept.close()
+    assert tg.current_scope() == {}
+    with tg.scope():  # the tags found here come back at its end, whatever happens inside
+        kept = scoped_range(3)  # closed while a scope entered after it is still open
+        next(kept)
+        with tg.scope(phase="eval"):
+            kept.close()
+            assert tg.current_scope() == {"t": 0, "phase": "eval"}  # not undone by the generator
+    assert tg.current_scope() == {}
     with pytest.raises(ZeroDivisionError):
-        for t in tg.scoped_range(3):
+        for t in scoped_range(3):
             1 / (t - 1)  # raises at t = 1, inside the loop body
     assert tg.current_scope() == {}
 

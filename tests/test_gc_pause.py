@@ -34,6 +34,16 @@ def test_pause_turns_the_collector_off_and_back_on_even_when_nested_or_raising()
     assert gc.isenabled()
 
 
+def test_one_pause_object_may_nest_in_itself():
+    gc.enable()
+    pause = tg.pause_gc()
+    with pause:
+        with pause:
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+
+
 def test_pause_leaves_a_disabled_collector_disabled():
     gc.disable()
     with tg.pause_gc():

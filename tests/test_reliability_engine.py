@@ -229,22 +229,22 @@ def test_backward_from_a_constant():
     expect(tg.GraphStateError, y.backward, "backward", "does not require grad", "no_grad")
 
 
-def test_backward_through_a_freed_graph_names_the_first_freed_node():
+def test_backward_through_a_used_or_freed_graph_names_the_first_node_it_meets():
     x = param((2,))
     with tg.scope(t=4, layer=0):
         h = tg.tanh(x)
-    h.sum().backward(retain_graph=False)
+    h.sum().backward()
     expect(tg.GraphStateError, lambda: (h * 2.0).sum().backward(),
-           "tanh (t=4, layer=0)", "freed", "retain_graph=False")
+           "tanh (t=4, layer=0)", "already went through", "retain_graph=True")
     loss = tg.sigmoid(x).sum()
-    loss.backward(retain_graph=False)
+    tg.grad(loss, [x], retain_graph=False)
     expect(tg.GraphStateError, loss.backward, "sum", "freed")
 
 
-def test_the_default_keeps_the_graph_for_a_second_backward():
+def test_retain_graph_allows_a_second_backward():
     x = param((2,))
     loss = tg.tanh(x).sum()
-    loss.backward()
+    loss.backward(retain_graph=True)
     first = x.grad.copy()
     loss.backward()
     np.testing.assert_allclose(x.grad, 2 * first)

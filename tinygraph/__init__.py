@@ -28,7 +28,7 @@ from tinygraph.ops.shape import concat, mean, reshape, stack, transpose
 from tinygraph.ops.shape import sum as sum  # noqa: A004 (tg.sum mirrors numpy)
 from tinygraph.ops.softmax import cross_entropy, log_softmax, softmax
 from tinygraph.render import draw, render, to_dot
-from tinygraph.scope import current_scope, enable_grad, is_grad_enabled, no_grad, scope, scoped_range
+from tinygraph.scope import current_scope, enable_grad, is_grad_enabled, no_grad, scope
 from tinygraph.stepthrough import stepthrough, stepthrough_html
 from tinygraph.trace import Trace, trace_backward
 
@@ -77,7 +77,6 @@ __all__ = [
     "render",
     "reshape",
     "scope",
-    "scoped_range",
     "sigmoid",
     "softmax",
     "stack",

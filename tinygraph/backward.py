@@ -90,6 +90,7 @@ def run_backward(
     seed: np.ndarray,
     *,
     retain_graph: bool = True,
+    accumulate: bool = False,
     keep: Iterable[Tensor] = (),
     recorder: Recorder | None = None,
     nodes: list[Node] | None = None,
@@ -97,6 +98,9 @@ def run_backward(
     """Propagate ``seed`` from ``root`` to every tensor it depends on.
 
     ``nodes`` is ``reverse_topological(root)`` when the caller has already computed it.
+    ``accumulate=True`` is ``backward()``'s pass: it refuses nodes that an earlier such pass has
+    consumed, and consumes them itself unless ``retain_graph``; the saved arrays stay. Any
+    other pass only reads the graph, and drops the saved arrays when ``retain_graph`` is False.
 
     Returns the gradients of the leaves, of tensors marked ``retain_grad()`` and of ``keep``,
     and the set of those whose buffer the pass allocated itself (safe to hand out uncopied).
@@ -106,7 +110,11 @@ def run_backward(
     with pause_gc():
         if nodes is None:
             nodes = reverse_topological(root)
-        return _propagate(root, seed, nodes, retain_graph, set(keep), recorder)
+        grads, owned = _propagate(root, seed, nodes, retain_graph, accumulate, set(keep), recorder)
+        if accumulate and not retain_graph:
+            for node in nodes:  # only once the pass has succeeded
+                node.consumed = True
+        return grads, owned
 
 
 def _propagate(
@@ -114,6 +122,7 @@ def _propagate(
     seed: np.ndarray,
     nodes: list[Node],
     retain_graph: bool,
+    accumulate: bool,
     keep: set[Tensor],
     recorder: Recorder | None,
 ) -> tuple[dict[Tensor, np.ndarray], set[Tensor]]:
@@ -121,13 +130,20 @@ def _propagate(
     owned: set[Tensor] = set()
     take, peek, ndarray = grads.pop, grads.get, np.ndarray
     anomaly = STATE.detect_anomaly
-    free = not retain_graph
+    free = not (retain_graph or accumulate)
     for node in nodes:
         if node.freed:
             raise GraphStateError(
                 f"backward through {node.where()}: its saved arrays were freed by an earlier "
-                "backward(retain_graph=False); leave retain_graph at its default (True) in the "
-                "first backward() to go through the graph again, or run the forward pass again"
+                "pass with retain_graph=False; run the forward pass again"
+            )
+        if accumulate and node.consumed:
+            raise GraphStateError(
+                f"backward through {node.where()}: an earlier backward() already went through "
+                "this node and added its gradients; pass retain_graph=True to that backward() "
+                "to back-propagate through the graph again, or detach() a state carried over "
+                "from an earlier chunk (truncated BPTT). tg.grad, tg.trace_backward and tg.draw "
+                "can still read the graph"
             )
         out = node._output()
         grad = take(out, None) if not (out._retain or (keep and out in keep)) else peek(out)
@@ -244,20 +260,20 @@ def _fit(node: Node, grad: np.ndarray, tensor: Tensor) -> np.ndarray:
     )
 
 
-def backward(root: Tensor, grad: Any = None, retain_graph: bool = True) -> None:
+def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None:
     """Fill ``.grad`` of every requires-grad leaf that ``root`` depends on: ``.grad += dL/dleaf``.
 
     ``grad`` seeds dL/droot (1.0 by default for a one-entry ``root``). Gradients accumulate
     across calls, as in PyTorch; reset with ``zero_grad()`` or ``tensor.grad = None``.
 
-    The graph is kept (``retain_graph=True``), so ``tg.grad``, ``tg.trace_backward``,
-    ``tg.draw(view="backward")`` or another backward can follow on it; most saved arrays are
-    the tensors' own data, so keeping them costs little, and the graph is freed with the last
-    reference to its output. ``retain_graph=False`` frees the saved arrays as the pass goes, as
-    PyTorch's default does; a later backward through that graph is then an error.
+    As in PyTorch, a second ``backward()`` through the same nodes is refused (it would add the
+    same gradients again) unless the first one passed ``retain_graph=True``. Unlike PyTorch,
+    the saved arrays stay, so ``tg.grad``, ``tg.trace_backward``, ``tg.draw(view="backward")``
+    and ``tg.gradcheck_nodes`` can still read the graph; it is freed with the last reference
+    to its output (most saved arrays are the tensors' own data, so keeping them costs little).
     """
     seed = make_seed(root, grad)
-    grads, owned = run_backward(root, seed, retain_graph=retain_graph)
+    grads, owned = run_backward(root, seed, retain_graph=retain_graph, accumulate=True)
     for tensor, g in grads.items():
         if tensor.producer is not None and not tensor._retain:
             continue
@@ -275,8 +291,9 @@ def grad(
 ) -> list[np.ndarray]:
     """d output / d input for each input, as new arrays; no ``.grad`` is touched.
 
-    An input that ``output`` does not depend on gets zeros (as in JAX). The graph is kept
-    unless ``retain_graph=False`` (see :func:`backward`).
+    An input that ``output`` does not depend on gets zeros (as in JAX). It only reads the graph:
+    it works after ``backward()`` and can be repeated. ``retain_graph=False`` drops the saved
+    arrays afterwards, after which no pass can go through the graph.
     """
     inputs = list(inputs)
     for i, tensor in enumerate(inputs):

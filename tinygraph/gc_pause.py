@@ -25,12 +25,15 @@ class pause_gc:  # noqa: N801 (used like a function: ``with pause_gc():``)
     Nests: an inner block leaves the collector off when it ends inside an outer one.
     """
 
-    __slots__ = ("was_enabled",)
+    __slots__ = ("saved",)
+
+    def __init__(self) -> None:
+        self.saved: list[bool] = []  # one entry per open block (the same object may nest)
 
     def __enter__(self) -> None:
-        self.was_enabled = gc.isenabled()
+        self.saved.append(gc.isenabled())
         gc.disable()
 
     def __exit__(self, *exc_info: object) -> None:
-        if self.was_enabled:
+        if self.saved.pop():
             gc.enable()

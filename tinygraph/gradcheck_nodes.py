@@ -162,7 +162,8 @@ def gradcheck_nodes(
     ``loss.backward()`` still works afterwards.
 
     Args:
-        loss: a tensor whose graph has not been freed by ``backward(retain_graph=False)``.
+        loss: a tensor whose graph's saved arrays are still there (it may have been through
+            ``backward()``; not through ``tg.grad(..., retain_graph=False)``).
         eps, atol, rtol: as in ``gradcheck``.
         mode: ``"full"`` or ``"directional"``.
         raise_on_fail: raise ``NumericsError`` with the report's table when a node fails.
@@ -189,8 +190,7 @@ def gradcheck_nodes(
         if node.freed:
             raise GraphStateError(
                 f"gradcheck_nodes: the saved arrays of {node.where()} were freed by an earlier "
-                "backward(retain_graph=False); run the forward pass again, or keep the default "
-                "retain_graph=True"
+                "pass with retain_graph=False; run the forward pass again"
             )
     rng = np.random.default_rng(seed)
     rows: list[NodeComparison] = []

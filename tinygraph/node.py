@@ -33,7 +33,8 @@ class Op:
     ``broadcasts = True`` declares that the forward broadcasts its inputs numpy-style; the
     engine then sums each returned gradient back to its input's shape. Without it a gradient
     of the wrong shape is an error naming the op. ``saved_arrays`` names any other attributes
-    holding arrays for backward; they are freed with ``inputs`` and ``output`` after backward.
+    holding arrays for backward; they are dropped with ``inputs`` and ``output`` when a pass
+    runs with ``retain_graph=False`` (``tg.grad``, ``tg.trace_backward``).
     A built-in op whose backward needs only ``grad`` and ``output`` sets ``keeps_inputs =
     False``, so a recorded node does not hold a tuple of its inputs' arrays (memory).
     """
@@ -88,10 +89,12 @@ class Node:
     """One application of an op: ``op``, ``inputs`` (Tensors), ``outputs``, ``scope``.
 
     ``id`` is a global creation counter: sorting by it gives a topological order, and it makes
-    every walk, table and picture deterministic.
+    every walk, table and picture deterministic. ``consumed``: a ``backward()`` without
+    ``retain_graph=True`` went through it, so another ``backward()`` is refused. ``freed``: its
+    saved arrays were dropped, so no pass can go through it.
     """
 
-    __slots__ = ("__weakref__", "_output", "freed", "id", "inputs", "op", "scope")
+    __slots__ = ("_output", "consumed", "freed", "id", "inputs", "op", "scope")
 
     def __init__(self, op: Op, inputs: tuple[Tensor, ...], output: Tensor,
                  scope: dict[str, Any]) -> None:
@@ -100,6 +103,7 @@ class Node:
         self.scope = scope
         self.id = next(_next_id)
         self.freed = False
+        self.consumed = False
         self._output = weakref.ref(output)
 
     @property
@@ -118,7 +122,7 @@ class Node:
         return locate(self.op, self.scope)
 
     def free(self) -> None:
-        """Drop the arrays the op saved for backward; a later backward raises."""
+        """Drop the arrays the op saved for backward; a later pass through the node raises."""
         op = self.op
         op.inputs = op.output = None
         for key in op.saved_arrays:
@@ -199,7 +203,7 @@ def apply(op: Op, args: tuple[Any, ...]) -> Tensor:
     node.inputs = tensors
     node.scope = state.tags
     node.id = next(_next_id)
-    node.freed = False
+    node.freed = node.consumed = False
     node._output = ref = _ref(out)
     out.producer = node
     for t in tensors:  # consumers are found through the weak reference to their output

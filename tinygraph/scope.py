@@ -47,17 +47,23 @@ class scope:  # noqa: N801 (used like a function: ``with tg.scope(t=3):``)
 
 
 def scoped_range(count: int, start: int = 0, key: str = "t", **tags: Any) -> Iterator[int]:
-    """``for t in tg.scoped_range(T):`` runs the body for t = start..start+count−1 with
-    ``{key: t, **tags}`` merged over the enclosing scope, as ``with tg.scope(t=t):`` around the
-    body would, for about a tenth of its cost per step (an RNN's time loop). The enclosing
-    tags come back when the loop ends, by break or exception included; use it in a for loop."""
+    """``for t in scoped_range(T, layer=0):`` runs the body for t = start..start+count−1 with
+    ``{key: t, **tags}`` merged over the enclosing scope, as ``with tg.scope(t=t, layer=0):``
+    around the body would, for a fraction of its cost per step (an RNN's time loop).
+
+    Engine-internal: iterate it directly with a ``for`` statement, which closes it when the
+    loop ends (break and exceptions included) and so brings the enclosing tags back. A
+    generator kept and abandoned half-way holds its step's tags until it is closed.
+    """
     outer = STATE.tags
+    mine = outer
     try:
         for value in range(start, start + count):
-            STATE.tags = {**outer, **tags, key: value}
+            mine = STATE.tags = {**outer, key: value, **tags}
             yield value
     finally:
-        STATE.tags = outer
+        if STATE.tags is mine:  # never undo a scope that someone else entered meanwhile
+            STATE.tags = outer
 
 
 def current_scope() -> dict[str, Any]:

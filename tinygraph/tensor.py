@@ -142,7 +142,7 @@ class Tensor:
         return _shape.transpose(self)
 
     # ----------------------------------------------------------------- gradients
-    def backward(self, grad: Any = None, retain_graph: bool = True) -> None:
+    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
         """Back-propagate from this tensor; see :func:`tinygraph.backward.backward`."""
         _backward.backward(self, grad, retain_graph=retain_graph)
 
