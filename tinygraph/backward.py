@@ -179,7 +179,7 @@ def _propagate(
             if previous is None:
                 grads[tensor] = g
             elif tensor in owned:
-                previous += g  # in place (numpy's out= keyword path is slower for small arrays)
+                previous += g  # in place: the pass owns this buffer
             else:
                 total = previous + g  # a new buffer: the pass owns it from now on
                 grads[tensor] = total if type(total) is ndarray else np.asarray(total)

@@ -28,7 +28,7 @@ class Tanh(Op):
 
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
         y = self.output
-        dx = _writable(1.0 - y * y)  # then · dy in place (cheaper than numpy's out= keyword)
+        dx = _writable(1.0 - y * y)  # 1 − y², then · dy in place
         dx *= grad
         return (dx,)
 
