@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -89,7 +90,9 @@ def load_parameters(path: str | os.PathLike, *modules: Any, strict: bool = True)
     """Copy the arrays of ``path`` into the modules' parameters (new arrays, same dtype).
 
     Every parameter must be in the file with the same shape; with ``strict`` (the default)
-    the file may hold no other arrays. Nothing is changed unless everything matches.
+    the file may hold no other arrays. Nothing is changed unless everything matches. Values
+    are loaded bit for bit; parameters holding NaN or ±Inf (a diverged run was saved) are
+    loaded as they are, with one RuntimeWarning naming them.
     """
     named = state_dict(*modules)
     arrays = _read_npz(path)
@@ -114,6 +117,10 @@ def load_parameters(path: str | os.PathLike, *modules: Any, strict: bool = True)
             )
     for name, tensor in named.items():
         tensor.data = arrays[name].astype(tensor.data.dtype, copy=True)
+    broken = [name for name in named if not np.isfinite(arrays[name]).all()]
+    if broken:
+        warnings.warn(f"load_parameters: {path} holds NaN or Inf values in {broken}; the run "
+                      "that saved them had probably diverged", RuntimeWarning, stacklevel=2)
 
 
 _PICKLE_MAGIC = b"\x80"

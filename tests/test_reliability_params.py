@@ -48,6 +48,19 @@ def test_round_trip_is_bit_exact_including_awkward_values(tmp_path: Path) -> Non
     assert np.array_equal(readout(net(xs)[0][-1]).data, other_readout(other(xs)[0][-1]).data)
 
 
+def test_nan_and_inf_are_loaded_bit_for_bit_with_one_warning_naming_them(tmp_path: Path) -> None:
+    net, readout = model(0)
+    net.layers[0].b_h.data = np.array([np.nan, 1.0, -np.inf, 2.0])
+    readout.W.data[0, 0] = np.inf
+    path = rnn.save_parameters(tmp_path / "diverged.npz", net, readout)
+    other, other_readout = model(1)
+    with pytest.warns(RuntimeWarning, match=r"diverged\.npz holds NaN or Inf values in "
+                      r"\['layer0\.b_h', 'W_hy'\]") as caught:
+        rnn.load_parameters(path, other, other_readout)
+    assert len(caught) == 1
+    assert values(other, other_readout) == values(net, readout)
+
+
 def test_loading_copies_the_arrays(tmp_path: Path) -> None:
     net, readout = model(0)
     path = rnn.save_parameters(tmp_path / "m.npz", net, readout)

@@ -38,7 +38,7 @@ class scope:  # noqa: N801 (used like a function: ``with tg.scope(t=3):``)
 
     def __enter__(self) -> dict[str, Any]:
         self.outer = outer = STATE.tags
-        merged = {**outer, **self.tags} if outer else self.tags  # tags: this block's own dict
+        merged = {**outer, **self.tags}  # a new dict: the nodes made inside share it
         STATE.tags = merged
         return dict(merged)  # a copy: the nodes made inside share ``merged``
 
