@@ -35,9 +35,10 @@ def hoisted_unroll(
         h = states[idx]
         hs = []
         for t in scoped_range(T, start=t0, layer=idx):
-            new = cell.step_projected(projected[t - t0], h)
-            if keep is not None and not keep[:, t - t0].all():
-                new = carry_where_masked(new, h, keep[:, t - t0])
+            step = t - t0  # the index into this window; t is the absolute time tag
+            new = cell.step_projected(projected[step], h)
+            if keep is not None and not keep[:, step].all():
+                new = carry_where_masked(new, h, keep[:, step])
             h = new
             hs.append(h)
         states[idx] = h

@@ -110,7 +110,8 @@ def run_backward(
     with pause_gc():
         if nodes is None:
             nodes = reverse_topological(root)
-        grads, owned = _propagate(root, seed, nodes, retain_graph, accumulate, set(keep), recorder)
+        free = not (retain_graph or accumulate)  # backward() keeps the arrays for tg.grad & co
+        grads, owned = _propagate(root, seed, nodes, free, accumulate, set(keep), recorder)
         if accumulate and not retain_graph:
             for node in nodes:  # only once the pass has succeeded
                 node.consumed = True
@@ -121,8 +122,8 @@ def _propagate(
     root: Tensor,
     seed: np.ndarray,
     nodes: list[Node],
-    retain_graph: bool,
-    accumulate: bool,
+    free: bool,
+    refuse_consumed: bool,
     keep: set[Tensor],
     recorder: Recorder | None,
 ) -> tuple[dict[Tensor, np.ndarray], set[Tensor]]:
@@ -130,14 +131,13 @@ def _propagate(
     owned: set[Tensor] = set()
     take, peek, ndarray = grads.pop, grads.get, np.ndarray
     anomaly = STATE.detect_anomaly
-    free = not (retain_graph or accumulate)
     for node in nodes:
         if node.freed:
             raise GraphStateError(
                 f"backward through {node.where()}: its saved arrays were freed by an earlier "
                 "pass with retain_graph=False; run the forward pass again"
             )
-        if accumulate and node.consumed:
+        if refuse_consumed and node.consumed:
             raise GraphStateError(
                 f"backward through {node.where()}: an earlier backward() already went through "
                 "this node and added its gradients; pass retain_graph=True to that backward() "
