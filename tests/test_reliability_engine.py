@@ -18,22 +18,13 @@ import pytest
 
 import rnn
 import tinygraph as tg
+from expect_error import expect
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "errors.md"
 
 
 def param(shape: tuple[int, ...], name: str = "x") -> tg.Tensor:
     return tg.Tensor(np.ones(shape), requires_grad=True, name=name)
-
-
-def expect(error: type[Exception], fn: Callable[[], Any], *fragments: str) -> Exception:
-    """fn() raises exactly ``error`` (or a subclass) and the message holds every fragment."""
-    with pytest.raises(error) as info:
-        fn()
-    message = str(info.value)
-    for fragment in fragments:
-        assert fragment in message, f"{fragment!r} not in {message!r}"
-    return info.value
 
 
 def in_scope(fn: Callable[[], Any]) -> Callable[[], Any]:

@@ -15,6 +15,7 @@ import pytest
 
 import rnn
 import tinygraph as tg
+from expect_error import expect
 
 
 def model(seed: int, hidden: int = 4) -> tuple[rnn.RNN, rnn.Linear]:
@@ -24,13 +25,6 @@ def model(seed: int, hidden: int = 4) -> tuple[rnn.RNN, rnn.Linear]:
 
 def values(*modules: object) -> dict[str, bytes]:
     return {name: t.data.tobytes() for name, t in rnn.state_dict(*modules).items()}
-
-
-def expect(error: type[Exception], fn, *fragments: str) -> None:
-    with pytest.raises(error) as info:
-        fn()
-    for fragment in fragments:
-        assert fragment in str(info.value), f"{fragment!r} not in {info.value}"
 
 
 def test_round_trip_is_bit_exact_including_awkward_values(tmp_path: Path) -> None:

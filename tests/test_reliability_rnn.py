@@ -15,16 +15,9 @@ import pytest
 
 import rnn
 import tinygraph as tg
+from expect_error import expect
 
 B, T, D, H, V = 2, 5, 3, 4, 3
-
-
-def expect(error: type[Exception], fn: Callable[[], Any], *fragments: str) -> None:
-    with pytest.raises(error) as info:
-        fn()
-    message = str(info.value)
-    for fragment in fragments:
-        assert fragment in message, f"{fragment!r} not in {message!r}"
 
 
 @pytest.fixture
