@@ -7,13 +7,13 @@ Usage: python scripts/make_lab_plots.py [--out docs/images] [--format png --form
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
 
 import rnn
 import tinygraph as tg
+from figure_options import parse_figure_options
 from rnn.plots import write_lab_plots
 
 
@@ -30,16 +30,11 @@ def write_lstm_graph(out_dir: str, fmt: str) -> Path | None:
 
 def main(argv: list[str] | None = None) -> None:
     """Parse the options, compute the numbers, save the figures and list the files written."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="docs/images", help="output directory (default docs/images)")
-    parser.add_argument("--format", action="append", dest="formats", choices=["png", "svg", "pdf"],
-                        help="file format, repeatable (default png)")
-    args = parser.parse_args(argv)
-    formats = args.formats or ["png"]
-    for path in write_lab_plots(args.out, formats):
+    out, formats = parse_figure_options(__doc__.splitlines()[0], argv)
+    for path in write_lab_plots(str(out), formats):
         print(path)
     for fmt in formats:
-        graph = write_lstm_graph(args.out, fmt)
+        graph = write_lstm_graph(str(out), fmt)
         if graph is not None:
             print(graph)
 

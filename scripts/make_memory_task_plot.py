@@ -8,9 +8,7 @@ Usage: python scripts/make_memory_task_plot.py [--out docs/images] [--format png
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
-
+from figure_options import parse_figure_options
 from rnn.memory_task import lag_ratio, memory_task_experiment
 from rnn.plots import plot_memory_task
 
@@ -19,11 +17,7 @@ LAGS = (0, 10, 25, 50, 59)
 
 def main(argv: list[str] | None = None) -> None:
     """Run ``memory_task_experiment()``, print its numbers and save the figure."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="docs/images", help="output directory (default docs/images)")
-    parser.add_argument("--format", action="append", dest="formats", choices=["png", "svg", "pdf"],
-                        help="file format, repeatable (default png)")
-    args = parser.parse_args(argv)
+    out, formats = parse_figure_options(__doc__.splitlines()[0], argv)
     runs = memory_task_experiment()
     for run in runs.values():
         print(f"{run.label}: held-out accuracy {run.accuracy:.3f}, loss {run.eval_loss:.4f}, "
@@ -34,10 +28,9 @@ def main(argv: list[str] | None = None) -> None:
     for trained in (False, True):
         print(f"lag 50 ratio LSTM / Elman, {'trained' if trained else 'untrained'}: "
               f"{lag_ratio(lstm, elman, 50, trained=trained):.2e}")
-    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     fig = plot_memory_task(runs)
-    for fmt in args.formats or ["png"]:
+    for fmt in formats:
         path = out / f"lab_memory_task.{fmt}"
         fig.savefig(path, dpi=110)
         print(path)
