@@ -15,10 +15,11 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from tinygraph import versions
 from tinygraph.anomaly import check_backward
 from tinygraph.broadcast import sum_to
 from tinygraph.gc_pause import pause_gc
-from tinygraph.errors import BackwardError, GraphStateError, ShapeError, add_note
+from tinygraph.errors import BackwardError, DTypeError, GraphStateError, ShapeError, add_note
 from tinygraph.indexed_grad import IndexedGrad
 from tinygraph.node import Node
 from tinygraph.scope import STATE
@@ -67,17 +68,22 @@ def make_seed(root: Tensor, grad: Any) -> np.ndarray:
             f"backward: {_describe(root)} does not require grad, so no graph was recorded for "
             "it (made from constants only, or inside tg.no_grad()?)"
         )
+    data = root._data
     if grad is None:
-        if root.data.size != 1:
+        if data.size != 1:
             raise GraphStateError(
                 f"backward: {_describe(root)} has shape {root.shape}, not a scalar; pass the "
                 "gradient of the output, e.g. out.backward(np.ones(out.shape)), or reduce it "
                 "first with out.sum()"
             )
-        return np.ones_like(root.data)
-    seed = as_array(grad)
-    if seed.dtype.kind in "fiub" and root.data.dtype.kind == "f":
-        seed = seed.astype(root.data.dtype, copy=False)
+        return np.ones_like(data)
+    try:
+        seed = as_array(grad)
+    except DTypeError as exc:
+        reason = str(exc).removeprefix("Tensor: ")
+        raise DTypeError(f"backward: the seed for {_describe(root)}: {reason}") from None
+    if data.dtype.kind == "f":
+        seed = seed.astype(data.dtype, copy=False)
     if seed.shape != root.shape:
         raise ShapeError(
             f"backward: the seed has shape {seed.shape} but {_describe(root)} has shape {root.shape}"
@@ -131,6 +137,7 @@ def _propagate(
     owned: set[Tensor] = set()
     take, peek, ndarray = grads.pop, grads.get, np.ndarray
     anomaly = STATE.detect_anomaly
+    written = bool(nodes) and versions.last_write > nodes[-1].id  # a write since the oldest node?
     for node in nodes:
         if node.freed:
             raise GraphStateError(
@@ -149,6 +156,8 @@ def _propagate(
         grad = take(out, None) if not (out._retain or (keep and out in keep)) else peek(out)
         if grad is None:
             continue
+        if written:
+            check_unchanged(node, out)
         if recorder is not None:
             recorder.before_node(node, out, grad)
         inputs = node.inputs
@@ -169,10 +178,11 @@ def _propagate(
                     _add_indexed(node, g, tensor, grads, owned, recorder, anomaly, grad)
                     continue
                 g = _as_gradient(node, g, tensor)
-            if g.shape != tensor.data.shape:
+            data = tensor._data
+            if g.shape != data.shape or g.dtype is not data.dtype:
                 g = _fit(node, g, tensor)
             if anomaly:
-                check_backward(node.where(), node.inputs.index(tensor), grad, g)
+                check_backward(node.where(), input_index(node, tensor), grad, g)
             if recorder is not None:
                 recorder.sent(node, tensor, g)
             previous = peek(tensor)
@@ -195,9 +205,10 @@ def _as_gradient(node: Node, g: object, tensor: Tensor) -> np.ndarray:
     """A gradient returned as a list or a number, as an ndarray; anything else names the op."""
     array = np.asarray(g)
     if array.dtype.kind not in NUMERIC_KINDS:
+        what = "complex " if array.dtype.kind == "c" else ""
         raise BackwardError(
-            f"backward of {node.where()} returned a {type(g).__name__} as the gradient of "
-            f"{_describe(tensor)}; return an ndarray of shape {tensor.data.shape} (or None)"
+            f"backward of {node.where()} returned a {what}{type(g).__name__} as the gradient of "
+            f"{_describe(tensor)}; return a real ndarray of shape {tensor.shape} (or None)"
         )
     return array
 
@@ -213,18 +224,20 @@ def _add_indexed(
     received: np.ndarray,
 ) -> None:
     """Add a gradient that is zero outside an index into the tensor's buffer, in place."""
-    if g.shape != tensor.data.shape:
+    if g.shape != tensor.shape:
         raise BackwardError(
             f"backward of {node.where()} returned an IndexedGrad of shape {g.shape} for "
-            f"{_describe(tensor)}, which has shape {tensor.data.shape}"
+            f"{_describe(tensor)}, which has shape {tensor.shape}"
         )
+    if g.values.dtype.kind not in "fiub":
+        _refuse_dtype(node, g.values, tensor)
     if anomaly:
-        check_backward(node.where(), node.inputs.index(tensor), received, g.values)
+        check_backward(node.where(), input_index(node, tensor), received, g.values)
     if recorder is not None:
         recorder.sent(node, tensor, g.dense())
     buffer = grads.get(tensor)
     if buffer is None or tensor not in owned:
-        fresh = np.zeros(tensor.data.shape, dtype=np.result_type(tensor.data, g.values))
+        fresh = np.zeros(tensor.shape, dtype=tensor.dtype)
         if buffer is not None:
             fresh += buffer
         grads[tensor] = buffer = fresh
@@ -247,16 +260,64 @@ def normalise_sent(node: Node, sent: object) -> Sequence[np.ndarray | None]:
 
 
 def _fit(node: Node, grad: np.ndarray, tensor: Tensor) -> np.ndarray:
-    """Sum a broadcast gradient back to the input's shape, or name the op that got it wrong."""
+    """The gradient in the input's shape and dtype: a broadcast gradient summed back to shape
+    (only over broadcast axes), cast to the input's float dtype (a float32 leaf gets a float32
+    gradient, as in PyTorch); anything else names the op that got it wrong."""
+    data = tensor._data
+    if grad.dtype is not data.dtype:
+        if grad.dtype.kind not in "fiub":
+            _refuse_dtype(node, grad, tensor)
+        grad = grad.astype(data.dtype)
+    if grad.shape == data.shape:
+        return grad
     if node.op.broadcasts:
         try:
-            return sum_to(grad, tensor.data.shape)
+            return sum_to(grad, data.shape)
         except ValueError:
             pass
-    index = next(i for i, t in enumerate(node.inputs) if t is tensor)
+    index = input_index(node, tensor)
+    hint = ("; only axes that the forward broadcast may be summed" if node.op.broadcasts else "")
     raise BackwardError(
         f"backward of {node.where()} returned a gradient of shape {grad.shape} for input "
-        f"{index} ({_describe(tensor)}), which has shape {tensor.data.shape}"
+        f"{index} ({_describe(tensor)}), which has shape {data.shape}{hint}"
+    )
+
+
+def input_index(node: Node, tensor: Tensor) -> int:
+    """The position of ``tensor`` among ``node``'s inputs (by identity: never ``==``)."""
+    return next(i for i, t in enumerate(node.inputs) if t is tensor)
+
+
+def _refuse_dtype(node: Node, grad: np.ndarray, tensor: Tensor) -> None:
+    index = input_index(node, tensor)
+    raise BackwardError(
+        f"backward of {node.where()} returned a gradient of dtype {grad.dtype} for input "
+        f"{index} ({_describe(tensor)}), which is {tensor.dtype}; gradients must be real"
+    )
+
+
+def check_unchanged(node: Node, out: Tensor) -> None:
+    """Refuse to run ``node``'s backward when an array it saved was written in place after the
+    node was recorded (see ``tinygraph.versions``): its gradient would use the new values."""
+    op = node.op
+    saved = op.inputs
+    if saved is not None:
+        for index, (tensor, array) in enumerate(zip(node.inputs, saved)):
+            view = tensor._view
+            if view is not None and view._stamp.last > node.id and tensor._data is array:
+                raise _changed_in_place(node, tensor, f"input {index}")
+    view = out._view
+    if (op.saves_output and view is not None and view._stamp.last > node.id
+            and out._data is op.output):
+        raise _changed_in_place(node, out, "output")
+
+
+def _changed_in_place(node: Node, tensor: Tensor, role: str) -> GraphStateError:
+    return GraphStateError(
+        f"backward through {node.where()}: its {role} ({_describe(tensor)}, shape "
+        f"{tensor.shape}) was changed in place after the forward pass used it, so its gradient "
+        "would use the new values. Change .data only after backward(), rebind it instead of "
+        "writing into it (x.data = x.data + 1, not x.data += 1), or run the forward pass again"
     )
 
 
@@ -310,7 +371,7 @@ def grad(
     for tensor in inputs:
         g = grads.get(tensor)
         if g is None:
-            result.append(np.zeros_like(tensor.data))
+            result.append(np.zeros_like(tensor._data))
         else:
             shared = tensor not in owned or id(tensor) in given  # never hand out one buffer twice
             result.append(np.array(g) if shared else g)

@@ -11,16 +11,21 @@ import numpy as np
 
 
 def sum_to(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Sum ``grad`` down to ``shape``: dx[j] = sum of dy over every entry that x[j] fed."""
+    """Sum ``grad`` down to ``shape``: dx[j] = sum of dy over every entry that x[j] fed.
+
+    Only the axes that broadcasting added or stretched are summed: ``grad.shape`` must be a
+    broadcast of ``shape`` (ValueError otherwise), so a gradient of a permuted or flattened
+    shape is never silently reshaped into place.
+    """
     if grad.shape == shape:
         return grad
     if grad.ndim == len(shape) + 1 and grad.shape[1:] == shape:  # the common bias case
         return np.add.reduce(grad, axis=0)
     lead = grad.ndim - len(shape)
+    if lead < 0 or any(size not in (1, grad.shape[lead + i]) for i, size in enumerate(shape)):
+        raise ValueError(f"a gradient of shape {grad.shape} is not a broadcast of shape {shape}")
     axes = tuple(range(lead)) + tuple(
         lead + i for i, size in enumerate(shape) if size == 1 and grad.shape[lead + i] != 1
     )
     summed = grad.sum(axis=axes, keepdims=True) if axes else grad
-    if lead:
-        summed = summed.reshape(summed.shape[lead:])
-    return summed.reshape(shape)
+    return summed.reshape(shape) if lead else summed  # drops the summed leading axes

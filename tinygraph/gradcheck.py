@@ -19,13 +19,13 @@ from typing import Any
 import numpy as np
 
 from tinygraph.backward import grad as engine_grad
-from tinygraph.errors import ConfigError, GraphStateError, NumericsError, TinygraphError, add_note
+from tinygraph.errors import GraphStateError, NumericsError, TinygraphError, add_note
 from tinygraph.gradcheck_nodes import MODES, gradcheck_nodes
 from tinygraph.gradcheck_report import Comparison, GradcheckReport, compare
 from tinygraph.numerical import (
     ScalarFunction,
     check_callable,
-    check_eps,
+    check_settings,
     check_float_tensor,
     describe_tensor,
     directional_derivative,
@@ -74,7 +74,7 @@ def gradcheck(
     """
     check_callable(f, "gradcheck")
     inputs = _checked_inputs(inputs)
-    _check_settings(eps, atol, rtol, mode, directions)
+    check_settings("gradcheck", eps, atol, rtol, mode, directions, MODES)
     _warn_if_not_float64(inputs)
     with float64_workspace(inputs) as works:
         with enable_grad():
@@ -200,21 +200,11 @@ def _checked_inputs(inputs: Any) -> list[Tensor]:
     return inputs
 
 
-def _check_settings(eps: float, atol: float, rtol: float, mode: str, directions: int) -> None:
-    check_eps(eps, "gradcheck")
-    if mode not in MODES:
-        raise ConfigError(f"gradcheck: mode must be 'full' or 'directional', got {mode!r}")
-    if not (atol >= 0 and rtol >= 0):
-        raise ConfigError(f"gradcheck: atol and rtol must be >= 0, got {atol!r}, {rtol!r}")
-    if not (isinstance(directions, int) and directions >= 1):
-        raise ConfigError(f"gradcheck: directions must be a positive int, got {directions!r}")
-
-
 def _warn_if_not_float64(inputs: list[Tensor]) -> None:
     for i, x in enumerate(inputs):
-        if x.data.dtype != np.float64:
+        if x.dtype != np.float64:
             warnings.warn(
-                f"gradcheck: input {i} ({describe_tensor(x)}) is {x.data.dtype}; central "
+                f"gradcheck: input {i} ({describe_tensor(x)}) is {x.dtype}; central "
                 "differences need float64, so the check runs on a float64 copy of it (your "
                 "array is left as it is)",
                 RuntimeWarning,

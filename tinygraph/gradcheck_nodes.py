@@ -22,7 +22,7 @@ import numpy as np
 from tinygraph.broadcast import sum_to
 from tinygraph.backward import normalise_sent, reverse_topological
 from tinygraph.indexed_grad import densify
-from tinygraph.errors import ConfigError, DTypeError, GraphStateError, NumericsError, add_note
+from tinygraph.errors import DTypeError, GraphStateError, NumericsError, add_note
 from tinygraph.gradcheck_report import (
     COMPARISON_HEADERS,
     PASS_RULE,
@@ -32,7 +32,7 @@ from tinygraph.gradcheck_report import (
     render_table,
 )
 from tinygraph.node import Node, Op
-from tinygraph.numerical import check_eps, directional_derivative, gradient_of_entries
+from tinygraph.numerical import check_settings, directional_derivative, gradient_of_entries
 from tinygraph.tensor import Tensor
 
 MAX_TABLE_ROWS = 40
@@ -175,11 +175,7 @@ def gradcheck_nodes(
     """
     if not isinstance(loss, Tensor):
         raise DTypeError(f"gradcheck_nodes: loss must be a tg.Tensor, got {type(loss).__name__}")
-    check_eps(eps, "gradcheck_nodes")
-    if mode not in MODES:
-        raise ConfigError(
-            f"gradcheck_nodes: mode must be 'full' or 'directional', got {mode!r}"
-        )
+    check_settings("gradcheck_nodes", eps, atol, rtol, mode, directions, MODES)
     nodes = graph_nodes(loss)
     if not nodes:
         raise GraphStateError(
@@ -208,7 +204,7 @@ def _check_node(node: Node, rng: np.random.Generator, eps: float, atol: float, r
                 mode: str, directions: int) -> list[NodeComparison]:
     op = node.op
     saved_state = op.state()
-    arrays = [np.array(t.data, dtype=np.float64) if t.data.dtype.kind == "f" else t.data
+    arrays = [np.array(t._data, dtype=np.float64) if t.dtype.kind == "f" else t._data
               for t in node.inputs]
     checked = [i for i, (t, a) in enumerate(zip(node.inputs, arrays))
                if t.requires_grad and a.dtype.kind == "f"]

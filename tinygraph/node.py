@@ -8,7 +8,6 @@ and the scope tags in force (``t``, ``layer``, ...).
 
 from __future__ import annotations
 
-import itertools
 import weakref
 from typing import Any, ClassVar
 
@@ -18,8 +17,7 @@ from tinygraph.anomaly import check_forward
 from tinygraph.errors import DTypeError, GraphStateError, ShapeError, TinygraphError, add_note
 from tinygraph.scope import STATE, format_scope
 from tinygraph.tensor import NUMERIC_KINDS, Tensor, as_array
-
-_next_id = itertools.count()
+from tinygraph.versions import tick
 
 
 class Op:
@@ -36,7 +34,9 @@ class Op:
     holding arrays for backward; they are dropped with ``inputs`` and ``output`` when a pass
     runs with ``retain_graph=False`` (``tg.grad``, ``tg.trace_backward``).
     A built-in op whose backward needs only ``grad`` and ``output`` sets ``keeps_inputs =
-    False``, so a recorded node does not hold a tuple of its inputs' arrays (memory).
+    False``, so a recorded node does not hold a tuple of its inputs' arrays (memory); one whose
+    backward never reads ``output`` sets ``saves_output = False``, so writing into its output
+    in place is not mistaken for a change of what its backward reads (``tinygraph.versions``).
     """
 
     __slots__ = ("inputs", "needs_input_grad", "output")
@@ -45,13 +45,15 @@ class Op:
     broadcasts: ClassVar[bool] = False
     saved_arrays: ClassVar[tuple[str, ...]] = ()
     keeps_inputs: ClassVar[bool] = True
+    saves_output: ClassVar[bool] = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if not cls.__dict__.get("name"):
             cls.name = cls.__name__.lower()
-        if "keeps_inputs" not in cls.__dict__:  # a subclass's own backward may read self.inputs
-            cls.keeps_inputs = True
+        for flag in ("keeps_inputs", "saves_output"):  # a subclass's own backward may read them
+            if flag not in cls.__dict__:
+                setattr(cls, flag, True)
 
     def forward(self, *arrays: np.ndarray) -> np.ndarray:
         """Compute the output array from the input arrays."""
@@ -101,7 +103,7 @@ class Node:
         self.op = op
         self.inputs = inputs
         self.scope = scope
-        self.id = next(_next_id)
+        self.id = tick()
         self.freed = False
         self.consumed = False
         self._output = weakref.ref(output)
@@ -156,14 +158,14 @@ def apply(op: Op, args: tuple[Any, ...]) -> Tensor:
         a, b = args
         if type(a) is not Tensor or type(b) is not Tensor:
             a, b = args = _as_tensors(a, b)
-        arrays = (a.data, b.data)
+        arrays = (a._data, b._data)
         needs = _PAIRS[a.requires_grad][b.requires_grad]
     elif count == 1:
         a = args[0]
         if type(a) is not Tensor:
             a = _as_tensor(a)
             args = (a,)
-        arrays = (a.data,)
+        arrays = (a._data,)
         needs = _SINGLES[a.requires_grad]
     else:
         args, arrays, needs = _unpack(args)
@@ -180,14 +182,14 @@ def apply(op: Op, args: tuple[Any, ...]) -> Tensor:
     except Exception as exc:
         add_note(exc, f"raised in the forward of {locate(op, STATE.tags)}")
         raise
-    if type(data) is not np.ndarray:
+    if type(data) is not np.ndarray or data.dtype.kind == "c":
         data = _as_output(op, data)
     state = STATE
     if state.detect_anomaly:
         check_forward(locate(op, state.tags), arrays, data)
     out = _new(Tensor)
-    out.data = data
-    out.grad = out.name = out.producer = out._consumers = None
+    out._data = data
+    out.grad = out.name = out.producer = out._consumers = out._view = None
     out._retain = False
     if not (state.grad_enabled and True in needs):
         out.requires_grad = False
@@ -202,7 +204,7 @@ def apply(op: Op, args: tuple[Any, ...]) -> Tensor:
     node.op = op
     node.inputs = tensors
     node.scope = state.tags
-    node.id = next(_next_id)
+    node.id = tick()
     node.freed = node.consumed = False
     node._output = ref = _ref(out)
     out.producer = node
@@ -228,7 +230,7 @@ def _unpack(args: tuple[Any, ...]) -> tuple[tuple[Tensor, ...], tuple[np.ndarray
     """The inputs as Tensors, their arrays and their requires_grad flags (three or more)."""
     other = next((a for a in args if type(a) is Tensor), None)
     tensors = tuple([a if type(a) is Tensor else _as_tensor(a, other) for a in args])
-    return tensors, tuple([t.data for t in tensors]), tuple([t.requires_grad for t in tensors])
+    return tensors, tuple([t._data for t in tensors]), tuple([t.requires_grad for t in tensors])
 
 
 def _as_tensors(a: Any, b: Any) -> tuple[Tensor, Tensor]:
@@ -249,22 +251,24 @@ def _as_output(op: Op, data: Any) -> np.ndarray:
     """A forward's result as a numeric ndarray, or an error naming the op."""
     array = np.asarray(data)
     if array.dtype.kind not in NUMERIC_KINDS:
+        kind = "a real (not complex) ndarray" if array.dtype.kind == "c" else "a numeric ndarray"
         raise DTypeError(
             f"{locate(op, STATE.tags)}: forward returned a {type(data).__name__} (dtype "
-            f"{array.dtype}); it must return a numeric ndarray"
+            f"{array.dtype}); it must return {kind}"
         )
     return array
 
 
 def _as_tensor(value: Any, other: Any = None) -> Tensor:
     """An op's argument as a Tensor. A Python number beside a float32 (or float16) Tensor takes
-    that dtype, as numpy does with scalars, so ``x * 2`` keeps x's precision."""
+    that dtype, as numpy does with scalars, so ``x * 2`` keeps x's precision. An ndarray is
+    copied: the op may keep it for backward, and the caller may refill its buffer meanwhile."""
     if isinstance(value, Tensor):
         return value
-    if type(value) in (int, float, bool) and type(other) is Tensor and other.data.dtype.kind == "f":
-        return Tensor._from_op(np.asarray(value, dtype=other.data.dtype), False)
+    if type(value) in (int, float, bool) and type(other) is Tensor and other._data.dtype.kind == "f":
+        return Tensor._from_op(np.asarray(value, dtype=other._data.dtype), False)
     if type(value) is np.ndarray and value.dtype.kind in NUMERIC_KINDS:
-        return Tensor._from_op(value, False)
+        return Tensor._from_op(value.copy(), False)
     if value is None:
         raise GraphStateError("an op received None where a tensor or array was expected")
     return Tensor(as_array(value))

@@ -53,9 +53,9 @@ def check_float_tensor(x: Any, who: str, position: str) -> Tensor:
     """A Tensor holding real floats (the only kind whose entries can be nudged by h)."""
     if not isinstance(x, Tensor):
         raise DTypeError(f"{who}: {position} is a {type(x).__name__}, not a tg.Tensor")
-    if x.data.dtype.kind != "f":
+    if x.dtype.kind != "f":
         raise DTypeError(
-            f"{who}: {position} ({describe_tensor(x)}) has dtype {x.data.dtype}; only real "
+            f"{who}: {position} ({describe_tensor(x)}) has dtype {x.dtype}; only real "
             "float inputs can be perturbed (convert with .astype(np.float64))"
         )
     return x
@@ -69,12 +69,12 @@ def describe_tensor(x: Tensor) -> str:
 def scalar_value(out: Any, who: str, allow_number: bool) -> float:
     """The float64 value of f's result: a one-entry Tensor (or, if allowed, a real number)."""
     if isinstance(out, Tensor):
-        if out.data.size != 1:
+        if out.size != 1:
             raise ShapeError(
                 f"{who}: f must return a scalar Tensor, got shape {out.shape}; reduce it "
                 "first, e.g. with .sum() or (out * weights).sum()"
             )
-        return float(out.data.reshape(()))
+        return float(out._data.reshape(()))
     if allow_number and isinstance(out, (int, float, np.integer, np.floating)):
         return float(out)
     raise DTypeError(f"{who}: f must return a scalar Tensor, got a {type(out).__name__}")
@@ -91,20 +91,20 @@ def float64_workspace(tensors: Sequence[Tensor]) -> Iterator[list[np.ndarray]]:
     works: list[np.ndarray] = []
     try:
         for tensor in tensors:
-            original = tensor.data
+            original = tensor._data  # the array itself: restored exactly, so no write stamp
             saved.append((tensor, original, original.copy()))
             if original.dtype == np.float64 and original.flags.writeable:
                 work = original
             else:
                 work = np.array(original, dtype=np.float64)
-                tensor.data = work
+                tensor._data = work
             works.append(work)
         yield works
     finally:
         for tensor, original, backup in reversed(saved):
             if original.flags.writeable:
                 np.copyto(original, backup)
-            tensor.data = original
+            tensor._data = original
 
 
 def evaluate(f: ScalarFunction, who: str, allow_number: bool = True) -> float:
@@ -192,7 +192,28 @@ def directional_derivative(
     return (f_plus - f_minus) / (2.0 * eps)
 
 
+def _is_real(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, (bool, np.bool_))
+
+
 def check_eps(eps: float, who: str) -> None:
-    """eps must be a positive finite step."""
-    if not (isinstance(eps, (int, float, np.floating)) and np.isfinite(eps) and eps > 0):
-        raise ConfigError(f"{who}: eps must be a positive number, got {eps!r}")
+    """eps must be a positive finite step (a number, not a bool)."""
+    if not (_is_real(eps) and np.isfinite(eps) and eps > 0):
+        raise ConfigError(f"{who}: eps must be a positive finite number, got {eps!r}")
+
+
+def check_settings(who: str, eps: float, atol: float, rtol: float, mode: str, directions: int,
+                   modes: Sequence[str]) -> None:
+    """The settings every gradient check shares: eps > 0, finite tolerances >= 0 (an infinite
+    one would pass any gradient), a known mode, a positive number of directions."""
+    check_eps(eps, who)
+    for name, value in (("atol", atol), ("rtol", rtol)):
+        if not (_is_real(value) and np.isfinite(value) and value >= 0):
+            raise ConfigError(f"{who}: {name} must be a finite number >= 0 (an infinite tolerance "
+                              f"passes any gradient), got {value!r}")
+    if mode not in modes:
+        raise ConfigError(f"{who}: mode must be one of {', '.join(map(repr, modes))}, got {mode!r}")
+    if not (isinstance(directions, (int, np.integer)) and not isinstance(directions, bool)
+            and directions >= 1):
+        raise ConfigError(f"{who}: directions must be a positive int, got {directions!r}")

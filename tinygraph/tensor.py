@@ -14,24 +14,26 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tinygraph.errors import DTypeError, GraphStateError, ShapeError
+from tinygraph.versions import DataView, WriteStamp, view_of
 
 if TYPE_CHECKING:
     from tinygraph.node import Node
 
-_FLOAT_KINDS = "fc"
-NUMERIC_KINDS = "fciub"  # numpy dtype kinds the engine computes with (float, complex, int, bool)
+NUMERIC_KINDS = "fiub"  # numpy dtype kinds the engine computes with (float, int, bool)
 
 
 def as_array(data: Any) -> np.ndarray:
-    """Convert user data to an ndarray: lists and Python numbers become float64.
+    """Convert user data to a new ndarray: lists and Python numbers become float64.
 
-    numpy arrays keep their dtype (float32 stays float32, integer arrays stay integer so they
-    can serve as class targets or indices); object and string arrays are refused.
+    numpy arrays are copied and keep their dtype (float32 stays float32, integer arrays stay
+    integer so they can serve as class targets or indices), so a caller refilling its own
+    buffer later cannot change what the graph holds; object, string and complex arrays are
+    refused (every op is real-valued).
     """
     if isinstance(data, Tensor):
-        return data.data
+        data = data._data
     if isinstance(data, np.ndarray):
-        array = data
+        array = np.array(data)  # a copy, and a plain ndarray even for a DataView
     elif isinstance(data, np.floating):  # a numpy float scalar keeps its precision
         array = np.asarray(data)
     elif isinstance(data, (bool, int, float, list, tuple, np.number, np.bool_)):
@@ -45,17 +47,22 @@ def as_array(data: Any) -> np.ndarray:
     else:
         array = np.asarray(data)
     if array.dtype.kind not in NUMERIC_KINDS:
-        raise DTypeError(
-            f"Tensor: dtype {array.dtype} is not numeric; give floats (or integer class targets)"
-        )
+        raise DTypeError(_not_numeric(array.dtype))
     return array
+
+
+def _not_numeric(dtype: np.dtype) -> str:
+    if dtype.kind == "c":
+        return (f"Tensor: dtype {dtype} is complex, but every op of tinygraph is real-valued; "
+                "give the real and imaginary parts as separate real tensors (z.real, z.imag)")
+    return f"Tensor: dtype {dtype} is not numeric; give floats (or integer class targets)"
 
 
 class Tensor:
     """An edge of the graph: ``data`` forward, ``grad`` backward.
 
     Args:
-        data: an ndarray (dtype kept), or a number or nested list (made float64).
+        data: an ndarray (copied, dtype kept), or a number or nested list (made float64).
         requires_grad: whether backward computes a gradient for this tensor.
         name: a label used in traces, tables and pictures.
     """
@@ -63,8 +70,9 @@ class Tensor:
     __slots__ = (
         "__weakref__",
         "_consumers",
+        "_data",
         "_retain",
-        "data",
+        "_view",
         "grad",
         "name",
         "producer",
@@ -74,12 +82,13 @@ class Tensor:
 
     def __init__(self, data: Any, requires_grad: bool = False, name: str | None = None) -> None:
         array = as_array(data)
-        if requires_grad and array.dtype.kind not in _FLOAT_KINDS:
+        if requires_grad and array.dtype.kind != "f":
             raise DTypeError(
                 f"Tensor{_label(name)}: requires_grad=True needs a float array, got dtype "
                 f"{array.dtype}; convert with data.astype(np.float64)"
             )
-        self.data = array
+        self._data = array
+        self._view: DataView | None = None
         self.grad: np.ndarray | None = None
         self.name = name
         self.producer: Node | None = None
@@ -91,7 +100,8 @@ class Tensor:
     def _from_op(cls, data: np.ndarray, requires_grad: bool) -> Tensor:
         """Wrap an op's output without re-validating it (the engine's fast path)."""
         tensor = cls.__new__(cls)
-        tensor.data = data
+        tensor._data = data
+        tensor._view = None
         tensor.grad = None
         tensor.name = None
         tensor.producer = None
@@ -102,24 +112,48 @@ class Tensor:
 
     # ----------------------------------------------------------------- properties
     @property
+    def data(self) -> np.ndarray:
+        """The array this edge carries. Writing into it in place (``x.data[...] = v``,
+        ``x.data += v``) is noticed: a backward pass through an op that saved the old values
+        refuses to run (see ``tinygraph.versions``). Assigning ``x.data = new`` rebinds it."""
+        view = self._view
+        if view is None:
+            view = self._view = view_of(self._data, WriteStamp())
+        return view
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        if value is self._view and value is not None:
+            return  # ``x.data += 1`` assigns the written view back: it was stamped, not rebound
+        if type(value) is np.ndarray and value.dtype.kind in NUMERIC_KINDS:
+            self._data = value
+        else:
+            self._data = _rebound(value)
+        self._view = None
+
+    def _write_stamp(self) -> WriteStamp:
+        """The stamp that writes into this tensor's array update (made on first use)."""
+        return self.data._stamp
+
+    @property
     def shape(self) -> tuple[int, ...]:
         """The shape of ``data``."""
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self) -> int:
         """The number of axes of ``data``."""
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def size(self) -> int:
         """The number of entries of ``data``."""
-        return self.data.size
+        return self._data.size
 
     @property
     def dtype(self) -> np.dtype:
         """The dtype of ``data``."""
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def is_leaf(self) -> bool:
@@ -156,13 +190,15 @@ class Tensor:
         return self
 
     def detach(self) -> Tensor:
-        """The same data and name as a new leaf that records nothing (shares memory, like PyTorch)."""
-        leaf = Tensor._from_op(self.data, False)
+        """The same data and name as a new leaf that records nothing (shares memory, like
+        PyTorch; a write into either is noticed by the graphs that saved the array)."""
+        leaf = Tensor._from_op(self._data, False)
         leaf.name = self.name
+        leaf._view = view_of(self._data, self._write_stamp())
         return leaf
 
     def numpy(self) -> np.ndarray:
-        """The data as an ndarray (not a copy)."""
+        """The data as an ndarray (not a copy): the same as ``.data``."""
         return self.data
 
     def item(self) -> float:
@@ -171,9 +207,9 @@ class Tensor:
 
     # ----------------------------------------------------------------- Python protocols
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError(f"len() of a 0-d tensor{_label(self.name)}")
-        return len(self.data)
+        return len(self._data)
 
     def __iter__(self) -> Iterator[Tensor]:
         """The entries along the first axis, each a recorded ``x[i]``."""
@@ -190,19 +226,19 @@ class Tensor:
                 "or pass .data (or .detach()) when no gradient should flow"
             )
         if copy:
-            return np.array(self.data, dtype=dtype, copy=True)
-        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+            return np.array(self._data, dtype=dtype, copy=True)
+        return self._data if dtype is None else self._data.astype(dtype, copy=False)
 
     def __float__(self) -> float:
         return float(_one_entry(self, "float()").item())
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ShapeError(
                 f"bool(): the truth value of a tensor{_label(self.name)} of shape {self.shape} is "
                 "ambiguous; use (x.data > 0).any() or .all()"
             )
-        return bool(self.data.reshape(()))
+        return bool(self._data.reshape(()))
 
     # ----------------------------------------------------------------- operators
     def __add__(self, other: Any) -> Tensor:
@@ -276,16 +312,27 @@ class Tensor:
             parts.append(f"producer={self.producer.op.name}")
         if self.requires_grad:
             parts.append("requires_grad=True")
-        if self.data.size <= 6:
-            parts.append(f"data={np.array2string(self.data, precision=4, separator=', ')}")
+        if self._data.size <= 6:
+            parts.append(f"data={np.array2string(self._data, precision=4, separator=', ')}")
         return f"Tensor({', '.join(parts)})"
 
 
 def _one_entry(tensor: Tensor, who: str) -> np.ndarray:
-    if tensor.data.size != 1:
+    if tensor._data.size != 1:
         raise ShapeError(f"{who}: needs a tensor with one entry, but{_label(tensor.name)} has "
                          f"shape {tensor.shape}")
-    return tensor.data
+    return tensor._data
+
+
+def _rebound(value: Any) -> np.ndarray:
+    """A value assigned to ``.data``: an ndarray is taken as it is (a DataView as its plain
+    array, sharing memory), anything else converted as the constructor does."""
+    if isinstance(value, np.ndarray):
+        array = value.view(np.ndarray)
+        if array.dtype.kind not in NUMERIC_KINDS:
+            raise DTypeError(_not_numeric(array.dtype))
+        return array
+    return as_array(value)
 
 
 def _label(name: str | None) -> str:

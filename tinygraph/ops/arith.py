@@ -18,6 +18,7 @@ class Add(Op):
     """y = a + b;  da = dy, db = dy."""
 
     __slots__ = ()
+    saves_output = False
     keeps_inputs = False
 
     name = "add"
@@ -34,6 +35,7 @@ class Sub(Op):
     """y = a − b;  da = dy, db = −dy."""
 
     __slots__ = ()
+    saves_output = False
     keeps_inputs = False
 
     name = "sub"
@@ -50,6 +52,7 @@ class Mul(Op):
     """y = a · b (elementwise);  da = dy · b, db = dy · a."""
 
     __slots__ = ()
+    saves_output = False
 
     name = "mul"
     broadcasts = True
@@ -85,7 +88,8 @@ class Div(Op):
 class Pow(Op):
     """y = a ** p;  da = dy · p · a^(p−1), dp = dy · y · ln a (only when p needs a gradient).
 
-    At the edges, as PyTorch: da = 0 where p = 0, and dp = 0 where a = 0.
+    At the edges, as PyTorch: da = 0 where p = 0; at a = 0, dp = 0 where p >= 0 (a^p · ln a → 0)
+    and dp = dy · (+inf · −inf) = −inf · dy where p < 0 (a^p is infinite there).
     """
 
     __slots__ = ()
@@ -103,8 +107,8 @@ class Pow(Op):
         with np.errstate(divide="ignore", invalid="ignore"):
             if need_a:  # d(a^0)/da = 0, also at a = 0 (where a^(p-1) is inf)
                 da = np.where(p == 0, 0.0, grad * p * a ** (p - 1))
-            if need_p:  # a^p · ln a → 0 at a = 0 (for p > 0), as PyTorch takes it
-                dp = np.where(a == 0, 0.0, grad * self.output * np.log(np.where(a == 0, 1.0, a)))
+            if need_p:  # a^p · ln a → 0 at a = 0 for p >= 0, as PyTorch takes it
+                dp = np.where((a == 0) & (p >= 0), 0.0, grad * self.output * np.log(a))
         return da, dp
 
 
@@ -112,6 +116,7 @@ class Neg(Op):
     """y = −x;  dx = −dy."""
 
     __slots__ = ()
+    saves_output = False
     keeps_inputs = False
 
     name = "neg"
@@ -127,6 +132,7 @@ class MatMul(Op):
     """y = a @ b (numpy rules: 1-D operands, stacked batches);  da = dy @ bᵀ, db = aᵀ @ dy."""
 
     __slots__ = ()
+    saves_output = False
 
     name = "matmul"
     broadcasts = True

@@ -58,6 +58,7 @@ class ReLU(Op):
     """y = max(x, 0);  dx = dy where x > 0, else 0 (the derivative at 0 is taken as 0)."""
 
     __slots__ = ()
+    saves_output = False
 
     name = "relu"
 
@@ -87,6 +88,7 @@ class Log(Op):
     """y = ln x;  dx = dy / x."""
 
     __slots__ = ()
+    saves_output = False
 
     name = "log"
 
@@ -101,6 +103,7 @@ class Identity(Op):
     """y = x;  dx = dy (a named pass-through, e.g. a linear recurrence's activation)."""
 
     __slots__ = ()
+    saves_output = False
     keeps_inputs = False
 
     name = "identity"

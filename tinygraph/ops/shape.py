@@ -33,7 +33,9 @@ class GetItem(Op):
     O(T) in all, not T full-size zero arrays.
     """
 
-    __slots__ = ("index",)
+    __slots__ = ("in_shape", "index")
+    keeps_inputs = False
+    saves_output = False
 
     name = "getitem"
 
@@ -44,11 +46,11 @@ class GetItem(Op):
         return f"getitem[{_format_index(self.index)}]"
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        self.in_shape = x.shape
         return x[self.index]
 
     def backward(self, grad: np.ndarray) -> tuple[IndexedGrad]:
-        (x,) = self.inputs
-        return (IndexedGrad(self.index, grad, x.shape, _is_basic(self.index)),)
+        return (IndexedGrad(self.index, grad, self.in_shape, _is_basic(self.index)),)
 
 
 def _format_index(index: Any) -> str:
@@ -71,6 +73,7 @@ class Transpose(Op):
     """y = xᵀ (axes permuted by ``axes``, reversed by default);  dx = dy permuted back."""
 
     __slots__ = ("axes",)
+    saves_output = False
     keeps_inputs = False
 
     name = "transpose"
@@ -94,7 +97,9 @@ class Transpose(Op):
 class Reshape(Op):
     """y = x in a new shape;  dx = dy in x's shape."""
 
-    __slots__ = ("shape",)
+    __slots__ = ("in_shape", "shape")
+    keeps_inputs = False
+    saves_output = False
 
     name = "reshape"
 
@@ -106,10 +111,11 @@ class Reshape(Op):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         check_ints(self.shape, "the new shape")
+        self.in_shape = x.shape
         return x.reshape(self.shape)
 
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
-        return (grad.reshape(self.inputs[0].shape),)
+        return (grad.reshape(self.in_shape),)
 
 
 def check_ints(values: Any, what: str) -> tuple[int, ...]:
@@ -137,12 +143,14 @@ def _axes(axis: Axis, ndim: int) -> tuple[int, ...]:
 class Sum(Op):
     """y = Σ_axis x;  dx = dy broadcast back over the summed axes."""
 
-    __slots__ = ("axes", "axis", "keepdims")
+    __slots__ = ("axes", "axis", "in_shape", "keepdims")
+    keeps_inputs = False
+    saves_output = False
 
     name = "sum"
 
     def __init__(self, axis: Axis = None, keepdims: bool = False) -> None:
-        self.axis = axis
+        self.axis = tuple(axis) if isinstance(axis, list) else axis  # never the caller's list
         self.keepdims = keepdims
 
     def describe(self) -> str:
@@ -150,19 +158,21 @@ class Sum(Op):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.axes = _axes(self.axis, x.ndim)
+        self.in_shape = x.shape
         return x.sum(axis=self.axes, keepdims=self.keepdims)
 
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
-        (x,) = self.inputs
         if not self.keepdims:
             grad = np.expand_dims(grad, self.axes)
-        return (np.broadcast_to(grad, x.shape),)
+        return (np.broadcast_to(grad, self.in_shape),)
 
 
 class Mean(Sum):
     """y = (1/n) Σ_axis x;  dx = dy / n broadcast back (n = entries averaged)."""
 
     __slots__ = ("count",)
+    keeps_inputs = False
+    saves_output = False
 
     name = "mean"
 
@@ -171,6 +181,7 @@ class Mean(Sum):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.axes = _axes(self.axis, x.ndim)
+        self.in_shape = x.shape
         self.count = int(np.prod([x.shape[a] for a in self.axes]))
         return x.mean(axis=self.axes, keepdims=self.keepdims)
 
@@ -182,7 +193,9 @@ class Mean(Sum):
 class Concat(Op):
     """y = [x_1 | x_2 | ...] along ``axis``;  dx_i = the slice of dy that x_i filled."""
 
-    __slots__ = ("axis",)
+    __slots__ = ("axis", "sizes")
+    keeps_inputs = False
+    saves_output = False
 
     name = "concat"
 
@@ -190,10 +203,13 @@ class Concat(Op):
         self.axis = axis
 
     def forward(self, *xs: np.ndarray) -> np.ndarray:
-        return np.concatenate(xs, axis=self.axis)
+        check_ints(self.axis, "axis")
+        out = np.concatenate(xs, axis=self.axis)
+        self.sizes = [x.shape[self.axis] for x in xs]
+        return out
 
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray, ...]:
-        ends = np.cumsum([x.shape[self.axis] for x in self.inputs])[:-1]
+        ends = np.cumsum(self.sizes)[:-1]
         return tuple(np.split(grad, ends, axis=self.axis))
 
 
@@ -201,6 +217,7 @@ class Stack(Op):
     """y = the inputs stacked along a new ``axis``;  dx_i = dy taken at position i of it."""
 
     __slots__ = ("axis",)
+    saves_output = False
     keeps_inputs = False
 
     name = "stack"
@@ -209,6 +226,7 @@ class Stack(Op):
         self.axis = axis
 
     def forward(self, *xs: np.ndarray) -> np.ndarray:
+        check_ints(self.axis, "axis")
         return np.stack(xs, axis=self.axis)
 
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -227,14 +245,25 @@ def getitem(x: Any, index: Any) -> Tensor:
     kind = type(index)
     if (kind is tuple and _is_basic(index)) or kind is int or kind is slice:
         pass  # the common case, x[:, t] or x[t]: nothing to copy
-    elif isinstance(index, Tensor):
-        index = index.data.copy()
-    elif kind is np.ndarray:
-        index = index.copy()  # the op keeps the index for backward: the caller may reuse theirs
-    elif kind is tuple and any(type(i) in (Tensor, np.ndarray) for i in index):
-        index = tuple(i.data.copy() if isinstance(i, Tensor) else
-                      i.copy() if isinstance(i, np.ndarray) else i for i in index)
+    elif kind is tuple:
+        index = tuple(_own_index(part) for part in index)
+    else:
+        index = _own_index(index)
     return apply(GetItem(index), (x,))
+
+
+def _own_index(part: Any) -> Any:
+    """One part of an index as the op's own copy: the op keeps the index for backward, and the
+    caller may reuse (refill) its list or array before then. Lists become index arrays, as
+    numpy reads them (an empty list selects nothing)."""
+    if isinstance(part, Tensor):
+        return part._data.copy()
+    if isinstance(part, np.ndarray):
+        return np.array(part)
+    if isinstance(part, list):
+        array = np.array(part)
+        return array.astype(np.intp) if array.size == 0 else array
+    return part
 
 
 def transpose(x: Any, axes: Sequence[int] | None = None) -> Tensor:

@@ -63,7 +63,9 @@ class CrossEntropy(Op):
     ``x`` holds logits (..., V) and ``c`` integer classes of shape x.shape[:-1].
     """
 
-    __slots__ = ("cols", "count", "probs", "reduction", "rows")
+    __slots__ = ("cols", "count", "in_shape", "probs", "reduction", "rows")
+    keeps_inputs = False
+    saves_output = False
 
     name = "cross_entropy"
     saved_arrays = ("probs", "rows", "cols")
@@ -76,14 +78,20 @@ class CrossEntropy(Op):
     def forward(self, logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
         _check_targets(logits, targets)
         classes = logits.shape[-1]
+        self.in_shape = logits.shape
         flat = logits.reshape(-1, classes)
         # ufunc reductions directly: ndarray.max/.sum add a Python-level wrapper per call.
         shifted = flat - np.maximum.reduce(flat, axis=1, keepdims=True)
         probs = np.exp(shifted)
         norm = np.add.reduce(probs, axis=1, keepdims=True)
         probs /= norm
+        if targets.size == 0 and self.reduction == "mean":
+            raise ShapeError(
+                f"the batch is empty (logits of shape {logits.shape}): a mean over no terms is "
+                "undefined; give at least one target, or reduction='sum' (0.0 for no terms)"
+            )
         self.rows = _arange(flat.shape[0])
-        self.cols = targets.reshape(-1)
+        self.cols = targets.flatten()  # a copy: the caller may refill its targets before backward
         self.count = max(targets.size, 1)
         self.probs = probs
         try:
@@ -98,7 +106,7 @@ class CrossEntropy(Op):
         dx = self.probs.copy()
         dx[self.rows, self.cols] -= 1.0
         dx *= grad / self.count if self.reduction == "mean" else grad
-        return dx.reshape(self.inputs[0].shape), None
+        return dx.reshape(self.in_shape), None
 
 
 _ARANGES: dict[int, np.ndarray] = {}
@@ -155,7 +163,7 @@ def cross_entropy(logits: Any, targets: Any, reduction: str = "sum") -> Tensor:
     """Softmax cross-entropy of logits (..., V) against integer targets (...)."""
     op = CrossEntropy(reduction)
     if isinstance(targets, Tensor):
-        return op(logits, targets.data)
+        return op(logits, targets._data)
     try:
         target_array = np.asarray(targets)
     except (ValueError, TypeError):
