@@ -9,16 +9,18 @@ shapes do not match the model, naming the parameter and both shapes.
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
+import stat
 import warnings
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 import tinygraph as tg
 from rnn.errors import ParameterFileError
+from rnn.file_kinds import entry_kind
 from tinygraph.output_path import output_path_fault
 
 
@@ -50,40 +52,79 @@ def state_dict(*modules: Any) -> dict[str, tg.Tensor]:
 
 
 def check_output_path(path: str | os.PathLike) -> Path:
-    """``path`` as a Path if a parameter file can be written there (its directory exists and
-    it is not a directory itself), else a ParameterFileError saying what is wrong."""
+    """``path`` as a Path if a parameter file can be written there, else a ParameterFileError
+    saying what is wrong: its directory must exist, and the path must be new or name a regular
+    file (a directory, FIFO, device, socket or symbolic link is never replaced)."""
     target = Path(path)
-    fault = output_path_fault(target)
+    fault = _existing_entry_fault(target) or output_path_fault(target)
     if fault is not None:
         raise ParameterFileError(f"save_parameters: cannot write {str(target)!r}: {fault}")
     return target
 
 
-def save_parameters(path: str | os.PathLike, *modules: Any) -> Path:
-    """Write every parameter's array to ``path`` (.npz, uncompressed, exact float64 bits)."""
-    target = check_output_path(path)
-    directory = target.parent if str(target.parent) else Path(".")
-    arrays = {name: t.data for name, t in state_dict(*modules).items()}
-    handle = tempfile.NamedTemporaryFile(
-        dir=directory, prefix=f".{target.name}.", suffix=".tmp", delete=False
-    )
+def _existing_entry_fault(target: Path) -> str | None:
+    """Why the entry already at ``target`` may not be replaced, or None (none there, a regular
+    file, or a directory, which output_path_fault words). A link is refused rather than
+    followed (that would write into a directory the caller did not name) or replaced (that would
+    turn it into a copy)."""
     try:
-        with handle:
+        mode = os.lstat(target).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    if stat.S_ISLNK(mode):
+        return (f"it is a symbolic link (to {os.readlink(target)!r}); save to the file it points to "
+                "(a link is neither followed nor replaced)")
+    return f"it is {entry_kind(mode)}, not a regular file (only a regular file is replaced)"
+
+
+def save_parameters(path: str | os.PathLike, *modules: Any) -> Path:
+    """Write every parameter's array to ``path`` (.npz, uncompressed, exact float64 bits).
+
+    A file already at ``path`` keeps its permission bits; a new one gets 0o666 less the umask,
+    as ``open()`` would give it.
+    """
+    target = check_output_path(path)
+    arrays = {name: t.data for name, t in state_dict(*modules).items()}
+    mode = _permission_bits(target)
+    temporary = _create_temporary(target.parent, target.name)
+    try:
+        with open(temporary.fd, "wb") as handle:
             np.savez(handle, **arrays)
             handle.flush()
+            if mode is not None:
+                os.fchmod(handle.fileno(), mode)
             os.fsync(handle.fileno())
-        os.chmod(handle.name, 0o666 & ~_umask())  # a temporary file is private (0600)
-        os.replace(handle.name, target)
+        os.replace(temporary.path, target)
     except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
+        temporary.path.unlink(missing_ok=True)
         raise
     return target
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def _permission_bits(target: Path) -> int | None:
+    """The permission bits of the regular file at ``target``, or None when there is none."""
+    try:
+        return stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        return None
+
+
+class _Temporary(NamedTuple):
+    fd: int
+    path: Path
+
+
+def _create_temporary(directory: Path, name: str) -> _Temporary:
+    """A new file in ``directory`` opened for writing, created as open() creates a file
+    (0o666 less the umask), under a random hidden name that exists nowhere yet."""
+    while True:
+        path = directory / f".{name}.{secrets.token_hex(4)}.tmp"
+        try:
+            return _Temporary(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), path)
+        except FileExistsError:
+            continue
 
 
 def load_parameters(path: str | os.PathLike, *modules: Any, strict: bool = True) -> None:
