@@ -1,9 +1,9 @@
 """Save and load parameters as ``.npz`` files: one array per parameter name.
 
 ``save_parameters`` writes to a temporary file in the target's directory and then renames it
-over the target (``os.replace``), so a crash never leaves a half-written file. ``load_parameters``
-reads with ``allow_pickle=False`` (a file cannot run code) and refuses a file whose names or
-shapes do not match the model, naming the parameter and both shapes.
+over the target (``os.replace``), so a crash never leaves a half-written file; it replaces only
+a regular file. ``load_parameters`` checks the file against the model before reading any data
+(``rnn.npz_reader``): a file cannot run code, and what is read is bounded by the model.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import os
 import secrets
 import stat
 import warnings
-import zipfile
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -21,6 +20,7 @@ import numpy as np
 import tinygraph as tg
 from rnn.errors import ParameterFileError
 from rnn.file_kinds import entry_kind
+from rnn.npz_reader import read_model_arrays
 from tinygraph.output_path import output_path_fault
 
 
@@ -131,85 +131,17 @@ def load_parameters(path: str | os.PathLike, *modules: Any, strict: bool = True)
     """Copy the arrays of ``path`` into the modules' parameters (new arrays, same dtype).
 
     Every parameter must be in the file with the same shape; with ``strict`` (the default)
-    the file may hold no other arrays. Nothing is changed unless everything matches. Values
-    are loaded bit for bit; parameters holding NaN or ±Inf (a diverged run was saved) are
-    loaded as they are, with one RuntimeWarning naming them.
+    the file may hold no other arrays. The file's directory and .npy headers are checked
+    against the model before any array is read, and only the model's arrays are read
+    (rnn.npz_reader says how). Nothing is changed unless everything matches. Values are loaded
+    bit for bit; parameters holding NaN or ±Inf (a diverged run was saved) are loaded as they
+    are, with one RuntimeWarning naming them.
     """
     named = state_dict(*modules)
-    arrays = _read_npz(path)
-    missing = [n for n in named if n not in arrays]
-    extra = [n for n in arrays if n not in named]
-    if missing or (strict and extra):
-        raise ParameterFileError(
-            f"load_parameters: {path} does not match the model: missing {missing}, "
-            f"unexpected {extra}; the model has {list(named)}"
-        )
-    for name, tensor in named.items():
-        array = arrays[name]
-        if array.shape != tensor.shape:
-            raise tg.ShapeError(
-                f"load_parameters: parameter {name!r} has shape {tensor.shape} in the model "
-                f"but {array.shape} in {path}"
-            )
-        if array.dtype.kind != "f":
-            raise ParameterFileError(
-                f"load_parameters: parameter {name!r} in {path} has dtype {array.dtype}, "
-                "not a float"
-            )
+    arrays = read_model_arrays(Path(path), {name: t.shape for name, t in named.items()}, strict)
     for name, tensor in named.items():
         tensor.data = arrays[name].astype(tensor.data.dtype, copy=True)
     broken = [name for name in named if not np.isfinite(arrays[name]).all()]
     if broken:
         warnings.warn(f"load_parameters: {path} holds NaN or Inf values in {broken}; the run "
                       "that saved them had probably diverged", RuntimeWarning, stacklevel=2)
-
-
-_PICKLE_MAGIC = b"\x80"
-_NPY_MAGIC = b"\x93NUMPY"
-
-
-def _read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    """Every array of an .npz file, read with allow_pickle=False; any other file is refused.
-
-    A zip archive is opened only after its kind is known: a bare pickle or .npy file, an
-    empty, truncated or corrupt file each get their own message, and nothing is unpickled.
-    """
-    source = Path(path)
-    if source.is_dir():
-        raise ParameterFileError(f"load_parameters: {source} is a directory, not an .npz file")
-    try:
-        with open(source, "rb") as handle:
-            head = handle.read(8)
-    except OSError as exc:
-        raise ParameterFileError(f"load_parameters: cannot open {source}: {exc}") from None
-    if not zipfile.is_zipfile(source):
-        if not head:
-            kind = "is empty (0 bytes)"
-        elif head.startswith(_NPY_MAGIC):
-            kind = "is a single-array .npy file"
-        elif head.startswith(_PICKLE_MAGIC):
-            kind = "holds pickled Python objects, which are refused for safety (never unpickled)"
-        else:
-            kind = "is not a zip archive (truncated or corrupt?)"
-        raise ParameterFileError(
-            f"load_parameters: {source} {kind}; expected an .npz file written by save_parameters"
-        )
-    try:
-        with np.load(source, allow_pickle=False) as file:
-            arrays = {name: file[name] for name in file.files}
-    except ValueError as exc:
-        raise ParameterFileError(
-            f"load_parameters: {source} holds an array that needs pickle (object dtype), which "
-            f"is refused for safety (never unpickled): {exc}"
-        ) from None
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise ParameterFileError(
-            f"load_parameters: {source} is a damaged .npz file: {exc}"
-        ) from None
-    odd = [name for name, value in arrays.items() if not isinstance(value, np.ndarray)]
-    if odd:
-        raise ParameterFileError(
-            f"load_parameters: {source} is a zip archive but {odd} are not .npy arrays; "
-            "expected an .npz file written by save_parameters"
-        )
-    return arrays
