@@ -63,14 +63,16 @@ def check_output_path(path: str | os.PathLike) -> Path:
 
 
 def _existing_entry_fault(target: Path) -> str | None:
-    """Why the entry already at ``target`` may not be replaced, or None (none there, a regular
-    file, or a directory, which output_path_fault words). A link is refused rather than
-    followed (that would write into a directory the caller did not name) or replaced (that would
-    turn it into a copy)."""
+    """Why the entry already at ``target`` may not be replaced or cannot even be looked up, or
+    None (none there, a regular file, or a directory, which output_path_fault words). A link is
+    refused rather than followed (that would write into a directory the caller did not name) or
+    replaced (that would turn it into a copy)."""
     try:
         mode = os.lstat(target).st_mode
     except (FileNotFoundError, NotADirectoryError):
         return None
+    except OSError as exc:  # a name too long, a directory that may not be searched, ...
+        return exc.strerror or str(exc)
     if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
         return None
     if stat.S_ISLNK(mode):
@@ -83,12 +85,26 @@ def save_parameters(path: str | os.PathLike, *modules: Any) -> Path:
     """Write every parameter's array to ``path`` (.npz, uncompressed, exact float64 bits).
 
     A file already at ``path`` keeps its permission bits; a new one gets 0o666 less the umask,
-    as ``open()`` would give it.
+    as ``open()`` would give it. A failure (a full disk, a read-only directory) is a
+    ParameterFileError naming ``path`` and the cause, and leaves any old file as it was.
     """
     target = check_output_path(path)
     arrays = {name: t.data for name, t in state_dict(*modules).items()}
+    try:
+        _write_and_replace(target, arrays)
+    except OSError as exc:
+        outcome = "the old file is unchanged" if os.path.lexists(target) else "nothing was written"
+        raise ParameterFileError(f"save_parameters: cannot write {str(target)!r}: "
+                                 f"{exc.strerror or exc}; {outcome}") from None
+    return target
+
+
+def _write_and_replace(target: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Write ``arrays`` to a temporary file beside ``target``, flush and fsync it, give it the
+    old file's permission bits, and rename it over ``target``; on any failure, or an interrupt,
+    the temporary file is removed and ``target`` is untouched."""
     mode = _permission_bits(target)
-    temporary = _create_temporary(target.parent, target.name)
+    temporary = _create_temporary(target.parent)
     try:
         with open(temporary.fd, "wb") as handle:
             np.savez(handle, **arrays)
@@ -100,7 +116,6 @@ def save_parameters(path: str | os.PathLike, *modules: Any) -> Path:
     except BaseException:
         temporary.path.unlink(missing_ok=True)
         raise
-    return target
 
 
 def _permission_bits(target: Path) -> int | None:
@@ -116,11 +131,12 @@ class _Temporary(NamedTuple):
     path: Path
 
 
-def _create_temporary(directory: Path, name: str) -> _Temporary:
+def _create_temporary(directory: Path) -> _Temporary:
     """A new file in ``directory`` opened for writing, created as open() creates a file
-    (0o666 less the umask), under a random hidden name that exists nowhere yet."""
+    (0o666 less the umask), under a short random hidden name that exists nowhere yet (short, so
+    that any name valid for the target is also valid for its temporary)."""
     while True:
-        path = directory / f".{name}.{secrets.token_hex(4)}.tmp"
+        path = directory / f".params-{secrets.token_hex(4)}.tmp"
         try:
             return _Temporary(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), path)
         except FileExistsError:

@@ -8,9 +8,11 @@ that open() would give it (0o666 without the umask's bits); a replaced file keep
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
-from collections.abc import Iterator
+import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -95,3 +97,119 @@ def test_a_new_file_gets_the_umask_default_as_open_would(tmp_path: Path, umask_0
     with open(tmp_path / "by_open.npz", "wb"):
         pass
     assert stat.S_IMODE((tmp_path / "by_open.npz").stat().st_mode) == 0o640
+
+
+# ---------------------------------------------------------------- write failures name the user's path
+@pytest.fixture
+def mounted(tmp_path: Path) -> Iterator[Callable[[str], Path]]:
+    """mounted(options) is a fresh tmpfs mounted with ``options`` (root only, else a skip)."""
+    points: list[Path] = []
+
+    def mount(options: str) -> Path:
+        point = tmp_path / f"mount{len(points)}"
+        point.mkdir()
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(point)],
+                              capture_output=True, check=False)
+        if done.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+        points.append(point)
+        return point
+
+    try:
+        yield mount
+    finally:
+        for point in points:
+            subprocess.run(["umount", str(point)], check=True)
+
+
+def big_net() -> rnn.RNN:
+    return rnn.RNN(2, 128, rng=0)  # W_hh alone is 128 kB
+
+
+def temporaries_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the files save_parameters creates with os.open (its temporaries)."""
+    created: list[str] = []
+    real_open = os.open
+
+    def spy(path: object, flags: int, *args: object, **kwargs: object) -> int:
+        if flags & os.O_CREAT:
+            created.append(Path(str(path)).name)
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", spy)
+    return created
+
+
+def test_a_full_disk_is_our_error_and_keeps_the_old_file(mounted: Callable[[str], Path],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    disk = mounted("size=64k")
+    path = rnn.save_parameters(disk / "model.npz", small_net(1))
+    old_bytes = path.read_bytes()
+    created = temporaries_named(disk, monkeypatch)
+    error = expect(rnn.ParameterFileError, lambda: rnn.save_parameters(path, big_net()),
+                   f"save_parameters: cannot write {str(path)!r}: No space left on device; the old "
+                   "file is unchanged")
+    assert created and not any(name in str(error) for name in created)
+    assert path.read_bytes() == old_bytes
+    assert sorted(p.name for p in disk.iterdir()) == ["model.npz"]
+
+
+def test_a_read_only_directory_is_our_error_naming_no_temporary(
+        mounted: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = mounted("ro,size=64k")
+    created = temporaries_named(folder, monkeypatch)
+    error = expect(rnn.ParameterFileError,
+                   lambda: rnn.save_parameters(folder / "model.npz", small_net()),
+                   f"save_parameters: cannot write {str(folder / 'model.npz')!r}: Read-only file "
+                   "system; nothing was written")
+    assert created and not any(name in str(error) for name in created)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into a 0500 directory anyway")
+def test_a_directory_without_write_permission_is_our_error(tmp_path: Path) -> None:
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        expect(rnn.ParameterFileError, lambda: rnn.save_parameters(folder / "m.npz", small_net()),
+               f"cannot write {str(folder / 'm.npz')!r}: Permission denied; nothing was written")
+    finally:
+        folder.chmod(0o700)
+
+
+@pytest.mark.parametrize("failure, cause", [
+    (OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)), "No space left on device"),
+    (PermissionError(errno.EACCES, os.strerror(errno.EACCES), "/somewhere/.hidden"),
+     "Permission denied"),
+    (OSError("I/O error in fsync (simulated)"), "I/O error in fsync (simulated)"),
+])
+def test_an_os_error_while_writing_is_our_error_with_its_cause(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: OSError, cause: str) -> None:
+    path = rnn.save_parameters(tmp_path / "model.npz", small_net(1))
+    old_bytes = path.read_bytes()
+
+    def broken_fsync(fd: int) -> None:
+        raise failure
+
+    monkeypatch.setattr(os, "fsync", broken_fsync)
+    error = expect(rnn.ParameterFileError, lambda: rnn.save_parameters(path, small_net(2)),
+                   f"save_parameters: cannot write {str(path)!r}: {cause}; the old file is unchanged")
+    assert ".hidden" not in str(error) and error.__cause__ is None and error.__suppress_context__
+    assert path.read_bytes() == old_bytes
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.npz"]
+
+
+def test_the_longest_valid_name_can_be_saved(tmp_path: Path) -> None:
+    longest = os.pathconf(tmp_path, "PC_NAME_MAX")
+    path = rnn.save_parameters(tmp_path / ("m" * (longest - 4) + ".npz"), small_net())
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+    net = small_net(3)
+    rnn.load_parameters(path, net)
+    assert net.layers[0].W_hh.data.tobytes() == small_net().layers[0].W_hh.data.tobytes()
+
+
+def test_a_name_too_long_for_the_file_system_is_our_error(tmp_path: Path) -> None:
+    too_long = tmp_path / ("m" * os.pathconf(tmp_path, "PC_NAME_MAX") + ".npz")
+    expect(rnn.ParameterFileError, lambda: rnn.save_parameters(too_long, small_net()),
+           "save_parameters: cannot write", "File name too long")
+    assert list(tmp_path.iterdir()) == []
