@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import pickle
 import tracemalloc
 import zipfile
 from collections.abc import Callable
@@ -283,3 +284,51 @@ def test_every_single_byte_damage_is_refused_or_changes_nothing(tmp_path: Path) 
             outcomes["loaded"] = outcomes.get("loaded", 0) + 1
             assert values(net) == values(saved), f"byte {at} changed a value silently"
     assert outcomes["ParameterFileError"] > len(good) // 2
+
+
+# ---------------------------------------------------------------- the guarantees that stay
+class Payload:
+    """Unpickling this object creates a directory: proof that code from the file ran."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple:
+        return os.mkdir, (str(self.marker),)
+
+
+@pytest.mark.parametrize("strict", [True, False])
+@pytest.mark.parametrize("header", [npy_header((4,), descr="|O"), b""])
+def test_a_pickle_behind_an_object_header_or_alone_never_runs(tmp_path: Path, header: bytes,
+                                                              strict: bool) -> None:
+    marker = tmp_path / "code_ran"
+    payload = pickle.dumps(np.array([Payload(marker)] * 4, dtype=object))
+    path = write_zip(tmp_path / "evil.npz", model_members(small_net()) | {"layer1.b_h": header + payload})
+    expect(rnn.ParameterFileError, lambda: rnn.load_parameters(path, small_net(), strict=strict),
+           "evil.npz", "never unpickled")
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("byte_order", ["<f8", ">f8"])
+def test_nan_payloads_signed_zeros_and_subnormals_load_bit_for_bit(tmp_path: Path,
+                                                                   byte_order: str) -> None:
+    bits = np.array([0x7FF4000000000001, 0xFFF8DEADBEEF0000, 0x8000000000000000, 0x1], dtype="<u8")
+    awkward = bits.view("<f8")  # a signalling NaN, a negative NaN with a payload, -0.0, 5e-324
+    saved = small_net(1)
+    members = model_members(saved) | {"layer0.b_h": npy(awkward.astype(byte_order))}
+    path = write_zip(tmp_path / "awkward.npz", members)
+    net = small_net(2)
+    with pytest.warns(RuntimeWarning, match=r"awkward\.npz holds NaN or Inf values in \['layer0\.b_h'\]"):
+        rnn.load_parameters(path, net)
+    assert net.layers[0].b_h.data.view("<u8").tolist() == bits.tolist()
+    assert values(net) | {"layer0.b_h": b""} == values(saved) | {"layer0.b_h": b""}
+
+
+def test_a_refused_file_changes_nothing_even_when_its_first_arrays_are_good(tmp_path: Path) -> None:
+    good = small_net(1)
+    members = model_members(good) | {"layer1.b_h": npy_header((4,)) + bytes(16)}  # the last, short
+    path = write_zip(tmp_path / "half.npz", members)
+    net = small_net(2)
+    before = values(net)
+    expect(rnn.ParameterFileError, lambda: rnn.load_parameters(path, net), "'layer1.b_h' holds 16 bytes")
+    assert values(net) == before
