@@ -62,7 +62,7 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypat
         raise OSError("disk full")
 
     monkeypatch.setattr(np, "savez", broken)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(rnn.ParameterFileError, match=r"model\.npz': disk full; the old file is unchanged"):
         rnn.save_parameters(target, net, readout)
     assert target.read_bytes() == b"old contents"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.npz"]
