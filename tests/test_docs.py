@@ -29,6 +29,7 @@ import numpy as np
 import pytest
 from doc_blocks import (
     DocBlockError,
+    DocFormatError,
     ShownOutput,
     output_mismatch,
     python_blocks,
@@ -160,12 +161,134 @@ def test_runner_reports_the_failing_line(tmp_path: Path) -> None:
         run_doc(doc)
 
 
+def test_a_correct_output_block_passes(tmp_path: Path) -> None:
+    doc = write(tmp_path, "```python\nfor i in range(3):\n    print(i, 'x' * i)\n```\n\n```text\n"
+                          "0\n1 x\n2 xx\n```\n")
+    run_doc(doc)
+
+
+def test_a_changed_output_block_fails_with_its_line_and_a_diff(tmp_path: Path) -> None:
+    doc = write(tmp_path, "# page\n\n```python\nprint([1, 2])\nprint('same')\n```\n\n```text\n"
+                          "[1, 2, 2]\nsame\n```\n")
+    with pytest.raises(pytest.fail.Exception) as failure:
+        run_doc(doc)
+    message = str(failure.value)
+    assert "page.md: 1 shown output(s) differ" in message
+    assert ("the output shown at line 9 is not what the python block starting at line 4 printed "
+            "(first difference at line 9)") in message
+    assert "--- shown at line 9\n+++ printed\n" in message
+    assert "\n-[1, 2, 2]\n+[1, 2]\n same" in message
+
+
+def test_every_differing_block_of_a_page_is_reported(tmp_path: Path) -> None:
+    doc = write(tmp_path, "```python\nprint(1)\n```\n```text\n1\n```\n\n```python\nprint(2)\n```\n"
+                          "```text\n3\n```\n\n```python\nprint(4)\nprint(5)\n```\n```text\n4\n```\n")
+    with pytest.raises(pytest.fail.Exception) as failure:
+        run_doc(doc)
+    message = str(failure.value)
+    assert "2 shown output(s) differ" in message
+    assert "shown at line 12 is not what the python block starting at line 9 printed (first difference " \
+        "at line 12)" in message
+    assert "shown at line 20 is not what the python block starting at line 16 printed (first difference " \
+        "at line 21)" in message
+    assert "shown at line 5 " not in message and "\n+5" in message
+
+
+def test_an_output_block_shows_everything_and_only_what_was_printed(tmp_path: Path) -> None:
+    silent = write(tmp_path, "```python\nx = 1\n```\n\n```text\n1\n```\n")
+    with pytest.raises(pytest.fail.Exception, match=r"first difference at line 6\)"):
+        run_doc(silent)
+    extra_line = write(tmp_path, "```python\nprint(1)\nprint(2)\n```\n\n```text\n1\n```\n")
+    with pytest.raises(pytest.fail.Exception, match=r"\n\+2"):
+        run_doc(extra_line)
+
+
+def test_only_trailing_spaces_are_forgiven(tmp_path: Path) -> None:
+    run_doc(write(tmp_path, "```python\nprint('a  ')\nprint('b')\n```\n\n```text\na\nb   \n```\n"))
+    for shown in (" a\nb", "a\n\nb", "a b\nb", "a\nb\n"):
+        doc = write(tmp_path, f"```python\nprint('a')\nprint('b')\n```\n\n```text\n{shown}\n```\n")
+        with pytest.raises(pytest.fail.Exception, match="differ"):
+            run_doc(doc)
+
+
+def test_the_normalisations_are_the_named_ones_only(tmp_path: Path) -> None:
+    assert [rule.name for rule in NORMALISATIONS] == ["memory address", "duration of a measured run"]
+    assert normalise("at 0x7f3a2c1b9d40 and 0x7f00aa11bb22") == "at 0x… and 0x…"
+    assert normalise("780 updates in 10.9 s on one core, in 7 s") == "780 updates in … s on one core, in … s"
+    unchanged = "0.1 1e-16 4.440892098500626e-16 /tmp/x 12.3 s 0x1f (1, 0) in 3 steps"
+    assert normalise(unchanged) == unchanged
+    run_doc(write(tmp_path, "```python\nprint(object.__repr__(object()))\n```\n\n```text\n"
+                            "<object object at 0x7f0000000000>\n```\n"))
+
+
+def test_a_marked_block_is_not_compared(tmp_path: Path) -> None:
+    doc = write(tmp_path, "```python\nprint(1)\n```\n\n<!-- not output: an example file -->\n"
+                          "```text\nanything\n```\n")
+    assert python_blocks(doc)[0].output is None
+    run_doc(doc)
+
+
+def test_an_unmarked_text_block_after_prose_is_refused(tmp_path: Path) -> None:
+    doc = write(tmp_path, "```python\nprint(1)\n```\n\nIt prints one:\n\n```text\n2\n```\n")
+    with pytest.raises(DocFormatError, match=r"page.md: the text block at line 7 is not directly "
+                       r"below a python block.*<!-- not output -->"):
+        read_page(doc)
+    bare = write(tmp_path, "# t\n\n```\nExceptions\n```\n")
+    with pytest.raises(DocFormatError, match="text block at line 3"):
+        read_page(bare)
+
+
+def test_a_marker_must_sit_on_a_text_or_console_fence(tmp_path: Path) -> None:
+    with pytest.raises(DocFormatError, match="line 1 must be directly above the fence"):
+        read_page(write(tmp_path, "<!-- not output -->\n\n```text\nx\n```\n"))
+    with pytest.raises(DocFormatError, match="python block at line 2 is not an output block"):
+        read_page(write(tmp_path, "<!-- not output -->\n```python\nx = 1\n```\n"))
+
+
 def test_doctest_blocks_check_their_output(tmp_path: Path) -> None:
     doc = write(tmp_path, "```python\n>>> x = 2\n>>> x + 1\n3\n```\n\n```python\n>>> x * 10\n21\n```\n")
     with pytest.raises(pytest.fail.Exception, match=r"(?s)session starting at line 8:.*line 8, in page.md\n"
                        r"Failed example:\n    x \* 10\n"
                        r"Expected:\n    21\nGot:\n    20"):
         run_doc(doc)
+
+
+def test_doctest_blocks_compare_exactly_after_the_normalisations(tmp_path: Path) -> None:
+    run_doc(write(tmp_path, "```python\n>>> print(object.__repr__(object()))\n"
+                            "<object object at 0x7f0000000000>\n```\n"))
+    for shown in ("[1,  2]", "[1, ...]"):
+        with pytest.raises(pytest.fail.Exception, match="session starting at line 2"):
+            run_doc(write(tmp_path, f"```python\n>>> [1, 2]\n{shown}\n```\n"))
+    with pytest.raises(DocFormatError, match="follows a >>> session"):
+        read_page(write(tmp_path, "```python\n>>> print(1)\n1\n```\n\n```text\n1\n```\n"))
+
+
+def test_console_sessions_run_tinygraph_commands(tmp_path: Path) -> None:
+    good = ("```console\n$ tinygraph check --steps 0\n"
+            "tinygraph check: error: argument --steps/-T: expected a positive integer, got 0 "
+            "(see 'tinygraph check --help')\n$ make demo\n```\n")
+    page = read_page(write(tmp_path, good))
+    assert [(c.line, c.text) for c in page.commands] == [(2, "tinygraph check --steps 0")]
+    run_doc(write(tmp_path, good))
+    with pytest.raises(pytest.fail.Exception, match=r"not what 'tinygraph check --steps 1x' \(line 2\) "
+                       r"printed"):
+        run_doc(write(tmp_path, good.replace("--steps 0\n", "--steps 1x\n")))
+    with pytest.raises(DocFormatError, match="line 2 shows the output of 'make demo'"):
+        read_page(write(tmp_path, "```console\n$ make demo\nbuilding\n```\n"))
+    run_doc(write(tmp_path, "<!-- not output -->\n```console\n$ make demo\nbuilding\n```\n"))
+
+
+def test_a_page_starts_from_numpy_defaults_and_leaves_them(tmp_path: Path) -> None:
+    first = tmp_path / "first.md"
+    first.write_text("```python\nimport numpy as np\nnp.set_printoptions(precision=2, suppress=True)\n"
+                     "print(np.array([1 / 3]))\n```\n\n```text\n[0.33]\n```\n")
+    second = tmp_path / "second.md"
+    second.write_text("```python\nimport numpy as np\nprint(np.array([1 / 3, 1e-9]))\n```\n\n"
+                      "```text\n[3.33333333e-01 1.00000000e-09]\n```\n")
+    with np.printoptions(precision=3):
+        run_doc(first)
+        run_doc(second)
+        assert np.get_printoptions()["precision"] == 3
 
 
 def test_unclosed_fence_is_an_error(tmp_path: Path) -> None:
