@@ -17,6 +17,7 @@ skipped.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib.util
 import io
 import re
@@ -24,6 +25,7 @@ import shutil
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pytest
@@ -38,6 +40,10 @@ from doc_blocks import (
     run_block,
     run_command,
 )
+
+import rnn
+import tinygraph as tg
+from rnn import analysis, charlm, cli, memory_task, plots
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 OPTIONAL = {"matplotlib", "tqdm", "torch"}
@@ -296,3 +302,60 @@ def test_unclosed_fence_is_an_error(tmp_path: Path) -> None:
     doc.write_text("```python\nx = 1\n")
     with pytest.raises(ValueError, match="line 1 is never closed"):
         python_blocks(doc)
+
+
+# ---------------------------------------------------------------- docs/api.md lists every public name
+API = DOCS / "api.md"
+# the variable name api.md writes each class's members with: `x.grad`, `net.layers`, ...
+MEMBERS_WRITTEN_AS = {"x": tg.Tensor, "node": tg.Node, "op": tg.Op, "trace": tg.Trace,
+                      "report": tg.GradcheckReport, "nodes": tg.NodeCheckReport, "net": rnn.RNN,
+                      "cell": rnn.ElmanCell, "lstm": rnn.LSTMCell, "gru": rnn.GRUCell,
+                      "readout": rnn.Linear, "opt": rnn.Optimizer, "vocab": charlm.Vocabulary,
+                      "model": charlm.CharLM, "task": memory_task.MemoryTask}
+SUBMODULES = {"analysis": analysis, "plots": plots, "charlm": charlm, "memory_task": memory_task,
+              "cli": cli}
+
+
+def missing_from_api(prefix: str, names: list[str] | set[str]) -> list[str]:
+    """The names that docs/api.md never writes as `prefix.name (in backquotes)."""
+    text = API.read_text(encoding="utf-8")
+    return sorted(f"{prefix}.{name}" for name in names
+                  if not re.search(rf"`{re.escape(prefix)}\.{re.escape(name)}(?!\w)", text))
+
+
+def public_members(cls: type) -> set[str]:
+    """The public attributes, methods, properties and dataclass fields a class defines itself
+    or inherits from a project class (not from object, list, dict...)."""
+    names = {f.name for f in dataclasses.fields(cls)} if dataclasses.is_dataclass(cls) else set()
+    for klass in cls.__mro__:
+        if klass.__module__ != "builtins":
+            names |= {name for name in vars(klass) if not name.startswith("_")}
+    return names
+
+
+def module_names(module: ModuleType) -> set[str]:
+    """The public functions and classes a module defines (not the ones it imports)."""
+    return {name for name, value in vars(module).items() if not name.startswith("_")
+            and getattr(value, "__module__", None) == module.__name__}
+
+
+def test_api_md_lists_every_exported_name() -> None:
+    assert missing_from_api("tg", tg.__all__) == []
+    assert missing_from_api("rnn", rnn.__all__) == []
+
+
+def test_api_md_lists_every_public_member_and_submodule_name() -> None:
+    missing = [name for prefix, cls in MEMBERS_WRITTEN_AS.items()
+               for name in missing_from_api(prefix, public_members(cls))]
+    missing += [name for prefix, module in SUBMODULES.items()
+                for name in missing_from_api(prefix, module_names(module))]
+    assert missing == []
+
+
+def test_the_api_check_sees_a_missing_name() -> None:
+    assert missing_from_api("tg", ["grad", "gradient_of_nothing"]) == ["tg.gradient_of_nothing"]
+    assert missing_from_api("x", ["grad", "gra"]) == ["x.gra"]
+    assert {"grad", "backward", "T", "consumers", "data"} <= public_members(tg.Tensor)
+    assert "append" not in public_members(tg.Trace) and "junction_of" in public_members(tg.Trace)
+    assert {"rows", "culprit", "ok"} <= public_members(tg.GradcheckReport)
+    assert "np" not in module_names(analysis) and "impulse_response" in module_names(analysis)
