@@ -95,6 +95,8 @@ class Page:
 
 @dataclass
 class _Fence:
+    """Where a fenced block opens and closes, its language, and whether it is marked not output."""
+
     language: str
     opened: int          # 0-based index of the opening fence line
     closed: int          # 0-based index of the closing fence line
@@ -125,9 +127,9 @@ def _fences(path: Path, lines: list[str]) -> list[_Fence]:
     return fences
 
 
-def _directly_after(lines: list[str], before: _Fence | None, fence: _Fence) -> bool:
+def _directly_after(lines: list[str], before: _Fence, fence: _Fence) -> bool:
     """True when only blank lines separate ``before``'s closing fence from ``fence``'s opening."""
-    return before is not None and all(not line.strip() for line in lines[before.closed + 1:fence.opened])
+    return all(not line.strip() for line in lines[before.closed + 1:fence.opened])
 
 
 def _commands(path: Path, fence: _Fence, lines: list[str]) -> list[Command]:

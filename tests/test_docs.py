@@ -20,9 +20,11 @@ import contextlib
 import dataclasses
 import importlib.util
 import io
+import itertools
 import re
 import shutil
 import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -43,6 +45,7 @@ from doc_blocks import (
 
 import rnn
 import tinygraph as tg
+import tinygraph.node as node_module
 from rnn import analysis, charlm, cli, memory_task, plots
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -70,6 +73,20 @@ NUMPY_PRINT_DEFAULTS = {"edgeitems": 3, "threshold": 1000, "floatmode": "maxprec
                         "sign": "-", "formatter": None, "legacy": False}
 
 
+@contextlib.contextmanager
+def fresh_session() -> Iterator[None]:
+    """The state a reader's new interpreter has: numpy's default print options, and node ids
+    (``Node(mul, id=3)``, a global creation counter) counted from 0. Afterwards the print
+    options are restored and ids continue above every id handed out, so none is reused."""
+    before = node_module._next_id
+    node_module._next_id = itertools.count()
+    try:
+        with np.printoptions(**NUMPY_PRINT_DEFAULTS):
+            yield
+    finally:
+        node_module._next_id = itertools.count(max(next(before), next(node_module._next_id)))
+
+
 def normalise(text: str) -> str:
     """``text`` with every NORMALISATIONS pattern replaced by its placeholder."""
     for rule in NORMALISATIONS:
@@ -79,7 +96,7 @@ def normalise(text: str) -> str:
 
 def run_doc(path: Path) -> None:
     """Run the blocks of ``path``; fail with the block's line, or with every output that differs."""
-    with np.printoptions(**NUMPY_PRINT_DEFAULTS):
+    with fresh_session():
         check_page(path)
 
 
@@ -295,6 +312,18 @@ def test_a_page_starts_from_numpy_defaults_and_leaves_them(tmp_path: Path) -> No
         run_doc(first)
         run_doc(second)
         assert np.get_printoptions()["precision"] == 3
+
+
+def test_a_page_numbers_its_nodes_from_0_and_later_ids_stay_unique(tmp_path: Path) -> None:
+    earlier = [tg.Tensor(1.0, requires_grad=True) * 2 for _ in range(5)]
+    page = write(tmp_path, "```python\nimport tinygraph as tg\nx = tg.Tensor(1.0, requires_grad=True)\n"
+                           "print((x * x + x).producer, (-x).producer)\n```\n\n"
+                           "```text\nNode(add, id=1) Node(neg, id=2)\n```\n")
+    run_doc(page)
+    run_doc(page)
+    later = tg.Tensor(1.0, requires_grad=True) * 2
+    assert later.producer.id > max(t.producer.id for t in earlier)
+    assert later.producer.id > 2
 
 
 def test_unclosed_fence_is_an_error(tmp_path: Path) -> None:
