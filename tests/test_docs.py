@@ -46,6 +46,7 @@ from doc_blocks import (
 import rnn
 import tinygraph as tg
 import tinygraph.node as node_module
+import tinygraph.versions as versions
 from rnn import analysis, charlm, cli, memory_task, plots
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -76,15 +77,19 @@ NUMPY_PRINT_DEFAULTS = {"edgeitems": 3, "threshold": 1000, "floatmode": "maxprec
 @contextlib.contextmanager
 def fresh_session() -> Iterator[None]:
     """The state a reader's new interpreter has: numpy's default print options, and node ids
-    (``Node(mul, id=3)``, a global creation counter) counted from 0. Afterwards the print
-    options are restored and ids continue above every id handed out, so none is reused."""
-    before = node_module._next_id
-    node_module._next_id = itertools.count()
+    (``Node(mul, id=3)``, read off the engine's one clock, tinygraph.versions.tick) counted from
+    0. Afterwards the print options are restored and the clock continues above every value
+    handed out, so no id is reused."""
+    before, last_write = versions.tick, versions.last_write
+    node_module.tick = versions.tick = itertools.count().__next__
+    versions.last_write = -1
     try:
         with np.printoptions(**NUMPY_PRINT_DEFAULTS):
             yield
     finally:
-        node_module._next_id = itertools.count(max(next(before), next(node_module._next_id)))
+        resume = itertools.count(max(before(), versions.tick())).__next__
+        node_module.tick = versions.tick = resume
+        versions.last_write = max(last_write, versions.last_write)
 
 
 def normalise(text: str) -> str:
