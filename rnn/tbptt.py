@@ -1,20 +1,31 @@
 """Truncated backpropagation through time, BPTT(k2; k1) in the style of Williams & Peng (1990).
 
-The stream x_0 .. x_(T−1) is processed in blocks of k1 steps. At the end of each block, at
-step t (t = k1, 2·k1, ..., and T for a last partial block), the gradient
+The stream x_0 .. x_(T−1) is processed in blocks of k1 steps, [b, b + k1) for b = 0, k1, 2·k1,
+..., the last block [b, T) shorter when k1 does not divide T. For each block the gradient
 
-    g_t = Σ_{s = t−k1}^{t−1} ∂L_s/∂θ,   back-propagated only to the state entering step t−k2
+    g_b = Σ_{s = b}^{e−1} ∂L_s/∂θ,   back-propagated only to the state entering step c,
+    c = max(0, b − (k2 − k1)),       e = min(b + k1, T),
 
-is computed: the state entering step max(0, t−k2) is a detached constant (a leaf), and the
-last k2 steps are unrolled from it. Then the optimizer (if any) takes one step with g_t. The
-hidden state is carried forward detached, so memory stays O(k2) however long the stream.
+is computed: every block, the last one included, looks back exactly k2 − k1 steps before its
+own first step. The state entering step c is a detached constant (a leaf) and steps c .. e−1
+are unrolled from it; for a full block c = e − k2, the usual cut k2 steps before the update.
+Then the optimizer (if any) takes one step with g_b. The hidden state is carried forward
+detached, so memory stays O(k2) however long the stream.
 
-* k1 = k2 = k: the common chunked scheme (each chunk back-propagates through itself only).
-* k2 > k1: each update looks further back than the block it learns from; the window's last
-  k2 steps are recomputed with the current parameters from the stored state at t−k2 (that
-  state was computed once, with the parameters in force when the stream first reached it).
-* k2 >= T: no truncation. Without an optimizer (``optimizer=None``) the blocks' gradients just
-  accumulate in ``.grad`` and add up to exactly the full BPTT gradient of Σ_s L_s.
+* k1 = k2 = k: the chunked scheme for any T. Each chunk [b, b + k) starts from the previous
+  chunk's final state as a constant and back-propagates through itself only; a last, shorter
+  chunk does too (it never re-runs steps of the chunk before it).
+* k2 > k1: each update looks further back than the block it learns from; the window's steps
+  before the block are recomputed with the current parameters from the stored state at c
+  (that state was computed once, with the parameters in force when the stream first reached
+  it).
+* k2 >= T: no truncation. Every block back-propagates to step 0 (for a last, shorter block
+  this overrides the rule above), so without an optimizer (``optimizer=None``) the blocks'
+  gradients, which accumulate in ``.grad``, add up to exactly the full BPTT gradient of Σ_s L_s.
+
+Worked example: RNN(1, 1) with W_xh = .5, W_hh = .9, b_h = .1, xs = [1, −1, .5, 2], L_t = h_t,
+k1 = k2 = 3. The chunks are [0, 3) and [3, 4), the second from h_2 held constant:
+dL/dW_hh = 1.08369, what a PyTorch loop that detaches h at the start of each chunk gives.
 
 k2 < k1 is refused: the earliest losses of a block would then lie before the cut.
 """
@@ -80,7 +91,7 @@ def tbptt(
     result = TBPTTResult()
     for block_start in range(0, T, k1):
         end = min(block_start + k1, T)
-        start = max(0, end - k2)
+        start = _window_start(block_start, k1, k2, T)
         current = _starting_state(net, h0, inputs.batch_size) if start == 0 else stored[start]
         terms = []
         for s in range(start, end):
@@ -92,7 +103,7 @@ def tbptt(
                     loss = step_loss(s, hs[0])
                 if loss is not None:
                     terms.append(loss)
-        next_start = max(0, min(end + k1, T) - k2)
+        next_start = _window_start(end, k1, k2, T)
         for s in [s for s in stored if s < next_start]:
             del stored[s]
         if not terms:
@@ -109,6 +120,12 @@ def tbptt(
         result.updates += 1
     result.state = stored.get(T, [])
     return result
+
+
+def _window_start(block_start: int, k1: int, k2: int, T: int) -> int:
+    """c = max(0, b − (k2 − k1)), the step whose entering state is the block's cut (0 when
+    k2 >= T: no truncation)."""
+    return 0 if k2 >= T else max(0, block_start - (k2 - k1))
 
 
 def _starting_state(net: RNN, h0: Any, batch_size: int) -> list[State]:
