@@ -26,6 +26,9 @@ State = Any  # a Tensor, or a tuple of Tensors (e.g. an LSTM's (h, c))
 class InputSequence:
     """A validated (B, T, D) input, served one step at a time as Tensors (B, D).
 
+    Arrays and constant Tensors (B, T, D) are copied once: the steps are new leaves whose
+    arrays the graph keeps, so the caller may refill their own buffer before backward().
+
     Args:
         xs: ndarray or Tensor (B, T, D), or a list of T Tensors/arrays (B, D).
         input_size: D expected by layer 0 (checked when given).
@@ -50,8 +53,8 @@ class InputSequence:
             self.batch_size, self.input_width = first
             self.length = len(self._steps)
         else:
-            whole = xs if isinstance(xs, tg.Tensor) else tg.Tensor(float_array(xs, where),
-                                                                   name="x")
+            whole = xs if isinstance(xs, tg.Tensor) and xs.requires_grad else tg.Tensor(
+                float_array(xs, where), name="x")
             if whole.ndim != 3:
                 hint = " (one sequence (T, D)? add a batch axis: xs[None])" if whole.ndim == 2 \
                     else ""
@@ -115,21 +118,25 @@ class InputSequence:
 
 
 def float_array(x: Any, where: str, what: str = "input") -> np.ndarray:
-    """x as a float array: float arrays keep their dtype, ints and bools become float64."""
+    """x as a fresh float array (see ``numeric_array``): float arrays keep their dtype, ints and
+    bools become float64."""
     array = numeric_array(x, where, what)
     return array if array.dtype.kind == "f" else array.astype(np.float64)
 
 
 def numeric_array(x: Any, where: str, what: str) -> np.ndarray:
-    """np.asarray(x), refusing ragged nested lists and non-numeric (object, string) data.
+    """A copy of x as an ndarray, refusing ragged nested lists and non-numeric (object, string)
+    data.
 
-    Integer and bool arrays pass unchanged (class targets are integers); the error names the
-    caller ``where`` and the argument ``what``.
+    Always a copy: the ops built from it may keep it for their backward pass, and the caller
+    may refill their own buffer (the next step's targets, the next batch's inputs) before
+    calling backward(). Integer and bool arrays pass with their dtype (class targets are
+    integers); the error names the caller ``where`` and the argument ``what``.
     """
     if isinstance(x, tg.Tensor):
-        return x.data
+        return x.data.copy()
     try:
-        array = np.asarray(x)
+        array = np.array(x)
     except (ValueError, TypeError) as exc:
         raise tg.DTypeError(
             f"{where}: {what} cannot be made into an array (ragged nested lists?): {exc}"
@@ -200,13 +207,15 @@ def check_mask(mask: Any, batch_size: int, length: int, where: str = "rnn.RNN") 
 class CarryWhereMasked(tg.Op):
     """y = where(m, new, old), m a (B, 1) 0/1 column;  d new = dy · m, d old = dy · (1 − m).
 
-    Rows with m = 0 are padding: the state is carried forward unchanged.
+    Rows with m = 0 are padding: the state is carried forward unchanged. The op keeps its own
+    boolean copy of ``keep``, so the caller's mask may change before backward().
     """
 
     name = "mask_carry"
+    saved_arrays = ("keep",)
 
     def __init__(self, keep: np.ndarray) -> None:
-        self.keep = keep
+        self.keep = np.array(keep, dtype=bool)
 
     def forward(self, new: np.ndarray, old: np.ndarray) -> np.ndarray:
         return np.where(self.keep, new, old)
@@ -234,7 +243,7 @@ def state_tensors(state: State) -> list[tg.Tensor]:
 
 def carry_where_masked(new: State, old: State, keep: np.ndarray) -> State:
     """The new state where ``keep`` (B,) is 1, the old one where it is 0 (Tensor by Tensor)."""
-    column = keep.astype(bool)[:, None]
+    column = keep[:, None]
 
     def blend(pair: tuple[tg.Tensor, tg.Tensor]) -> tg.Tensor:
         out = CarryWhereMasked(column)(*pair)
