@@ -5,6 +5,8 @@ The cell step interface
 ``rnn.RNN`` unrolls any object with this interface, so LSTM and GRU cells plug in unchanged:
 
 * ``cell.input_size``, ``cell.hidden_size``: ints (D and H).
+* ``cell.dtype`` (optional): the float dtype it computes in; without it, ``rnn.RNN`` takes the
+  dtype of the cell's first parameter.
 * ``cell.initial_state(batch_size) -> state``: the state before step 0. A state is a Tensor
   (B, H) or a tuple of them (an LSTM's ``(h, c)``); every Tensor in it has shape (B, H).
 * ``cell.step(x_t, state) -> state``: one time step; ``x_t`` is a Tensor (B, D). ``rnn.RNN``
@@ -24,8 +26,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 import tinygraph as tg
+from rnn.checks import check_dtype, check_size
 from rnn.errors import ConfigError
 from tinygraph.scope import current_scope, format_scope
 
@@ -55,13 +59,6 @@ def activation(name: str, where: str = "ElmanCell") -> Callable[[tg.Tensor], tg.
         ) from None
 
 
-def check_size(size: object, label: str, where: str) -> int:
-    """A layer width as an int >= 1 (bools and floats are refused, numpy ints accepted)."""
-    if isinstance(size, (bool, np.bool_)) or not isinstance(size, (int, np.integer)) or size < 1:
-        raise ConfigError(f"{where}: {label} must be a positive int, got {size!r}")
-    return int(size)
-
-
 def where_now() -> str:
     """The current scope as `` (t=3, layer=1)``, or an empty string outside any scope."""
     text = format_scope(current_scope())
@@ -81,9 +78,12 @@ class ElmanCell:
             of the concatenations (the same numbers; a different graph to draw).
         rng: a numpy Generator or seed for the initial weights, drawn uniformly from
             [−1/√H, 1/√H] as PyTorch does.
+        dtype: the float dtype of the parameters (float64 by default); the cell computes in
+            it, and its zero h_0 has it too. The weights are drawn in float64 and rounded, so
+            one seed gives the same weights, to rounding, in every dtype.
 
     Parameters: ``W_xh`` (D, H), ``W_hh`` (H, H), ``b_h`` (H,) and, with ``learn_h0``, ``h0`` (H,),
-    all float64 Tensors with ``requires_grad=True``.
+    all Tensors of ``dtype`` with ``requires_grad=True``.
     """
 
     def __init__(
@@ -95,24 +95,32 @@ class ElmanCell:
         learn_h0: bool = False,
         fused: bool = False,
         rng: RngLike = None,
+        dtype: DTypeLike = np.float64,
     ) -> None:
         self.input_size = check_size(input_size, "input_size", "ElmanCell")
         self.hidden_size = check_size(hidden_size, "hidden_size", "ElmanCell")
         self.nonlinearity = nonlinearity
         self.activation = activation(nonlinearity, f"ElmanCell{where_now()}")
         self.fused = bool(fused)
+        resolved = check_dtype(dtype, "ElmanCell")
         generator = make_rng(rng)
         bound = 1.0 / np.sqrt(self.hidden_size)
         D, H = self.input_size, self.hidden_size
 
         def uniform(shape: tuple[int, ...], name: str) -> tg.Tensor:
-            data = generator.uniform(-bound, bound, size=shape)
+            data = generator.uniform(-bound, bound, size=shape).astype(resolved, copy=False)
             return tg.Tensor(data, requires_grad=True, name=name)
 
         self.W_xh = uniform((D, H), "W_xh")
         self.W_hh = uniform((H, H), "W_hh")
         self.b_h = uniform((H,), "b_h")
-        self.h0 = tg.Tensor(np.zeros(H), requires_grad=True, name="h0") if learn_h0 else None
+        self.h0 = (tg.Tensor(np.zeros(H, dtype=resolved), requires_grad=True, name="h0")
+                   if learn_h0 else None)
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The dtype the cell computes in: that of its parameters."""
+        return self.W_hh.dtype
 
     def named_parameters(self) -> dict[str, tg.Tensor]:
         """The parameters under their local names: W_xh, W_hh, b_h (and h0)."""
@@ -126,8 +134,9 @@ class ElmanCell:
         return list(self.named_parameters().values())
 
     def initial_state(self, batch_size: int) -> tg.Tensor:
-        """h_0 for a batch: zeros (B, H), or the learned h0 broadcast to (B, H) (h_0 = 0 + h0)."""
-        zeros = tg.Tensor(np.zeros((batch_size, self.hidden_size)), name="h0")
+        """h_0 for a batch: zeros (B, H) in the cell's dtype, or the learned h0 broadcast to
+        (B, H) (h_0 = 0 + h0)."""
+        zeros = tg.Tensor(np.zeros((batch_size, self.hidden_size), dtype=self.dtype), name="h0")
         if self.h0 is None:
             return zeros
         state = zeros + self.h0

@@ -116,11 +116,12 @@ def mse_loss(
     """Mean squared error: L = (1/N) Σ (ŷ − y)² over every (unmasked) entry (N of them).
 
     predictions: one Tensor (B, O) with targets (B, O) (many-to-one), or T Tensors (B, O) with
-    targets (B, T, O) (many-to-many, mask (B, T) optional). ``reduction="sum"`` skips the 1/N.
+    targets (B, T, O) (many-to-many, mask (B, T) optional). The targets are converted to the
+    predictions' dtype, so a float32 model gets a float32 loss. ``reduction="sum"`` skips the 1/N.
     """
     _check_reduction(reduction, "mse_loss")
-    y = float_array(targets, "mse_loss", "targets")
     if isinstance(predictions, tg.Tensor):
+        y = float_array(targets, "mse_loss", "targets", predictions.dtype)
         if predictions.shape != y.shape:
             raise tg.ShapeError(
                 f"mse_loss: predictions {predictions.shape} and targets {y.shape} differ"
@@ -128,6 +129,7 @@ def mse_loss(
         total = ((predictions - y) ** 2).sum()
         return total / y.size if reduction == "mean" else total
     preds = _step_list(predictions, "mse_loss", "a single Tensor (B, O)")
+    y = float_array(targets, "mse_loss", "targets", preds[0].dtype)
     if not preds or y.ndim != 3 or y.shape[:2] != (preds[0].shape[0], len(preds)):
         first = preds[0].shape if preds else None
         raise tg.ShapeError(

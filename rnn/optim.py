@@ -1,7 +1,9 @@
 """Optimisers (SGD with momentum, Adam), gradient-norm clipping and zero_grad.
 
 Updates replace each parameter's array (``p.data = p.data − step``) rather than writing into
-it, so arrays saved by a graph recorded earlier are never changed behind its back.
+it, so arrays saved by a graph recorded earlier are never changed behind its back. The new
+array keeps the parameter's dtype (a float32 parameter stays float32 whatever its gradient's
+dtype), and so do the optimizer's state arrays.
 """
 
 from __future__ import annotations
@@ -74,7 +76,8 @@ class SGD(Optimizer):
         for i, p in enumerate(self.params):
             if p.grad is None:
                 continue
-            v = p.grad if self.velocity[i] is None else self.momentum * self.velocity[i] + p.grad
+            g = _grad_in_dtype(p)
+            v = g if self.velocity[i] is None else self.momentum * self.velocity[i] + g
             if self.momentum:
                 self.velocity[i] = v
             p.data = p.data - self.lr * v
@@ -93,8 +96,8 @@ class Adam(Optimizer):
         eps: float = 1e-8,
     ) -> None:
         super().__init__(params, lr)
-        self.beta1, self.beta2 = betas
-        self.eps = eps
+        self.beta1, self.beta2 = float(betas[0]), float(betas[1])
+        self.eps = float(eps)
         self.m = [np.zeros_like(p.data) for p in self.params]
         self.v = [np.zeros_like(p.data) for p in self.params]
         self.steps = [0] * len(self.params)
@@ -104,7 +107,7 @@ class Adam(Optimizer):
         for i, p in enumerate(self.params):
             if p.grad is None:
                 continue
-            g = p.grad
+            g = _grad_in_dtype(p)
             self.steps[i] += 1
             k = self.steps[i]
             self.m[i] = self.beta1 * self.m[i] + (1.0 - self.beta1) * g
@@ -112,3 +115,8 @@ class Adam(Optimizer):
             m_hat = self.m[i] / (1.0 - self.beta1**k)
             v_hat = self.v[i] / (1.0 - self.beta2**k)
             p.data = p.data - self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+
+
+def _grad_in_dtype(p: tg.Tensor) -> np.ndarray:
+    """The parameter's gradient in the parameter's own dtype."""
+    return p.grad.astype(p.data.dtype, copy=False)

@@ -33,10 +33,14 @@ class InputSequence:
         xs: ndarray or Tensor (B, T, D), or a list of T Tensors/arrays (B, D).
         input_size: D expected by layer 0 (checked when given).
         where: the name of the caller, for messages ("rnn.RNN").
+        dtype: the dtype the network computes in: arrays and constant Tensors are converted
+            to it (see ``tensor_in_dtype``); None keeps float arrays' own dtype.
     """
 
-    def __init__(self, xs: Any, input_size: int | None = None, where: str = "rnn.RNN") -> None:
+    def __init__(self, xs: Any, input_size: int | None = None, where: str = "rnn.RNN",
+                 dtype: np.dtype | None = None) -> None:
         self.where = where
+        self.dtype = dtype
         if isinstance(xs, (list, tuple)):
             self._steps = [self._as_step(x, t) for t, x in enumerate(xs)]
             self._whole: tg.Tensor | None = None
@@ -53,8 +57,10 @@ class InputSequence:
             self.batch_size, self.input_width = first
             self.length = len(self._steps)
         else:
-            whole = xs if isinstance(xs, tg.Tensor) and xs.requires_grad else tg.Tensor(
-                float_array(xs, where), name="x")
+            if isinstance(xs, tg.Tensor) and xs.requires_grad:
+                whole = tensor_in_dtype(xs, dtype, where, "the input", "x")
+            else:
+                whole = tg.Tensor(float_array(xs, where, dtype=dtype), name="x")
             if whole.ndim != 3:
                 hint = " (one sequence (T, D)? add a batch axis: xs[None])" if whole.ndim == 2 \
                     else ""
@@ -75,8 +81,7 @@ class InputSequence:
             )
 
     def _as_step(self, x: Any, t: int) -> tg.Tensor:
-        tensor = x if isinstance(x, tg.Tensor) else tg.Tensor(
-            float_array(x, self.where, f"input step t={t}"), name="x")
+        tensor = tensor_in_dtype(x, self.dtype, self.where, f"input step t={t}", "x")
         if tensor.ndim != 2:
             raise tg.ShapeError(
                 f"{self.where}: input step t={t} has shape {tensor.shape} (rank {tensor.ndim}); "
@@ -117,11 +122,34 @@ class InputSequence:
         return x_t
 
 
-def float_array(x: Any, where: str, what: str = "input") -> np.ndarray:
-    """x as a fresh float array (see ``numeric_array``): float arrays keep their dtype, ints and
-    bools become float64."""
+def float_array(x: Any, where: str, what: str = "input", dtype: np.dtype | None = None) -> np.ndarray:
+    """x as a fresh float array (see ``numeric_array``) of ``dtype``; without one, float arrays
+    keep their dtype and ints and bools become float64."""
     array = numeric_array(x, where, what)
-    return array if array.dtype.kind == "f" else array.astype(np.float64)
+    if dtype is None:
+        dtype = array.dtype if array.dtype.kind == "f" else np.float64
+    return array.astype(dtype, copy=False)
+
+
+def tensor_in_dtype(x: Any, dtype: np.dtype | None, where: str, what: str, name: str) -> tg.Tensor:
+    """x as a Tensor of the dtype a layer computes in (its parameters' dtype).
+
+    Arrays, lists and constant Tensors of another dtype become a new constant Tensor of
+    ``dtype`` (a copy): a float64 batch fed to a float32 network runs in float32, instead of
+    numpy silently upcasting the whole computation to float64. A Tensor that requires grad is
+    never converted (that would need an op in its graph): a different dtype is a DTypeError,
+    as PyTorch refuses mixed dtypes. ``dtype=None`` keeps a Tensor and converts only ints and
+    bools (to float64).
+    """
+    if isinstance(x, tg.Tensor):
+        if dtype is None or x.dtype == dtype:
+            return x
+        if x.requires_grad:
+            raise tg.DTypeError(
+                f"{where}: {what} is a {x.dtype} Tensor that requires grad, but the parameters "
+                f"are {dtype}; create it as {dtype} (or the layers with dtype=np.{x.dtype})"
+            )
+    return tg.Tensor(float_array(x, where, what, dtype), name=name)
 
 
 def numeric_array(x: Any, where: str, what: str) -> np.ndarray:

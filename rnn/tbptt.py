@@ -85,7 +85,7 @@ def tbptt(
             f"tbptt: k2={k2} < k1={k1}: the first {k1 - k2} losses of every block would lie "
             "before the truncation point; use k2 >= k1"
         )
-    inputs = InputSequence(xs, net.input_size, where="tbptt")
+    inputs = InputSequence(xs, net.input_size, where="tbptt", dtype=net.dtype)
     T = inputs.length
     stored: dict[int, list[State]] = {}  # detached state entering step s
     result = TBPTTResult()
