@@ -29,7 +29,7 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 import tinygraph as tg
-from rnn.checks import check_dtype, check_size
+from rnn.checks import check_dtype, check_flag, check_size
 from rnn.errors import ConfigError
 from tinygraph.scope import current_scope, format_scope
 
@@ -57,6 +57,35 @@ def activation(name: str, where: str = "ElmanCell") -> Callable[[tg.Tensor], tg.
         raise ConfigError(
             f"{where}: unknown nonlinearity {name!r}; valid ones are {valid}"
         ) from None
+
+
+STEP_INTERFACE = ("input_size", "hidden_size", "initial_state", "step", "output", "parameters")
+CELL_CLASSES = {"lstm": "LSTMCell", "gru": "GRUCell", "elman": "ElmanCell", "rnn": "ElmanCell"}
+
+
+def check_cell(cell: object, where: str, sizes: str) -> None:
+    """Refuse an object without the step interface above, saying which cell to pass instead.
+
+    ``sizes`` is the "D, H" text of the example (``rnn.LSTMCell(D, H)``) the message suggests.
+    """
+    if isinstance(cell, str):
+        named = CELL_CLASSES.get(cell.lower())
+        classes = [named] if named else ["LSTMCell", "GRUCell", "ElmanCell"]
+        options = " or ".join(f"cell=rnn.{name}({sizes})" for name in classes)
+        valid = ", ".join(repr(k) for k in NONLINEARITIES)
+        raise ConfigError(
+            f"{where}: cell={cell!r} is a name, but cell= takes a cell object: pass {options}; "
+            f"for Elman layers leave cell out and choose nonlinearity= ({valid})"
+        )
+    if isinstance(cell, type):
+        name = f"rnn.{cell.__name__}" if cell.__module__.startswith("rnn.") else cell.__name__
+        raise ConfigError(f"{where}: cell={name} is a class; pass an instance, cell={name}({sizes})")
+    missing = [name for name in STEP_INTERFACE if not hasattr(cell, name)]
+    if missing:
+        raise ConfigError(
+            f"{where}: the cell (of type {type(cell).__name__}) lacks {', '.join(missing)} of "
+            f"the cell step interface (see rnn.cell); pass e.g. cell=rnn.LSTMCell({sizes})"
+        )
 
 
 def where_now() -> str:
@@ -101,7 +130,8 @@ class ElmanCell:
         self.hidden_size = check_size(hidden_size, "hidden_size", "ElmanCell")
         self.nonlinearity = nonlinearity
         self.activation = activation(nonlinearity, f"ElmanCell{where_now()}")
-        self.fused = bool(fused)
+        self.fused = check_flag(fused, "fused", "ElmanCell")
+        learn_h0 = check_flag(learn_h0, "learn_h0", "ElmanCell")
         resolved = check_dtype(dtype, "ElmanCell")
         generator = make_rng(rng)
         bound = 1.0 / np.sqrt(self.hidden_size)

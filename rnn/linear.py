@@ -32,6 +32,11 @@ class Linear:
         rng: RngLike = None,
         dtype: DTypeLike = np.float64,
     ) -> None:
+        if (not isinstance(names, (tuple, list)) or len(names) != 2
+                or not all(isinstance(n, str) and n for n in names)):
+            raise tg.DTypeError(
+                f"Linear: names must be two non-empty strings (W's name, b's name), got {names!r}"
+            )
         self.in_features = check_size(in_features, "in_features", "Linear")
         self.out_features = check_size(out_features, "out_features", "Linear")
         resolved = check_dtype(dtype, "Linear")

@@ -21,6 +21,11 @@ def _check_reduction(reduction: str, where: str) -> None:
         raise ConfigError(f"{where}: reduction must be 'sum' or 'mean', got {reduction!r}")
 
 
+def _bool_mask(mask: Any, where: str) -> np.ndarray | None:
+    """The (B, T) mask as booleans (None: every step counts)."""
+    return None if mask is None else numeric_array(mask, where, "mask").astype(bool)
+
+
 def _rows(mask: np.ndarray | None, t: int, batch: int) -> np.ndarray | None:
     """The batch rows that count at step t (None: all of them)."""
     if mask is None or mask[:, t].all():
@@ -49,7 +54,7 @@ def sequence_cross_entropy(
             f"sequence_cross_entropy: targets have shape {y.shape}, expected (B, T) = "
             f"({B}, {len(logits)})"
         )
-    m = None if mask is None else np.asarray(mask, dtype=bool)
+    m = _bool_mask(mask, where)
     if m is not None and m.shape != y.shape:
         raise tg.ShapeError(f"sequence_cross_entropy: mask {m.shape} != targets {y.shape}")
     terms = []
@@ -136,7 +141,7 @@ def mse_loss(
             f"mse_loss: {len(preds)} step predictions of shape {first} need targets (B, T, O), "
             f"got {y.shape}"
         )
-    m = None if mask is None else np.asarray(mask, dtype=bool)
+    m = _bool_mask(mask, "mse_loss")
     if m is not None and m.shape != y.shape[:2]:
         raise tg.ShapeError(f"mse_loss: mask {m.shape} != targets' (B, T) {y.shape[:2]}")
     terms = []

@@ -31,7 +31,7 @@ from numpy.typing import DTypeLike
 
 import tinygraph as tg
 from rnn.cell import RngLike, make_rng, where_now
-from rnn.checks import check_dtype, check_size
+from rnn.checks import check_dtype, check_real, check_size
 
 
 def check_sizes(cell_name: str, input_size: int, hidden_size: int) -> None:
@@ -107,7 +107,7 @@ class LSTMCell:
         check_sizes("LSTMCell", input_size, hidden_size)
         self.input_size = int(input_size)
         self.hidden_size = int(hidden_size)
-        self.forget_bias = float(forget_bias)
+        self.forget_bias = check_real(forget_bias, "forget_bias", "LSTMCell")
         params = gate_parameters("LSTMCell", self.input_size, self.hidden_size, self.gates, rng,
                                  dtype)
         self.W_ih, self.W_hh, self.b_ih, self.b_hh = params.values()

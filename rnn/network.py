@@ -16,8 +16,8 @@ from numpy.typing import DTypeLike
 
 import tinygraph as tg
 from tinygraph.gc_pause import pause_gc
-from rnn.cell import ElmanCell, RngLike, activation, make_rng
-from rnn.checks import check_dtype, check_size
+from rnn.cell import ElmanCell, RngLike, activation, check_cell, make_rng
+from rnn.checks import check_count, check_dtype, check_flag, check_size
 from rnn.errors import ConfigError
 from rnn.hoisted import hoisted_unroll
 from rnn.sequences import (
@@ -71,8 +71,16 @@ class RNN:
         dtype: DTypeLike | None = None,
     ) -> None:
         resolved = None if dtype is None else check_dtype(dtype, "rnn.RNN")
+        for label, flag in (("learn_h0", learn_h0), ("fused", fused), ("hoist_inputs", hoist_inputs)):
+            check_flag(flag, label, "rnn.RNN")
         if cell is not None:
             cells = list(cell) if isinstance(cell, (list, tuple)) else [cell]
+            if not cells:
+                raise ConfigError(f"rnn.RNN: cell={cell!r} holds no cells; pass one cell per layer")
+            for idx, one in enumerate(cells):
+                sizes = "D, H" if None in (input_size, hidden_size) or len(cells) > 1 else (
+                    f"{input_size}, {hidden_size}")
+                check_cell(one, "rnn.RNN" if len(cells) == 1 else f"rnn.RNN (layer={idx})", sizes)
             if num_layers not in (1, len(cells)):
                 raise ConfigError(
                     f"rnn.RNN: num_layers={num_layers} but {len(cells)} cell(s) were given; "
@@ -187,6 +195,7 @@ class RNN:
 
         ``t0`` offsets the time tags, so a window of a long stream keeps its absolute steps.
         """
+        t0 = check_count(t0, "t0", "rnn.RNN.forward_states")
         inputs = InputSequence(xs, self.input_size, dtype=self.dtype)
         B, T = inputs.batch_size, inputs.length
         current = self._initial_states(states, B)
@@ -211,6 +220,7 @@ class RNN:
 
     def initial_states(self, batch_size: int) -> list[State]:
         """Every layer's initial state for a batch of ``batch_size``."""
+        batch_size = check_count(batch_size, "batch_size", "rnn.RNN.initial_states")
         states = []
         for idx, cell in enumerate(self.layers):
             with tg.scope(layer=idx):

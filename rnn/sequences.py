@@ -216,7 +216,7 @@ def pad_sequences(sequences: Sequence[Any], pad_value: float = 0.0) -> PaddedBat
 
 def check_mask(mask: Any, batch_size: int, length: int, where: str = "rnn.RNN") -> np.ndarray:
     """Validate a (B, T) mask of 0/1 that is right-padded (1...1 0...0 per row, T_i >= 1)."""
-    m = np.asarray(mask, dtype=np.float64)
+    m = numeric_array(mask, where, "mask").astype(np.float64)
     if m.shape != (batch_size, length):
         raise tg.ShapeError(
             f"{where}: mask has shape {m.shape}, expected (B, T) = ({batch_size}, {length})"

@@ -226,3 +226,48 @@ def test_integer_bool_and_float32_inputs_run_as_floats(net: rnn.RNN, dtype: type
     assert hs[-1].dtype == np.float64
     np.testing.assert_allclose(hs[-1].data, want[-1].data, rtol=1e-6)
     assert np.isfinite(hs[-1].data).all()
+
+
+# ---------------------------------------------------------------- cells and other API edges
+@pytest.mark.parametrize("build, fragments", [
+    (lambda: rnn.RNN(2, 3, cell="lstm"), ("rnn.RNN", "cell='lstm' is a name", "cell=rnn.LSTMCell(2, 3)",
+                                          "nonlinearity=", "'tanh'")),
+    (lambda: rnn.RNN(2, 3, cell="GRU"), ("rnn.RNN", "cell=rnn.GRUCell(2, 3)")),
+    (lambda: rnn.RNN(cell="tanh"), ("rnn.RNN", "cell=rnn.LSTMCell(D, H) or cell=rnn.GRUCell(D, H)",
+                                    "nonlinearity=")),
+    (lambda: rnn.RNN(cell=[rnn.ElmanCell(2, 3), "gru"]), ("rnn.RNN (layer=1)", "'gru'", "GRUCell")),
+    (lambda: rnn.RNN(2, 3, cell=rnn.LSTMCell),
+     ("rnn.RNN", "cell=rnn.LSTMCell is a class", "cell=rnn.LSTMCell(2, 3)")),
+    (lambda: rnn.RNN(cell=3),
+     ("rnn.RNN", "of type int", "input_size, hidden_size, initial_state", "rnn.cell")),
+    (lambda: rnn.RNN(cell=[]), ("rnn.RNN", "cell=[] holds no cells")),
+])
+def test_a_cell_that_is_not_a_cell_object_says_what_to_pass(build, fragments):
+    expect(rnn.ConfigError, build, *fragments)
+
+
+@pytest.mark.parametrize("build, error, fragments", [
+    (lambda: rnn.RNN(D, H, learn_h0="no"), tg.DTypeError, ("rnn.RNN", "learn_h0", "True or False", "'no'")),
+    (lambda: rnn.RNN(D, H, hoist_inputs=1), tg.DTypeError, ("rnn.RNN", "hoist_inputs", "1")),
+    (lambda: rnn.ElmanCell(D, H, fused="yes"), tg.DTypeError, ("ElmanCell", "fused", "'yes'")),
+    (lambda: rnn.LSTMCell(D, H, forget_bias="1"), tg.DTypeError, ("LSTMCell", "forget_bias", "'1'", "str")),
+    (lambda: rnn.LSTMCell(D, H, forget_bias=float("nan")), rnn.ConfigError,
+     ("LSTMCell", "forget_bias", "finite", "nan")),
+    (lambda: rnn.Linear(H, V, names=("W",)), tg.DTypeError, ("Linear", "names", "two non-empty strings")),
+    (lambda: rnn.Linear(H, V, names="Wb"), tg.DTypeError, ("Linear", "names", "'Wb'")),
+    (lambda: rnn.RNN(D, H).forward_states(XS, t0=-1), rnn.ConfigError, ("forward_states", "t0", "-1")),
+    (lambda: rnn.RNN(D, H).forward_states(XS, t0="a"), rnn.ConfigError, ("forward_states", "t0", "'a'")),
+    (lambda: rnn.RNN(D, H).initial_states(2.0), rnn.ConfigError, ("initial_states", "batch_size", "2.0")),
+])
+def test_flags_and_settings_of_the_layers_are_checked(build, error, fragments):
+    expect(error, build, *fragments)
+
+
+def test_masks_that_are_not_numbers_are_named(net: rnn.RNN, logits: list[tg.Tensor]) -> None:
+    expect(tg.DTypeError, lambda: net(XS, mask="abc"), "rnn.RNN", "mask", "<U3")
+    expect(tg.DTypeError, lambda: net(XS, mask=[[1, 1], [1]]), "rnn.RNN", "mask", "ragged")
+    y = np.zeros((B, T), dtype=int)
+    expect(tg.DTypeError, lambda: rnn.sequence_cross_entropy(logits, y, mask=[[1, 1], [1]]),
+           "sequence_cross_entropy", "mask", "ragged")
+    expect(tg.DTypeError, lambda: rnn.mse_loss(logits, np.zeros((B, T, V)), mask="ab"), "mse_loss", "mask",
+           "<U2")
