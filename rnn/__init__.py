@@ -1,6 +1,7 @@
 """rnn: Elman networks unrolled on tinygraph, trained with (truncated) backprop through time."""
 
 from rnn.cell import ElmanCell
+from rnn.dropout import dropout
 from rnn.errors import ConfigError, ParameterFileError
 from rnn.gru import GRUCell
 from rnn.linear import Linear
@@ -16,7 +17,7 @@ from rnn.training import train
 __all__ = [
     "RNN", "SGD", "Adam", "ConfigError", "ElmanCell", "GRUCell", "LSTMCell", "Linear", "Optimizer",
     "PaddedBatch",
-    "ParameterFileError", "TBPTTResult", "clip_grad_norm", "last_step_cross_entropy",
+    "ParameterFileError", "TBPTTResult", "clip_grad_norm", "dropout", "last_step_cross_entropy",
     "load_parameters", "mse_loss", "pad_sequences", "save_parameters", "sequence_cross_entropy",
     "state_dict", "tbptt", "train", "zero_grad",
 ]

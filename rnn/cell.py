@@ -29,7 +29,7 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 import tinygraph as tg
-from rnn.checks import check_dtype, check_flag, check_size
+from rnn.checks import RngLike, check_dtype, check_flag, check_size, make_rng
 from rnn.errors import ConfigError
 from tinygraph.scope import current_scope, format_scope
 
@@ -39,14 +39,6 @@ NONLINEARITIES: dict[str, Callable[[tg.Tensor], tg.Tensor]] = {
     "sigmoid": tg.sigmoid,
     "identity": tg.identity,
 }
-
-RngLike = np.random.Generator | int | None
-
-
-def make_rng(rng: RngLike) -> np.random.Generator:
-    """A numpy Generator from a Generator, a seed, or None (a fresh unseeded generator)."""
-    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-
 
 def activation(name: str, where: str = "ElmanCell") -> Callable[[tg.Tensor], tg.Tensor]:
     """The tinygraph function for a nonlinearity name: tanh, relu, sigmoid or identity."""
@@ -133,7 +125,7 @@ class ElmanCell:
         self.fused = check_flag(fused, "fused", "ElmanCell")
         learn_h0 = check_flag(learn_h0, "learn_h0", "ElmanCell")
         resolved = check_dtype(dtype, "ElmanCell")
-        generator = make_rng(rng)
+        generator = make_rng(rng, "ElmanCell")
         bound = 1.0 / np.sqrt(self.hidden_size)
         D, H = self.input_size, self.hidden_size
 

@@ -64,6 +64,24 @@ def check_fraction(value: object, label: str, where: str) -> float:
     return check_real(value, label, where, "in [0, 1)", lambda v: 0.0 <= v < 1.0)
 
 
+RngLike = np.random.Generator | int | None
+
+
+def make_rng(rng: RngLike, where: str = "make_rng") -> np.random.Generator:
+    """A numpy Generator from a Generator (used as it is), an int seed >= 0, or None (a fresh
+    unseeded generator)."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is not None and (isinstance(rng, (bool, np.bool_))
+                            or not isinstance(rng, (int, np.integer))):
+        raise tg.DTypeError(
+            f"{where}: rng must be a numpy Generator, an int seed or None, got {rng!r}"
+        )
+    if rng is not None and rng < 0:
+        raise ConfigError(f"{where}: rng must be a seed >= 0, got {rng!r}")
+    return np.random.default_rng(rng)
+
+
 def check_dtype(dtype: Any, where: str) -> np.dtype:
     """A float dtype for parameters (np.float64, np.float32, "float32", ...) as an np.dtype."""
     try:

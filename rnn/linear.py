@@ -6,8 +6,8 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 import tinygraph as tg
-from rnn.cell import RngLike, make_rng, where_now
-from rnn.checks import check_dtype, check_size
+from rnn.cell import RngLike, where_now
+from rnn.checks import check_dtype, check_size, make_rng
 from rnn.sequences import tensor_in_dtype
 
 
@@ -40,7 +40,7 @@ class Linear:
         self.in_features = check_size(in_features, "in_features", "Linear")
         self.out_features = check_size(out_features, "out_features", "Linear")
         resolved = check_dtype(dtype, "Linear")
-        generator = make_rng(rng)
+        generator = make_rng(rng, "Linear")
         bound = 1.0 / np.sqrt(in_features)
         W = generator.uniform(-bound, bound, (in_features, out_features))
         b = generator.uniform(-bound, bound, out_features)

@@ -30,8 +30,8 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 import tinygraph as tg
-from rnn.cell import RngLike, make_rng, where_now
-from rnn.checks import check_dtype, check_real, check_size
+from rnn.cell import RngLike, where_now
+from rnn.checks import check_dtype, check_real, check_size, make_rng
 
 
 def check_sizes(cell_name: str, input_size: int, hidden_size: int) -> None:
@@ -49,7 +49,7 @@ def gate_parameters(
     drawn in float64 and rounded to ``dtype``.
     """
     resolved = check_dtype(dtype, cell_name)
-    generator = make_rng(rng)
+    generator = make_rng(rng, cell_name)
     bound = 1.0 / np.sqrt(hidden_size)
     width = gates * hidden_size
     shapes = {"W_ih": (input_size, width), "W_hh": (hidden_size, width), "b_ih": (width,),

@@ -16,8 +16,8 @@ from numpy.typing import DTypeLike
 
 import tinygraph as tg
 from tinygraph.gc_pause import pause_gc
-from rnn.cell import ElmanCell, RngLike, activation, check_cell, make_rng
-from rnn.checks import check_count, check_dtype, check_flag, check_size
+from rnn.cell import ElmanCell, RngLike, activation, check_cell
+from rnn.checks import check_count, check_dtype, check_flag, check_size, make_rng
 from rnn.errors import ConfigError
 from rnn.hoisted import hoisted_unroll
 from rnn.sequences import (
@@ -71,6 +71,7 @@ class RNN:
         dtype: DTypeLike | None = None,
     ) -> None:
         resolved = None if dtype is None else check_dtype(dtype, "rnn.RNN")
+        generator = make_rng(rng, "rnn.RNN")
         for label, flag in (("learn_h0", learn_h0), ("fused", fused), ("hoist_inputs", hoist_inputs)):
             check_flag(flag, label, "rnn.RNN")
         if cell is not None:
@@ -101,7 +102,6 @@ class RNN:
                 )
             for idx, name in enumerate(names):
                 activation(name, f"rnn.RNN (layer={idx})")
-            generator = make_rng(rng)
             self.layers = [
                 ElmanCell(input_size if idx == 0 else hidden_size, hidden_size, names[idx],
                           learn_h0=learn_h0, fused=fused, rng=generator,

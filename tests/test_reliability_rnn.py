@@ -271,3 +271,22 @@ def test_masks_that_are_not_numbers_are_named(net: rnn.RNN, logits: list[tg.Tens
            "sequence_cross_entropy", "mask", "ragged")
     expect(tg.DTypeError, lambda: rnn.mse_loss(logits, np.zeros((B, T, V)), mask="ab"), "mse_loss", "mask",
            "<U2")
+
+
+@pytest.mark.parametrize("build, error, fragments", [
+    (lambda: rnn.RNN(rng="abc"), tg.DTypeError, ("rnn.RNN", "rng must be a numpy Generator", "'abc'")),
+    (lambda: rnn.RNN(D, H, rng=1.5), tg.DTypeError, ("rnn.RNN", "rng", "1.5")),
+    (lambda: rnn.RNN(D, H, rng=-1), rnn.ConfigError, ("rnn.RNN", "rng must be a seed >= 0", "-1")),
+    (lambda: rnn.Linear(H, V, rng="x"), tg.DTypeError, ("Linear", "rng", "'x'")),
+    (lambda: rnn.GRUCell(D, H, rng=True), tg.DTypeError, ("GRUCell", "rng", "True")),
+    (lambda: rnn.ElmanCell(D, H, rng=[1]), tg.DTypeError, ("ElmanCell", "rng", "[1]")),
+])
+def test_rng_must_be_a_generator_a_seed_or_none(build, error, fragments):
+    expect(error, build, *fragments)
+
+
+def test_numpy_int_seeds_and_generators_are_accepted():
+    a = rnn.RNN(D, H, rng=np.int64(3))
+    b = rnn.RNN(D, H, rng=np.random.default_rng(3))
+    for p, q in zip(a.parameters(), b.parameters()):
+        np.testing.assert_array_equal(p.data, q.data)
