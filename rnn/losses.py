@@ -2,6 +2,12 @@
 
 Each returns a scalar Tensor built from engine ops, so ``loss.backward()`` is BPTT. An optional
 (B, T) mask (see ``rnn.pad_sequences``) leaves padded steps out of the sum.
+
+Every loss sums by default (``reduction="sum"``) and divides by the number of terms only with
+``reduction="mean"``: the contract of ``tg.cross_entropy`` (a sum over the batch), and the loss
+of the seeds, L = −Σ_t log p(y_t), a sum over the steps. Sums add up: the loss of a sequence is
+the sum of its steps' losses, and truncated BPTT's blocks add up to the full gradient, with no
+1/N that would change with the batch size or the length of a block.
 """
 
 from __future__ import annotations
@@ -116,13 +122,15 @@ def mse_loss(
     predictions: tg.Tensor | Sequence[tg.Tensor],
     targets: Any,
     mask: Any = None,
-    reduction: str = "mean",
+    reduction: str = "sum",
 ) -> tg.Tensor:
-    """Mean squared error: L = (1/N) Σ (ŷ − y)² over every (unmasked) entry (N of them).
+    """Squared error: L = Σ (ŷ − y)² over every (unmasked) entry; ``reduction="mean"`` divides
+    by their number N (the mean squared error).
 
     predictions: one Tensor (B, O) with targets (B, O) (many-to-one), or T Tensors (B, O) with
     targets (B, T, O) (many-to-many, mask (B, T) optional). The targets are converted to the
-    predictions' dtype, so a float32 model gets a float32 loss. ``reduction="sum"`` skips the 1/N.
+    predictions' dtype, so a float32 model gets a float32 loss. The default is the sum, as for
+    every loss here (see the module docstring).
     """
     _check_reduction(reduction, "mse_loss")
     if isinstance(predictions, tg.Tensor):
