@@ -82,6 +82,22 @@ def make_rng(rng: RngLike, where: str = "make_rng") -> np.random.Generator:
     return np.random.default_rng(rng)
 
 
+def check_scalar_loss(loss: object, where: str, hint: str) -> tg.Tensor:
+    """A loss returned by a user's function: a Tensor with one entry, else an error naming the
+    call (``where``) and what it should return (``hint``)."""
+    if not isinstance(loss, tg.Tensor):
+        raise tg.DTypeError(
+            f"{where} returned a {type(loss).__name__}; it must return a scalar Tensor built "
+            f"with tg ops ({hint})"
+        )
+    if loss.size != 1:
+        raise tg.ShapeError(
+            f"{where} returned a Tensor of shape {loss.shape}; the loss must be a scalar "
+            "(reduce it first, e.g. with .sum())"
+        )
+    return loss
+
+
 def check_dtype(dtype: Any, where: str) -> np.dtype:
     """A float dtype for parameters (np.float64, np.float32, "float32", ...) as an np.dtype."""
     try:

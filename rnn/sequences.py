@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 import tinygraph as tg
+from rnn.checks import check_real
 
 State = Any  # a Tensor, or a tuple of Tensors (e.g. an LSTM's (h, c))
 
@@ -189,8 +190,16 @@ class PaddedBatch:
 def pad_sequences(sequences: Sequence[Any], pad_value: float = 0.0) -> PaddedBatch:
     """Stack sequences x_i of shapes (T_i, D) into xs (B, T_max, D), padding at the end.
 
-    mask[i, t] = 1 for t < T_i and 0 after; the padded entries hold ``pad_value``.
+    mask[i, t] = 1 for t < T_i and 0 after; the padded entries hold ``pad_value``, a finite
+    number: padded steps still run through the network (their results are masked out), and a
+    NaN or an infinity there would reach the gradients (0 · NaN = NaN).
     """
+    if not isinstance(sequences, (list, tuple, np.ndarray)):
+        raise tg.DTypeError(
+            f"pad_sequences: sequences must be a list of arrays (T_i, D), got "
+            f"{type(sequences).__name__}"
+        )
+    pad_value = check_real(pad_value, "pad_value", "pad_sequences")
     if len(sequences) == 0:
         raise tg.ShapeError("pad_sequences: the list of sequences is empty")
     arrays = [float_array(s, "pad_sequences", f"sequence {i}") for i, s in enumerate(sequences)]

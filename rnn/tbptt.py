@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import tinygraph as tg
+from rnn.checks import check_positive, check_scalar_loss, check_size
 from rnn.errors import ConfigError
 from rnn.network import RNN
 from rnn.optim import Optimizer, clip_grad_norm
@@ -72,14 +73,32 @@ def tbptt(
         xs: the inputs, any form ``net`` accepts.
         step_loss: ``step_loss(t, h_t)`` returns the scalar loss L_t of step t from the top
             layer's h_t (a Tensor), or None when step t has no loss.
-        k1: steps between updates; k2: steps back-propagated (k2 >= k1).
+        k1: steps between updates; k2: steps back-propagated (k2 >= k1); ints >= 1.
         optimizer: updated after every block; None only accumulates ``.grad``.
         h0: initial states as for ``net(xs, h0)``.
-        clip_norm: if given, clip the global gradient norm of the optimizer's parameters.
+        clip_norm: if given (a finite number > 0), clip the global gradient norm of the
+            optimizer's parameters before each update; it needs an optimizer.
     """
-    for label, k in (("k1", k1), ("k2", k2)):
-        if not isinstance(k, int) or k < 1:
-            raise ConfigError(f"tbptt: {label} must be a positive int, got {k!r}")
+    if not isinstance(net, RNN):
+        raise tg.DTypeError(f"tbptt: net must be an rnn.RNN, got a {type(net).__name__}")
+    if not callable(step_loss):
+        raise tg.DTypeError(
+            f"tbptt: step_loss must be a function step_loss(t, h_t) -> scalar Tensor or None, "
+            f"got a {type(step_loss).__name__}"
+        )
+    k1, k2 = check_size(k1, "k1", "tbptt"), check_size(k2, "k2", "tbptt")
+    if optimizer is not None and not isinstance(optimizer, Optimizer):
+        raise tg.DTypeError(
+            f"tbptt: optimizer must be an rnn optimizer (rnn.SGD, rnn.Adam) or None, got a "
+            f"{type(optimizer).__name__}"
+        )
+    if clip_norm is not None:
+        clip_norm = check_positive(clip_norm, "clip_norm", "tbptt")
+        if optimizer is None:
+            raise ConfigError(
+                "tbptt: clip_norm needs an optimizer (it clips the gradient before each update); "
+                "with optimizer=None the gradients only accumulate in .grad"
+            )
     if k2 < k1:
         raise ConfigError(
             f"tbptt: k2={k2} < k1={k1}: the first {k1 - k2} losses of every block would lie "
@@ -102,7 +121,8 @@ def tbptt(
                 with tg.scope(t=s):
                     loss = step_loss(s, hs[0])
                 if loss is not None:
-                    terms.append(loss)
+                    terms.append(check_scalar_loss(
+                        loss, f"tbptt: step_loss({s}, h)", "or None when step t has no loss"))
         next_start = _window_start(end, k1, k2, T)
         for s in [s for s in stored if s < next_start]:
             del stored[s]
