@@ -180,10 +180,11 @@ def test_chunked_scheme_when_T_is_not_a_multiple_of_k(k, hoist):
     assert result.updates == 2
 
 
-def test_k2_above_k1_with_a_short_last_block_looks_back_k2_minus_k1_steps():
+@pytest.mark.parametrize("hoist", [False, True])
+def test_k2_above_k1_with_a_short_last_block_looks_back_k2_minus_k1_steps(hoist):
     """T = 7, k1 = 3, k2 = 5: blocks [0, 3), [3, 6), [6, 7). Each block looks back k2 − k1 = 2
     steps before its first step: windows [0, 3) with L0..L2, [1, 6) with L3..L5, [4, 7) with L6."""
-    net = rnn.RNN(D, H, num_layers=2, rng=4)
+    net = rnn.RNN(D, H, num_layers=2, rng=4, hoist_inputs=hoist)
     readout = rnn.Linear(H, V, rng=5)
     data = np.random.default_rng(6)
     xs = data.normal(size=(B, 7, D))
