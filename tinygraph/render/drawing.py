@@ -20,6 +20,7 @@ import graphviz
 from tinygraph.errors import GraphStateError, RenderError
 from tinygraph.output_path import output_path_fault
 from tinygraph.render.dot_writer import VIEWS, Options, UnrolledWriter
+from tinygraph.render.formats import check_format, output_format
 from tinygraph.render.graph_view import attach_trace, collect
 from tinygraph.render.layout import compute_layout
 from tinygraph.render.rolled import write_rolled
@@ -90,7 +91,7 @@ class BpttDigraph(graphviz.Digraph):
                overwrite_source: bool = False, timeout: float = 60.0) -> str:
         """Save the DOT source as ``directory/filename`` and the picture beside it
         (``filename.format``, or ``outfile``); returns the picture's path, as graphviz does."""
-        fmt = format or self.format
+        fmt = check_format(format or self.format)
         source = Path(directory or self.directory or "") / (filename or self.filename)
         target = check_output_path(Path(outfile) if outfile is not None
                                    else source.with_name(f"{source.name}.{fmt}"))
@@ -122,20 +123,21 @@ def draw(out: Tensor, view: str = "forward", **options: Any) -> graphviz.Digraph
     return digraph
 
 
-def render(out: Tensor | graphviz.Digraph, filename: str | os.PathLike, format: str = "svg",  # noqa: A002
-           view: str = "forward", timeout: float = 60.0, **options: Any) -> Path:
-    """Draw ``out`` (or a Digraph from :func:`draw`) into ``filename`` (suffix added if absent).
+def render(out: Tensor | graphviz.Digraph, filename: str | os.PathLike,
+           format: str | None = None, view: str = "forward", timeout: float = 60.0,  # noqa: A002
+           **options: Any) -> Path:
+    """Draw ``out`` (or a Digraph from :func:`draw`) into ``filename`` and return its path.
 
-    Raises RenderError when the output path cannot be written (checked before Graphviz runs),
-    Graphviz is missing (with the install hint), runs past ``timeout`` seconds, or fails
-    without writing a complete file.
+    The format is ``format``, else the suffix of ``filename`` (``pic.png`` is a PNG), else svg;
+    a missing suffix is added (see :func:`tinygraph.render.output_format`). Raises, before
+    Graphviz runs, when the format or suffix is not one Graphviz writes, when they disagree,
+    or when the path cannot be written; then RenderError when Graphviz is missing (with the
+    install hint), runs past ``timeout`` seconds, or fails without writing a complete file.
     """
-    path = Path(filename)
-    if path.suffix != f".{format}":
-        path = path.with_name(path.name + f".{format}")
+    path, fmt = output_format(filename, format)
     check_output_path(path)
     source = out.source if isinstance(out, graphviz.Digraph) else to_dot(out, view, **options)
-    write_bytes(path, pipe_with_timeout(source, format, timeout))
+    write_bytes(path, pipe_with_timeout(source, fmt, timeout))
     return path
 
 
@@ -166,7 +168,7 @@ def pipe_with_timeout(source: str, fmt: str = "svg", timeout: float = 60.0, *,
     if exe is None:
         raise RenderError(f"render: the Graphviz program '{engine}' was not found on PATH; "
                           + INSTALL_HINT)
-    base = fmt.split(":", 1)[0]
+    base = check_format(fmt.split(":", 1)[0])
     command = [exe, *([f"-n{no_op}"] if no_op else []), f"-T{fmt}"]
     if base == "png":
         command.append(f"-Gdpi={_png_dpi(source)}")
