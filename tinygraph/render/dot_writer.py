@@ -12,7 +12,6 @@ reader in a later step is the non-local gradient, drawn bold purple and labelled
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -23,33 +22,18 @@ from tinygraph.render import style
 from tinygraph.render.graph_view import GraphView
 from tinygraph.render.layout import Layout, time_key
 from tinygraph.render.legend import legend_label
+from tinygraph.render.options import Options
 from tinygraph.render.style import NormScale, quote
 from tinygraph.tensor import Tensor
 
-VIEWS = ("forward", "backward", "both", "rolled")
-
-
-@dataclass
-class Options:
-    """What the labels show and how edges are coloured (see :func:`tinygraph.to_dot`)."""
-
-    view: str = "forward"
-    show_shapes: bool = True
-    show_values: bool = False
-    show_grads: bool = False
-    show_grad_norms: bool = False
-    color_by: str | None = None
-    max_steps: int | None = None
-    max_nodes: int | None = 6000
-    legend: bool = True
-    title: str | None = None
-
-
-def header(lay: Layout, name: str = "tinygraph") -> list[str]:
-    """The opening lines: straight edges, edges under nodes, the bounding box."""
+def header(lay: Layout, title: str | None = None) -> list[str]:
+    """The opening lines: straight edges, edges under nodes, the bounding box, and the
+    ``title`` as the graph's label at the top left (Graphviz makes room for it)."""
+    heading = (f"label={quote(title)}, labelloc=t, labeljust=l, fontsize=18, "
+               if title else "")
     return [
-        f"digraph {name} {{",
-        f'  graph [splines=line, outputorder=edgesfirst, bb="0,0,{lay.width:.0f},'
+        "digraph tinygraph {",
+        f'  graph [{heading}splines=line, outputorder=edgesfirst, bb="0,0,{lay.width:.0f},'
         f'{lay.height:.0f}", pad=0.2, bgcolor=white, fontname={quote(style.FONT)}];',
         f'  node [fontname={quote(style.FONT)}, fontsize=10, height=0.3, margin="0.04,0.02"];',
         f"  edge [fontname={quote(style.FONT)}, fontsize=8, arrowsize=0.6];",
@@ -109,7 +93,7 @@ class UnrolledWriter:
         self.legend_x = self.lay.width + 170.0
         if self.opts.legend:
             self.lay.width += 360.0
-        self.lines = header(self.lay)
+        self.lines = header(self.lay, self.opts.title)
         self._clusters()
         self._untimed_nodes()
         self._junction_nodes()

@@ -19,10 +19,12 @@ import graphviz
 
 from tinygraph.errors import GraphStateError, RenderError
 from tinygraph.output_path import output_path_fault
-from tinygraph.render.dot_writer import VIEWS, Options, UnrolledWriter
+from tinygraph.gc_pause import pause_gc
+from tinygraph.render.dot_writer import UnrolledWriter
 from tinygraph.render.formats import check_format, output_format
-from tinygraph.render.graph_view import attach_trace, collect
-from tinygraph.render.layout import compute_layout
+from tinygraph.render.graph_view import GraphView, attach_trace, collect
+from tinygraph.render.layout import Steps, compute_layout, drawn_count, plan_steps
+from tinygraph.render.options import Options, check_options, needs_grads
 from tinygraph.render.rolled import write_rolled
 from tinygraph.tensor import Tensor
 from tinygraph.trace import Trace, trace_backward
@@ -44,19 +46,39 @@ def to_dot(out: Tensor, view: str = "forward", *, trace: Trace | None = None,
             or "rolled" (one step with a z⁻¹ delay on each recurrence).
         trace: a ``tg.trace_backward(out)`` result to take gradients from; made when a view
             or option needs gradients and none is given (``.grad`` is never touched).
-        show_shapes, show_values, show_grads, show_grad_norms: what edge labels add to the
-            tensor's name (shape; value; gradient value or norm; gradient norm ‖·‖).
-        color_by: "grad_norm" shades gradient edges by log10 ‖∂L/∂tensor‖, with a legend.
-        max_steps: keep the first and last steps, fold the middle ones into one box.
+        show_shapes, show_values: what forward edge labels add to the tensor's name (shape,
+            value); not in the backward view.
+        show_grads, show_grad_norms: what gradient edge labels add (the gradient's value or
+            norm; its norm ‖·‖); backward and both views only.
+        color_by: "grad_norm" shades edges by log10 ‖∂L/∂tensor‖, with a legend; not rolled.
+        max_steps: keep the first and last steps, fold the middle ones into one box; not rolled.
         max_nodes: refuse (RenderError) to draw more nodes than this; None for no limit.
         legend: add the legend box (default True).
+        title: a heading at the top left of the picture.
+
+    Every option is checked (type, range, and that it changes the chosen view: ConfigError),
+    and the picture's size before any layout or gradient is computed.
     """
-    opts = _options(view, options)
+    with pause_gc():
+        graph, opts, steps = plan_picture(out, view, options)
+        return dot_text(graph, opts, steps, trace)
+
+
+def plan_picture(out: Tensor, view: str, options: dict[str, Any]) -> tuple[GraphView, Options, Steps]:
+    """The checks that come before any work: the options, then (one walk of the graph) the
+    number of things the picture would place, refused over ``max_nodes`` with advice."""
+    opts = check_options(view, options)
     graph = collect(out)
-    if _needs_grads(opts):
-        attach_trace(graph, trace if trace is not None else _trace(out))
-    lay = compute_layout(graph, opts.max_steps if opts.view != "rolled" else None)
-    _check_size(graph, lay, opts)
+    steps = plan_steps(graph, opts.max_steps if opts.view != "rolled" else None)
+    _check_size(drawn_count(graph, steps), steps.shown, opts)
+    return graph, opts, steps
+
+
+def dot_text(graph: GraphView, opts: Options, steps: Steps, trace: Trace | None = None) -> str:
+    """The DOT text of a planned picture; gradients from ``trace`` (made when needed)."""
+    if needs_grads(opts):
+        attach_trace(graph, trace if trace is not None else _trace(graph.output))
+    lay = compute_layout(graph, steps)
     if opts.view == "rolled":
         return write_rolled(graph, lay, opts)
     return UnrolledWriter(graph, lay, opts).write()
@@ -209,28 +231,6 @@ def _png_dpi(source: str) -> int:
     return int(min(96, PNG_LIMIT / max(biggest, 1.0)))
 
 
-def _options(view: str, options: dict[str, Any]) -> Options:
-    if view not in VIEWS:
-        raise RenderError(f"to_dot: view must be one of {', '.join(VIEWS)}; got {view!r}")
-    fields = Options.__dataclass_fields__
-    unknown = sorted(set(options) - set(fields))
-    if unknown:
-        raise RenderError(f"to_dot: unknown option(s) {', '.join(unknown)}; known: "
-                          + ", ".join(f for f in fields if f != "view"))
-    opts = Options(view=view, **options)
-    if opts.color_by not in (None, "grad_norm"):
-        raise RenderError(f"to_dot: color_by must be None or 'grad_norm', got {opts.color_by!r}")
-    if opts.max_steps is not None and opts.max_steps < 2:
-        raise RenderError(f"to_dot: max_steps must be >= 2 (first and last step), "
-                          f"got {opts.max_steps}")
-    return opts
-
-
-def _needs_grads(opts: Options) -> bool:
-    return (opts.view in ("backward", "both") or opts.color_by is not None
-            or opts.show_grads or opts.show_grad_norms)
-
-
 def _trace(out: Tensor) -> Trace:
     try:
         return trace_backward(out)
@@ -239,11 +239,10 @@ def _trace(out: Tensor) -> Trace:
                           f"tg.trace_backward failed: {exc}") from None
 
 
-def _check_size(graph: Any, lay: Any, opts: Options) -> None:
-    drawn = len(lay.node_pos) + len(lay.leaf_pos) + len(lay.junction_pos)
+def _check_size(drawn: int, steps: int, opts: Options) -> None:
+    """A RenderError when ``drawn`` things (over ``steps`` step columns) exceed max_nodes."""
     if opts.max_nodes is None or drawn <= opts.max_nodes:
         return
-    steps = sum(1 for c in lay.columns if c.clustered)
     if steps < 3:
         raise RenderError(
             f"to_dot: the picture would have {drawn} nodes, over max_nodes={opts.max_nodes}, "
@@ -251,7 +250,13 @@ def _check_size(graph: Any, lay: Any, opts: Options) -> None:
             "(tg.scope(t=...)) to fold with max_steps; draw a smaller part of the graph (a "
             "tensor nearer the inputs) or pass max_nodes=None to draw it anyway")
     per_step = drawn / steps
-    fit = max(int(opts.max_nodes / max(per_step, 1.0)), 2)
+    fit = int(opts.max_nodes / max(per_step, 1.0))
+    if fit < 2:
+        raise RenderError(
+            f"to_dot: the picture would have {drawn} nodes ({steps} steps of about "
+            f"{per_step:.0f}), over max_nodes={opts.max_nodes}, and even the two steps that "
+            "max_steps=2 keeps are over it; draw a smaller part of the graph (a tensor nearer "
+            "the inputs) or pass max_nodes=None to draw it anyway")
     raise RenderError(
         f"to_dot: the picture would have {drawn} nodes ({steps} steps of about "
         f"{per_step:.0f}), over max_nodes={opts.max_nodes}; fold the middle steps with "

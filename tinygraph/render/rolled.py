@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from tinygraph.node import Node
 from tinygraph.render import style
-from tinygraph.render.dot_writer import Options, attrs, header, pos, tensor_text
+from tinygraph.render.dot_writer import attrs, header, pos, tensor_text
 from tinygraph.render.graph_view import GraphView
 from tinygraph.render.block_shape import signature
 from tinygraph.render.layout import Layout
 from tinygraph.render.legend import legend_label
+from tinygraph.render.options import Options
 
 SHIFT_TO = 230.0
 
@@ -120,7 +121,7 @@ def write_rolled(view: GraphView, lay: Layout, opts: Options) -> str:
         width += 300.0
     lay.width = width
     lay.height = top + 110.0
-    return "\n".join([*header(lay), *lines, *edges, "}"]) + "\n"
+    return "\n".join([*header(lay, opts.title), *lines, *edges, "}"]) + "\n"
 
 
 def _leaf(view: GraphView, lay: Layout, tensor: object, rank: int, index: int,
