@@ -28,6 +28,7 @@ import numpy as np
 from tinygraph.node import Node
 from tinygraph.render.drawing import check_output_path, pipe_with_timeout, to_dot, write_bytes
 from tinygraph.render.graph_view import GraphView, collect
+from tinygraph.render.graphviz_run import check_timeout
 from tinygraph.scope import format_scope
 from tinygraph.stepthrough_page import page
 from tinygraph.tensor import Tensor
@@ -62,6 +63,7 @@ def stepthrough_html(out: Tensor, *, trace: Trace | None = None, title: str | No
         title: the page heading (escaped); default "Backward pass of <out's name>".
         timeout: seconds Graphviz may take (RenderError past it, or when it is missing).
     """
+    check_timeout(timeout, "stepthrough")
     trace = trace if trace is not None else trace_backward(out)
     svg = inline_svg(pipe_with_timeout(to_dot(out, view="backward", trace=trace,
                                               show_grad_norms=True), "svg", timeout).decode("utf-8"))

@@ -1,17 +1,14 @@
 """Public entry points: ``to_dot`` (text), ``draw`` (a graphviz.Digraph), ``render`` (a file).
 
 Graphviz only draws: positions are ours (``pos="x,y!"`` in points), so every picture is made
-with ``neato -n2`` and straight edges, which takes well under a second even at T=128. The
-``graphviz`` package has no timeout, so files are made by running the binary ourselves with
-one (also for the ``pipe``/``render`` methods of the Digraph that ``draw`` returns); dot 2.43
-sometimes exits 1 after writing a complete file, which is accepted.
+with ``neato -n2`` and straight edges, which takes well under a second even at T=128. Files
+are made by running the binary ourselves (:mod:`tinygraph.render.graphviz_run`: a timeout,
+the output checked), also for the ``pipe``/``render`` methods of the Digraph ``draw`` returns.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -23,17 +20,12 @@ from tinygraph.gc_pause import pause_gc
 from tinygraph.render.dot_writer import UnrolledWriter
 from tinygraph.render.formats import check_format, output_format
 from tinygraph.render.graph_view import GraphView, attach_trace, collect
+from tinygraph.render.graphviz_run import ENGINE, check_timeout, pipe_with_timeout
 from tinygraph.render.layout import Steps, compute_layout, drawn_count, plan_steps
 from tinygraph.render.options import Options, check_options, needs_grads
 from tinygraph.render.rolled import write_rolled
 from tinygraph.tensor import Tensor
 from tinygraph.trace import Trace, trace_backward
-
-ENGINE = "neato"
-INSTALL_HINT = ("install Graphviz: 'sudo apt-get install graphviz' (Debian/Ubuntu), "
-                "'brew install graphviz' (macOS), 'conda install graphviz'; tg.to_dot() works "
-                "without it")
-PNG_LIMIT = 32000  # pixels; Graphviz caps bitmaps at 32767
 
 
 def to_dot(out: Tensor, view: str = "forward", *, trace: Trace | None = None,
@@ -157,6 +149,7 @@ def render(out: Tensor | graphviz.Digraph, filename: str | os.PathLike,
     install hint), runs past ``timeout`` seconds, or fails without writing a complete file.
     """
     path, fmt = output_format(filename, format)
+    check_timeout(timeout)
     check_output_path(path)
     source = out.source if isinstance(out, graphviz.Digraph) else to_dot(out, view, **options)
     write_bytes(path, pipe_with_timeout(source, fmt, timeout))
@@ -177,58 +170,6 @@ def write_bytes(path: Path, data: bytes) -> None:
         path.write_bytes(data)
     except OSError as exc:
         raise RenderError(f"render: cannot write {str(path)!r}: {exc.strerror or exc}") from None
-
-
-def pipe_with_timeout(source: str, fmt: str = "svg", timeout: float = 60.0, *,
-                      engine: str = ENGINE, no_op: int = 2) -> bytes:
-    """Run ``neato -n2 -T<fmt>`` (or ``engine``) on DOT ``source`` and return the output bytes.
-
-    ``fmt`` may carry a renderer and formatter (``"png:cairo"``). A missing binary, a run past
-    ``timeout`` seconds or a failure without a complete output is a RenderError.
-    """
-    exe = shutil.which(engine)
-    if exe is None:
-        raise RenderError(f"render: the Graphviz program '{engine}' was not found on PATH; "
-                          + INSTALL_HINT)
-    base = check_format(fmt.split(":", 1)[0])
-    command = [exe, *([f"-n{no_op}"] if no_op else []), f"-T{fmt}"]
-    if base == "png":
-        command.append(f"-Gdpi={_png_dpi(source)}")
-    try:
-        done = subprocess.run(command, input=source.encode("utf-8"), capture_output=True,
-                              timeout=timeout, check=False)
-    except subprocess.TimeoutExpired:
-        raise RenderError(f"render: Graphviz ran longer than {timeout:g} s on a "
-                          f"{len(source)}-character graph; fold long unrolls with "
-                          "max_steps=16, or raise timeout=") from None
-    except OSError as exc:
-        raise RenderError(f"render: could not run {exe}: {exc}; " + INSTALL_HINT) from None
-    if done.returncode != 0 and not _complete(done.stdout, base):
-        message = done.stderr.decode("utf-8", "replace").strip()
-        raise RenderError(f"render: {engine} -T{fmt} exited with code "
-                          f"{done.returncode}: {message}")
-    return done.stdout
-
-
-def _complete(data: bytes, fmt: str) -> bool:
-    """Whether Graphviz wrote a whole file (it may exit 1 after a complete SVG)."""
-    if fmt == "svg":
-        return data.rstrip().endswith(b"</svg>")
-    if fmt == "png":
-        return data.startswith(b"\x89PNG") and b"IEND" in data[-16:]
-    if fmt == "pdf":
-        return b"%%EOF" in data[-32:]
-    return False
-
-
-def _png_dpi(source: str) -> int:
-    """96 dpi, or less so that neither side passes Graphviz's bitmap limit."""
-    start = source.find('bb="0,0,')
-    if start < 0:
-        return 96
-    width, height = (float(v) for v in source[start + 8:source.find('"', start + 8)].split(","))
-    biggest = max(width, height) / 72.0
-    return int(min(96, PNG_LIMIT / max(biggest, 1.0)))
 
 
 def _trace(out: Tensor) -> Trace:

@@ -1,13 +1,15 @@
-"""Picture formats: which file a picture goes to, in which of the formats Graphviz writes.
+"""Picture formats: which file a picture goes to, and whether Graphviz's bytes are a whole one.
 
 ``output_format`` makes the one decision every caller (``tg.render``, the CLI) needs before
 any work: the format (from ``format=``, else the path's suffix, else svg) and the path (the
-suffix added when absent).
+suffix added when absent). ``picture_fault`` says why bytes Graphviz wrote are not a complete
+picture of their format, so a truncated or garbage file is never written.
 """
 
 from __future__ import annotations
 
 import os
+import xml.parsers.expat
 from pathlib import Path
 
 from tinygraph.errors import ConfigError, DTypeError, RenderError
@@ -18,6 +20,9 @@ FORMATS = ("svg", "svgz", "png", "pdf", "ps", "eps", "jpg", "jpeg", "jpe", "gif"
            "tiff", "webp", "dot", "gv", "xdot", "json", "plain", "fig")
 SAME_AS = {"jpeg": "jpg", "jpe": "jpg", "tiff": "tif", "gv": "dot"}  # other names, one format
 DEFAULT_FORMAT = "svg"
+CHECKED_FORMATS = ("svg", "png", "pdf")  # checked from beginning to end; others: not empty
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"  # the last chunk: length 0, "IEND", its CRC
 
 
 def check_format(format: object, where: str = "render") -> str:  # noqa: A002
@@ -58,3 +63,41 @@ def output_format(path: str | os.PathLike, format: str | None = None) -> tuple[P
         raise RenderError(f"render: {str(target)!r} ends in '.{suffix}' but format={fmt!r}; "
                           "make them agree (or leave format out to take it from the suffix)")
     return target, fmt or suffix
+
+
+def picture_fault(data: bytes, fmt: str) -> str | None:
+    """Why ``data`` is not a whole picture in format ``fmt``, in words; None when it is one.
+
+    svg: well-formed XML whose root element is <svg> (so it is closed); png: the PNG
+    signature first and the IEND chunk last; pdf: a %PDF- header and %%EOF at the end; any
+    other format: not empty.
+    """
+    if not data.strip():
+        return "it is empty"
+    if fmt == "svg":
+        return _svg_fault(data)
+    if fmt == "png" and not (data.startswith(PNG_SIGNATURE) and data.endswith(PNG_END)):
+        return ("no PNG signature" if not data.startswith(PNG_SIGNATURE)
+                else "no IEND chunk at the end: truncated")
+    if fmt == "pdf" and not (data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")):
+        return "no %PDF- header" if not data.startswith(b"%PDF-") else "no %%EOF at the end: truncated"
+    return None
+
+
+def _svg_fault(data: bytes) -> str | None:
+    """None for well-formed XML with an <svg> root element (external entities are not read)."""
+    parser = xml.parsers.expat.ParserCreate()
+    roots: list[str] = []
+
+    def start(name: str, attributes: dict[str, str]) -> None:
+        roots.append(name)
+        parser.StartElementHandler = None  # only the root is needed: parse the rest in C
+
+    parser.StartElementHandler = start
+    try:
+        parser.Parse(data, True)
+    except xml.parsers.expat.ExpatError as exc:
+        return f"not well-formed XML: {exc}"
+    if roots[0].rpartition(":")[2] != "svg":
+        return f"its root element is <{roots[0]}>, not <svg>"
+    return None
