@@ -12,7 +12,9 @@ Graphviz, inlined as SVG) and makes one *frame* per trace step:
 Every gradient sent in an earlier frame is drawn as *arrived*; gradients not yet computed are
 faded. Buttons and the arrow keys move between frames. The page needs no network: the SVG,
 style and script are inline, and every name a user gave (tensor names, scope values) is
-HTML-escaped, so a tensor called ``<script>`` is shown, never run.
+made safe (:mod:`tinygraph.render.safe_text`) and HTML-escaped, so a tensor called
+``<script>`` is shown, never run, and a NUL or a lone surrogate in a name is shown as ``\x00``
+or ``\udc80`` instead of breaking the page.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from tinygraph.node import Node
 from tinygraph.render.drawing import check_output_path, pipe_with_timeout, to_dot, write_bytes
 from tinygraph.render.graph_view import GraphView, collect
 from tinygraph.render.graphviz_run import check_timeout
+from tinygraph.render.safe_text import TEXT_LIMIT, shorten
 from tinygraph.scope import format_scope
 from tinygraph.stepthrough_page import page
 from tinygraph.tensor import Tensor
@@ -161,7 +164,8 @@ def _junction_caption(step: JunctionStep, numbers: dict[int, int]) -> list[str]:
 
 def _frame_html(index: int, frame: Frame, count: int) -> str:
     """An <li> carrying the frame's targets in data attributes and its caption as text."""
-    caption = "".join(f"<div>{html.escape(line)}</div>" for line in frame.caption)
+    caption = "".join(f"<div>{html.escape(shorten(line, TEXT_LIMIT))}</div>"
+                      for line in frame.caption)
     return (f'<li class="frame" data-current="{html.escape(" ".join(frame.current))}" '
             f'data-sent="{html.escape(" ".join(frame.sent))}">'
             f'<div class="step">step {index + 1} of {count}</div>{caption}</li>')

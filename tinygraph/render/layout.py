@@ -21,6 +21,7 @@ from typing import Any
 
 from tinygraph.node import Node
 from tinygraph.render.graph_view import GraphView
+from tinygraph.render.safe_text import shorten
 from tinygraph.render.block_shape import (
     BELOW,
     ROW,
@@ -101,7 +102,7 @@ def band_label(band: Any) -> str:
         return "readout"
     if band == TOP:
         return ""
-    return f"layer {band}" if isinstance(band, int) else str(band)
+    return f"layer {band}" if isinstance(band, int) else shorten(band)
 
 
 @dataclass
@@ -287,7 +288,7 @@ def _columns(lay: Layout, times: list[Any], step_col: list[int], fold_range: ran
             key: Any = "fold"
         else:
             t = first_time[col]
-            width, label, clustered, key = step_width, f"t = {t}", True, t
+            width, label, clustered, key = step_width, f"t = {shorten(t)}", True, t
         lay.columns.append(Column(key, label, x + width / 2, x, x + width, clustered))
         x += width
     if has_outside or not lay.columns:
