@@ -56,13 +56,15 @@ def to_dot(out: Tensor, view: str = "forward", *, trace: Trace | None = None,
         return dot_text(graph, opts, steps, trace)
 
 
-def plan_picture(out: Tensor, view: str, options: dict[str, Any]) -> tuple[GraphView, Options, Steps]:
+def plan_picture(out: Tensor, view: str, options: dict[str, Any],
+                 where: str = "to_dot") -> tuple[GraphView, Options, Steps]:
     """The checks that come before any work: the options, then (one walk of the graph) the
-    number of things the picture would place, refused over ``max_nodes`` with advice."""
-    opts = check_options(view, options)
+    number of things the picture would place, refused over ``max_nodes`` with advice; errors
+    name ``where``, the function the user called."""
+    opts = check_options(view, options, where)
     graph = collect(out)
     steps = plan_steps(graph, opts.max_steps if opts.view != "rolled" else None)
-    _check_size(drawn_count(graph, steps), steps.shown, opts)
+    _check_size(drawn_count(graph, steps), steps.shown, opts, where)
     return graph, opts, steps
 
 
@@ -180,13 +182,13 @@ def _trace(out: Tensor) -> Trace:
                           f"tg.trace_backward failed: {exc}") from None
 
 
-def _check_size(drawn: int, steps: int, opts: Options) -> None:
+def _check_size(drawn: int, steps: int, opts: Options, where: str) -> None:
     """A RenderError when ``drawn`` things (over ``steps`` step columns) exceed max_nodes."""
     if opts.max_nodes is None or drawn <= opts.max_nodes:
         return
     if steps < 3:
         raise RenderError(
-            f"to_dot: the picture would have {drawn} nodes, over max_nodes={opts.max_nodes}, "
+            f"{where}: the picture would have {drawn} nodes, over max_nodes={opts.max_nodes}, "
             f"and it has {'no' if steps == 0 else steps} time step{'' if steps == 1 else 's'} "
             "(tg.scope(t=...)) to fold with max_steps; draw a smaller part of the graph (a "
             "tensor nearer the inputs) or pass max_nodes=None to draw it anyway")
@@ -194,11 +196,11 @@ def _check_size(drawn: int, steps: int, opts: Options) -> None:
     fit = int(opts.max_nodes / max(per_step, 1.0))
     if fit < 2:
         raise RenderError(
-            f"to_dot: the picture would have {drawn} nodes ({steps} steps of about "
+            f"{where}: the picture would have {drawn} nodes ({steps} steps of about "
             f"{per_step:.0f}), over max_nodes={opts.max_nodes}, and even the two steps that "
             "max_steps=2 keeps are over it; draw a smaller part of the graph (a tensor nearer "
             "the inputs) or pass max_nodes=None to draw it anyway")
     raise RenderError(
-        f"to_dot: the picture would have {drawn} nodes ({steps} steps of about "
+        f"{where}: the picture would have {drawn} nodes ({steps} steps of about "
         f"{per_step:.0f}), over max_nodes={opts.max_nodes}; fold the middle steps with "
         f"max_steps={min(fit, 16)} (keeps the first and last steps), or pass max_nodes=None")

@@ -49,29 +49,30 @@ FLAGS = ("show_shapes", "show_values", "show_grads", "show_grad_norms", "legend"
 DEFAULTS = Options()
 
 
-def check_options(view: str, options: dict[str, Any]) -> Options:
+def check_options(view: str, options: dict[str, Any], where: str = "to_dot") -> Options:
     """The options of one picture, each checked: known, of its type and range, and useful in
-    ``view`` (a value other than the default in a view it does not change is refused)."""
+    ``view`` (a value other than the default in a view it does not change is refused); errors
+    name ``where``, the function the user called."""
     if view not in VIEWS:
-        raise RenderError(f"to_dot: view must be one of {', '.join(VIEWS)}; got {view!r}")
+        raise RenderError(f"{where}: view must be one of {', '.join(VIEWS)}; got {view!r}")
     names = [f.name for f in fields(Options) if f.name != "view"]
     unknown = sorted(set(options) - set(names))
     if unknown:
-        raise RenderError(f"to_dot: unknown option(s) {', '.join(unknown)}; known: "
+        raise RenderError(f"{where}: unknown option(s) {', '.join(unknown)}; known: "
                           + ", ".join(names))
     opts = Options(view=view, **options)
     for name in FLAGS:
         if not isinstance(getattr(opts, name), (bool, np.bool_)):
-            raise ConfigError(f"to_dot: {name} must be True or False, got {getattr(opts, name)!r}")
+            raise ConfigError(f"{where}: {name} must be True or False, got {getattr(opts, name)!r}")
     if opts.color_by not in (None, "grad_norm"):
-        raise RenderError(f"to_dot: color_by must be None or 'grad_norm', got {opts.color_by!r}")
-    _check_count("max_steps", opts.max_steps, 2, "(the first and last step)")
-    _check_count("max_nodes", opts.max_nodes, 1, "")
+        raise RenderError(f"{where}: color_by must be None or 'grad_norm', got {opts.color_by!r}")
+    _check_count(where, "max_steps", opts.max_steps, 2, "(the first and last step)")
+    _check_count(where, "max_nodes", opts.max_nodes, 1, "")
     if opts.title is not None and not isinstance(opts.title, str):
-        raise ConfigError(f"to_dot: title must be a str or None, got {type(opts.title).__name__}")
+        raise ConfigError(f"{where}: title must be a str or None, got {type(opts.title).__name__}")
     for name, views in APPLIES_TO.items():
         if view not in views and getattr(opts, name) != getattr(DEFAULTS, name):
-            raise ConfigError(f"to_dot: {name}={getattr(opts, name)!r} changes nothing in the "
+            raise ConfigError(f"{where}: {name}={getattr(opts, name)!r} changes nothing in the "
                               f"{view!r} view; it applies to the views {', '.join(views)}")
     return opts
 
@@ -81,10 +82,10 @@ def needs_grads(opts: Options) -> bool:
     return opts.view in GRADIENT_VIEWS or opts.color_by is not None
 
 
-def _check_count(name: str, value: Any, least: int, why: str) -> None:
+def _check_count(where: str, name: str, value: Any, least: int, why: str) -> None:
     """``value`` is None or an int >= ``least``; else a ConfigError naming the option."""
     if value is None:
         return
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < least:
-        raise ConfigError(f"to_dot: {name} must be an int >= {least}{' ' + why if why else ''} or "
+        raise ConfigError(f"{where}: {name} must be an int >= {least}{' ' + why if why else ''} or "
                           f"None, got {value!r}")
