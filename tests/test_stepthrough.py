@@ -13,7 +13,7 @@ from render_graphs import build_rnn_loss
 import tinygraph as tg
 from expect_error import expect
 from tinygraph.render.graph_view import collect
-from tinygraph.stepthrough import build_frames, inline_svg, svg_names
+from tinygraph.render.stepthrough import build_frames, inline_svg, svg_names
 from tinygraph.trace import JunctionStep, NodeStep
 
 needs_graphviz = pytest.mark.skipif(shutil.which("neato") is None,
@@ -142,7 +142,7 @@ def test_a_300_step_unroll_is_refused_with_advice_that_stepthrough_accepts(monke
 
     def never(*args, **kwargs):
         raise AssertionError("the size is checked before the trace")
-    monkeypatch.setattr(sys.modules["tinygraph.stepthrough"], "trace_backward", never)
+    monkeypatch.setattr(sys.modules["tinygraph.render.stepthrough"], "trace_backward", never)
     error = expect(tg.RenderError, lambda: tg.stepthrough_html(loss),
                    "stepthrough: the picture would have 7801 nodes (300 steps of about 26)",
                    "fold the middle steps with max_steps=16", "or pass max_nodes=None")

@@ -29,7 +29,7 @@ from tinygraph.ops.shape import sum as sum  # noqa: A004 (tg.sum mirrors numpy)
 from tinygraph.ops.softmax import cross_entropy, log_softmax, softmax
 from tinygraph.render import draw, render, to_dot
 from tinygraph.scope import current_scope, enable_grad, is_grad_enabled, no_grad, scope
-from tinygraph.stepthrough import stepthrough, stepthrough_html
+from tinygraph.render.stepthrough import stepthrough, stepthrough_html
 from tinygraph.trace import Trace, trace_backward
 
 __all__ = [

@@ -2,7 +2,8 @@
 
 See docs/rendering.md. Modules: graph_view (what is drawn), layout (where), dot_writer and
 rolled (the DOT text), legend and style (how it looks), formats (which file, which format),
-drawing (entry points, Graphviz runner).
+drawing (entry points, Graphviz runner); stepthrough and stepthrough_page (the backward pass as
+an HTML page of frames, ``tg.stepthrough``).
 """
 
 from tinygraph.render.drawing import draw, render, to_dot

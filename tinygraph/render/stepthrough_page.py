@@ -1,6 +1,6 @@
 """The HTML shell of the step-through page: style, buttons, and the script that moves frames.
 
-Kept apart from :mod:`tinygraph.stepthrough` (which decides what each frame shows) so that
+Kept apart from :mod:`tinygraph.render.stepthrough` (which decides what each frame shows) so that
 module stays about the backward pass. Everything is inline; nothing is fetched.
 
 Classes set by the script on the SVG's ``g.node`` / ``g.edge`` elements:

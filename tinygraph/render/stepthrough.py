@@ -42,7 +42,7 @@ from tinygraph.render.graph_view import GraphView
 from tinygraph.render.graphviz_run import check_timeout
 from tinygraph.render.safe_text import TEXT_LIMIT, shorten
 from tinygraph.scope import format_scope
-from tinygraph.stepthrough_page import page
+from tinygraph.render.stepthrough_page import page
 from tinygraph.tensor import Tensor
 from tinygraph.trace import JunctionStep, NodeStep, Trace, tensor_label, trace_backward
 
