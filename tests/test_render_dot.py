@@ -89,14 +89,14 @@ def test_parameters_are_marked_copies_one_per_step(rnn4):
     loss, params = rnn4
     view = collect(loss)
     text = tg.to_dot(loss, "both")
-    w_hh = view.trank(params["layer0.W_hh"])
+    w_hh = view.tensor_number(params["layer0.W_hh"])
     copies = re.findall(rf"^  (p{w_hh}_\d+_\d+) \[(.*)\]$", text, re.M)
     assert len(copies) == 4
     assert all('label="layer0.W_hh"' in a and "#dcf0d5" in a for _, a in copies)
     for copy, _ in copies:                  # forward into the matmul, gradient back out
         assert sum(1 for e in edges(text) if copy in (e[0], e[1])) == 2
     assert "its gradient is the sum over the copies" in text
-    w_hy = view.trank(params["W_hy"])
+    w_hy = view.tensor_number(params["W_hy"])
     assert len(re.findall(rf"^  p{w_hy}_\d+_\d+ \[", text, re.M)) == 4
 
 

@@ -74,15 +74,15 @@ def test_node_step_sends_exactly_its_gradient_edges_and_junction_sums():
     # the tanh of step 1 sends its gradient to the add that made its argument: one edge
     tanh1 = next(i for i, s in enumerate(trace) if isinstance(s, NodeStep)
                  and s.node.op.name == "tanh" and s.node.scope == {"t": 1})
-    rank = view.rank(trace[tanh1].node)
-    add_rank = view.rank(trace[tanh1].node.inputs[0].producer)
-    assert frames[tanh1].current == [f"n{rank}"]
-    assert frames[tanh1].sent == [f"n{rank}->n{add_rank}"]
+    number = view.number(trace[tanh1].node)
+    add_number = view.number(trace[tanh1].node.inputs[0].producer)
+    assert frames[tanh1].current == [f"n{number}"]
+    assert frames[tanh1].sent == [f"n{number}->n{add_number}"]
     # h at t=0 is a junction (read by its sum and by step 1): Σ node, then the summed edge down
     j = next(i for i, s in enumerate(trace) if isinstance(s, JunctionStep) and s.tensor is h0)
-    trank = view.trank(h0)
-    assert frames[j].current == [f"j{trank}"]
-    assert frames[j].sent == [f"j{trank}->n{view.rank(h0.producer)}"]
+    tensor_number = view.tensor_number(h0)
+    assert frames[j].current == [f"j{tensor_number}"]
+    assert frames[j].sent == [f"j{tensor_number}->n{view.number(h0.producer)}"]
     caption = " ".join(frames[j].caption)
     step = trace[j]
     assert f"= ‖{np.linalg.norm(step.total):.4g}‖" in caption
@@ -99,7 +99,7 @@ def test_parameter_junction_highlights_every_copy():
     W_step = next(i for i, s in enumerate(trace) if isinstance(s, JunctionStep)
                   and s.tensor.name == "W")
     copies = frames[W_step].current
-    assert len(copies) == 2 and all(c.startswith(f"p{view.trank(trace[W_step].tensor)}_")
+    assert len(copies) == 2 and all(c.startswith(f"p{view.tensor_number(trace[W_step].tensor)}_")
                                     for c in copies)
 
 
@@ -163,11 +163,11 @@ def test_a_300_step_unroll_is_refused_with_advice_that_stepthrough_accepts(monke
     # and ∂L/∂(L_0 + ... + L_7) to the add of the losses at t=7 (a node without t)
     view = collect(loss)
     out_of_fold = sorted(edge.split("->")[1] for sent, _ in folded for edge in sent.split())
-    sigmas = [f"j{view.trank(n.output)}" for n in view.nodes
+    sigmas = [f"j{view.tensor_number(n.output)}" for n in view.nodes
               if n.op.name == "tanh" and n.scope.get("t") == 7]
     add = next(n for n in reversed(view.nodes) if n.op.name == "add" and "t" not in n.scope
                and n.inputs[1].producer.scope == {"t": 7})
-    assert out_of_fold == sorted([*sigmas, f"n{view.rank(add)}"]) and len(sigmas) == 2
+    assert out_of_fold == sorted([*sigmas, f"n{view.number(add)}"]) and len(sigmas) == 2
 
 
 def test_stepthrough_checks_its_folding_options_before_any_work(tmp_path):

@@ -2,8 +2,8 @@
 
 Every node carries ``pos="x,y!"`` in points from :mod:`tinygraph.render.layout`, so Graphviz
 only draws (``neato -n2``, straight edges): the layout is ours, identical at every step and
-fast at any length. Ids come from ranks within the graph (``n12`` is the 13th node created),
-so the same build gives the same text.
+fast at any length. Ids are numbers in creation order within the graph (``n12`` is the 13th
+node created), so the same build gives the same text.
 
 Views: ``forward`` draws tensors, ``backward`` their gradients (consumer to producer),
 ``both`` draws both. A junction Σ receives one gradient edge per reader; a gradient sent by a
@@ -104,22 +104,22 @@ class UnrolledWriter:
 
     # ------------------------------------------------------------------ nodes
     def _op_line(self, node: Node) -> str:
-        rank = self.view.rank(node)
-        x, y = self.lay.node_pos[rank]
+        number = self.view.number(node)
+        x, y = self.lay.node_pos[number]
         label = style.op_label(node)
-        return (f"    n{rank} " + attrs(
+        return (f"    n{number} " + attrs(
             label=label, pos=pos(x, y), shape="box", style="rounded,filled",
             fillcolor=style.OP_FILL, color=style.OP_LINE,
             width=f"{style.text_width(label, 10) / 72:.2f}", fixedsize="true",
-            tooltip=f"{node.where()} #{rank}"))
+            tooltip=f"{node.where()} #{number}"))
 
     def _clusters(self) -> None:
         by_col: dict[int, list[Node]] = {}
         for node in self.view.nodes:
-            rank = self.view.rank(node)
-            if rank in self.lay.folded:
+            number = self.view.number(node)
+            if number in self.lay.folded:
                 continue
-            col = self.lay.node_col[rank]
+            col = self.lay.node_col[number]
             if self.lay.columns[col].clustered and "t" in node.scope:
                 by_col.setdefault(col, []).append(node)
         y0, y1 = self.lay.cluster_y
@@ -137,26 +137,26 @@ class UnrolledWriter:
 
     def _untimed_nodes(self) -> None:
         for node in self.view.nodes:
-            rank = self.view.rank(node)
-            if rank in self.lay.folded or "t" in node.scope:
+            number = self.view.number(node)
+            if number in self.lay.folded or "t" in node.scope:
                 continue
             self.lines.append(self._op_line(node))
 
     def _junction_nodes(self) -> None:
-        for trank, (x, y) in sorted(self.lay.junction_pos.items()):
-            tensor = self.view.tensors[trank]
-            self.lines.append(f"  j{trank} " + attrs(
+        for tensor_number, (x, y) in sorted(self.lay.junction_pos.items()):
+            tensor = self.view.tensors[tensor_number]
+            self.lines.append(f"  j{tensor_number} " + attrs(
                 label="Σ", pos=pos(x, y), shape="circle", style="filled", width="0.26",
                 fixedsize="true", fontsize="10", fillcolor=style.JUNCTION_FILL,
                 color=style.JUNCTION_LINE,
                 tooltip=f"junction of {tensor.name or 'a tensor'}: "
                         f"{len(self.view.readers[id(tensor)])} readers"))
 
-    def _leaf_node(self, tensor: Tensor, reader_rank: int, index: int) -> str:
-        trank = self.view.trank(tensor)
-        x, y = self.lay.leaf_pos[(trank, reader_rank, index)]
+    def _leaf_node(self, tensor: Tensor, reader_number: int, index: int) -> str:
+        tensor_number = self.view.tensor_number(tensor)
+        x, y = self.lay.leaf_pos[(tensor_number, reader_number, index)]
         if self.view.is_parameter(tensor):
-            name = f"p{trank}_{reader_rank}_{index}"
+            name = f"p{tensor_number}_{reader_number}_{index}"
             label = style.param_label(tensor)
             self.lines.append(f"  {name} " + attrs(
                 label=label, pos=pos(x, y), shape="box", style="filled", fontsize="9",
@@ -165,7 +165,7 @@ class UnrolledWriter:
                 tooltip=f"parameter {tensor.name or label} [{style.shape_text(tensor.shape)}], "
                         "the same tensor at every step"))
         else:
-            name = f"c{trank}_{reader_rank}_{index}"
+            name = f"c{tensor_number}_{reader_number}_{index}"
             label = style.constant_name(tensor)
             self.lines.append(f"  {name} " + attrs(
                 label=label, pos=pos(x, y), shape="plaintext", fontsize="9",
@@ -175,8 +175,8 @@ class UnrolledWriter:
 
     # ------------------------------------------------------------------ edges
     def _item(self, node: Node) -> str:
-        rank = self.view.rank(node)
-        return "fold" if rank in self.lay.folded else f"n{rank}"
+        number = self.view.number(node)
+        return "fold" if number in self.lay.folded else f"n{number}"
 
     def _edge(self, src: str, dst: str, kind: str, **values: Any) -> None:
         if src == dst == "fold":
@@ -193,20 +193,20 @@ class UnrolledWriter:
         view = self.view
         for node in view.nodes:
             reader = self._item(node)
-            rank = view.rank(node)
+            number = view.number(node)
             for index, tensor in enumerate(node.inputs):
                 if tensor.producer is None:
                     if reader != "fold":
-                        self._leaf_edges(tensor, node, rank, index)
+                        self._leaf_edges(tensor, node, number, index)
                     continue
                 self._tensor_edges(tensor, node, reader, index)
         for tensor in view.tensors:
-            if view.is_junction(tensor) and view.trank(tensor) in self.lay.junction_pos:
+            if view.is_junction(tensor) and view.tensor_number(tensor) in self.lay.junction_pos:
                 self._junction_in(tensor)
 
-    def _leaf_edges(self, tensor: Tensor, node: Node, rank: int, index: int) -> None:
-        leaf = self._leaf_node(tensor, rank, index)
-        reader = f"n{rank}"
+    def _leaf_edges(self, tensor: Tensor, node: Node, number: int, index: int) -> None:
+        leaf = self._leaf_node(tensor, number, index)
+        reader = f"n{number}"
         if self.view.is_constant(tensor):
             if self.forward or not self.backward:
                 show = self.opts.show_shapes and tensor.data.size > 1
@@ -223,8 +223,8 @@ class UnrolledWriter:
             # (the label angle turns with the edge, so its sign depends on the copy's side).
             text = grad_text(tensor, grad, self.opts) if (self.opts.show_grads
                                                           or self.opts.show_grad_norms) else None
-            copy_x = self.lay.leaf_pos[(self.view.trank(tensor), rank, index)][0]
-            right = copy_x > self.lay.node_pos.get(rank, (copy_x - 1.0, 0.0))[0]
+            copy_x = self.lay.leaf_pos[(self.view.tensor_number(tensor), number, index)][0]
+            right = copy_x > self.lay.node_pos.get(number, (copy_x - 1.0, 0.0))[0]
             self._edge(reader, leaf, "b", style="dashed", **self._grad_style(grad, style.GRADIENT),
                        headlabel=text, labelangle=("70" if right else "-70") if text else None,
                        labeldistance="2.6" if text else None)
@@ -232,8 +232,8 @@ class UnrolledWriter:
     def _tensor_edges(self, tensor: Tensor, node: Node, reader: str, index: int) -> None:
         view = self.view
         producer = self._item(tensor.producer)
-        junction = view.is_junction(tensor) and view.trank(tensor) in self.lay.junction_pos
-        source = f"j{view.trank(tensor)}" if junction else producer
+        junction = view.is_junction(tensor) and view.tensor_number(tensor) in self.lay.junction_pos
+        source = f"j{view.tensor_number(tensor)}" if junction else producer
         if self.forward:
             label = None if junction else tensor_text(tensor, self.opts)
             self._edge(source, reader, "f", **self._norm_style(view.total_grad(tensor),
@@ -257,15 +257,15 @@ class UnrolledWriter:
 
     def _junction_in(self, tensor: Tensor) -> None:
         """producer -> Σ (the tensor) and Σ -> producer (the summed gradient)."""
-        trank = self.view.trank(tensor)
+        tensor_number = self.view.tensor_number(tensor)
         producer = self._item(tensor.producer)
         if self.forward:
-            self._edge(producer, f"j{trank}", "f", label=tensor_text(tensor, self.opts),
+            self._edge(producer, f"j{tensor_number}", "f", label=tensor_text(tensor, self.opts),
                        tooltip=full_text_tip(tensor.name or ""),
                        **self._norm_style(self.view.total_grad(tensor), style.FORWARD))
         if self.backward:
             grad = self.view.total_grad(tensor)
-            self._edge(f"j{trank}", producer, "b", style="dashed",
+            self._edge(f"j{tensor_number}", producer, "b", style="dashed",
                        label=grad_text(tensor, grad, self.opts, "(Σ)"),
                        tooltip=full_text_tip(tensor.name or ""),
                        **self._grad_style(grad, style.GRADIENT))
@@ -314,7 +314,7 @@ class UnrolledWriter:
                 fontsize="12"))
         out = self.view.output
         if out.producer is not None:
-            x, y = lay.node_pos.get(self.view.rank(out.producer), (0.0, 0.0))
+            x, y = lay.node_pos.get(self.view.number(out.producer), (0.0, 0.0))
             name = shorten(out.name) if out.name else "output"
             value = f" = {style.array_text(out.data)}" if out.data.size == 1 else ""
             self.lines.append("  output " + attrs(

@@ -65,14 +65,14 @@ class Column:
 
 @dataclass
 class Layout:
-    """Positions keyed by graph-relative ranks (see :class:`GraphView`)."""
+    """Positions keyed by graph-relative numbers (creation order) (see :class:`GraphView`)."""
 
     columns: list[Column] = field(default_factory=list)
-    node_col: dict[int, int] = field(default_factory=dict)        # node rank -> column index
+    node_col: dict[int, int] = field(default_factory=dict)        # node number -> column index
     node_pos: dict[int, tuple[float, float]] = field(default_factory=dict)
-    junction_pos: dict[int, tuple[float, float]] = field(default_factory=dict)  # tensor rank
+    junction_pos: dict[int, tuple[float, float]] = field(default_factory=dict)  # tensor number
     leaf_pos: dict[tuple[int, int, int], tuple[float, float]] = field(default_factory=dict)
-    folded: set[int] = field(default_factory=set)                 # node ranks inside the fold
+    folded: set[int] = field(default_factory=set)                 # node numbers inside the fold
     fold: FoldBox | None = None
     bands: list[tuple[str, float]] = field(default_factory=list)  # label, y
     cluster_y: tuple[float, float] = (0.0, 0.0)
@@ -180,22 +180,22 @@ def compute_layout(view: GraphView, steps: Steps) -> Layout:
     outside = len(lay.columns) - 1
     for node in view.nodes:
         col = col_of[id(node)]
-        lay.node_col[view.rank(node)] = outside if col is None else col
+        lay.node_col[view.number(node)] = outside if col is None else col
         if steps.folded(node):
-            lay.folded.add(view.rank(node))
+            lay.folded.add(view.number(node))
     for (col, band), members in blocks.items():
         column = lay.columns[outside if col is None else col]
         shape = shapes[(col, band)]
         base = band_y[band]
         for i, node in enumerate(members):
-            rank = view.rank(node)
+            number = view.number(node)
             dx, row = shape.node[i]
-            lay.node_pos[rank] = (column.x + dx, base + row * ROW)
+            lay.node_pos[number] = (column.x + dx, base + row * ROW)
             if i in shape.junction and node.output is not None and view.is_junction(node.output):
                 jdx, jrow = shape.junction[i]
-                lay.junction_pos[view.trank(node.output)] = (column.x + jdx, base + jrow * ROW)
+                lay.junction_pos[view.tensor_number(node.output)] = (column.x + jdx, base + jrow * ROW)
             for index, (ldx, ldy) in leaf_offsets(view, node, shape.side[i], row).items():
-                lay.leaf_pos[(view.trank(node.inputs[index]), rank, index)] = (
+                lay.leaf_pos[(view.tensor_number(node.inputs[index]), number, index)] = (
                     column.x + dx + ldx, base + row * ROW + ldy)
     scoped = [band_y[b] for b in bands if b != TOP]
     top_scoped = max((band_y[b] + band_rows[b] * ROW for b in bands if b != TOP), default=0.0)

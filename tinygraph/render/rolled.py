@@ -28,13 +28,13 @@ def write_rolled(view: GraphView, lay: Layout, opts: Options) -> str:
     step = steps[-2] if len(steps) >= 2 else (steps[0] if steps else len(lay.columns) - 1)
     column = lay.columns[step]
     dx = SHIFT_TO - column.x
-    members = [n for n in view.nodes if lay.node_col[view.rank(n)] == step and "t" in n.scope]
+    members = [n for n in view.nodes if lay.node_col[view.number(n)] == step and "t" in n.scope]
     nxt = steps[steps.index(step) + 1] if step in steps and step != steps[-1] else None
     counterpart = _counterparts(view, lay, step, nxt)
     in_step = {id(n) for n in members}
     lines: list[str] = []
     edges: list[str] = []
-    delayed: dict[tuple[int, int], str] = {}     # (reader rank, input index) -> delay node
+    delayed: dict[tuple[int, int], str] = {}     # (reader number, input index) -> delay node
     top = 0.0
 
     def at(x: float, y: float) -> str:
@@ -47,11 +47,11 @@ def write_rolled(view: GraphView, lay: Layout, opts: Options) -> str:
            f"{lay.cluster_y[1]:.1f}", lp=f"{column.x + dx:.1f},{lay.cluster_y[0] + 12:.1f}",
         fontsize="13"))
     for node in members:
-        rank = view.rank(node)
-        x, y = lay.node_pos[rank]
+        number = view.number(node)
+        x, y = lay.node_pos[number]
         top = max(top, y)
         label = style.op_label(node)
-        lines.append(f"    n{rank} " + attrs(
+        lines.append(f"    n{number} " + attrs(
             label=label, pos=at(x, y), shape="box", style="rounded,filled",
             fillcolor=style.OP_FILL, color=style.OP_LINE, fixedsize="true",
             width=f"{style.text_width(label, 10) / 72:.2f}", tooltip=node.where()))
@@ -60,33 +60,33 @@ def write_rolled(view: GraphView, lay: Layout, opts: Options) -> str:
         out = node.output
         if out is None:
             continue
-        trank = view.trank(out)
+        tensor_number = view.tensor_number(out)
         readers = view.readers.get(id(out), [])
-        source = f"n{view.rank(node)}"
-        if trank in lay.junction_pos:
-            x, y = lay.junction_pos[trank]
-            lines.append(f"  j{trank} " + attrs(
+        source = f"n{view.number(node)}"
+        if tensor_number in lay.junction_pos:
+            x, y = lay.junction_pos[tensor_number]
+            lines.append(f"  j{tensor_number} " + attrs(
                 label="Σ", pos=at(x, y), shape="circle", style="filled", width="0.26",
                 fixedsize="true", fillcolor=style.JUNCTION_FILL, color=style.JUNCTION_LINE))
-            edges.append(f"  {source} -> j{trank} " + attrs(label=tensor_text(out, opts)))
-            source = f"j{trank}"
+            edges.append(f"  {source} -> j{tensor_number} " + attrs(label=tensor_text(out, opts)))
+            source = f"j{tensor_number}"
         to_output = False
         for reader, index in readers:
             if id(reader) in in_step:
                 label = None if source.startswith("j") else tensor_text(out, opts)
-                edges.append(f"  {source} -> n{view.rank(reader)} " + attrs(label=label))
+                edges.append(f"  {source} -> n{view.number(reader)} " + attrs(label=label))
             elif "t" not in reader.scope:
                 to_output = True
             elif id(reader) in counterpart:
                 local = counterpart[id(reader)]
-                key = (view.rank(local), index)
-                name = f"z{trank}"
+                key = (view.number(local), index)
+                name = f"z{tensor_number}"
                 if key in delayed:
                     continue
                 delayed[key] = name
                 if name not in {v for k, v in delayed.items() if k != key}:
-                    rx, ry = lay.node_pos[view.rank(local)]
-                    sx, sy = lay.junction_pos.get(trank, lay.node_pos[view.rank(node)])
+                    rx, ry = lay.node_pos[view.number(local)]
+                    sx, sy = lay.junction_pos.get(tensor_number, lay.node_pos[view.number(node)])
                     lines.append(f"  {name} " + attrs(
                         label="z⁻¹", pos=at(min(rx, sx) - 62.0, (ry + sy) / 2), shape="box",
                         style="rounded,filled", fillcolor="#efe1f5", color=style.NONLOCAL,
@@ -95,19 +95,19 @@ def write_rolled(view: GraphView, lay: Layout, opts: Options) -> str:
                     edges.append(f"  {source} -> {name} " + attrs(
                         color=style.NONLOCAL, label=tensor_text(out, opts)))
                 name_t = f"{shorten(out.name)}(t−1)" if out.name else "(t−1)"
-                edges.append(f"  {name} -> n{view.rank(local)} " + attrs(
+                edges.append(f"  {name} -> n{view.number(local)} " + attrs(
                     color=style.NONLOCAL, fontcolor=style.NONLOCAL, label=name_t))
         if to_output:
             edges.append(f"  {source} -> output " + attrs(label=tensor_text(out, opts)))
     for node in members:
-        rank = view.rank(node)
+        number = view.number(node)
         for index, tensor in enumerate(node.inputs):
-            if tensor.producer is not None or (rank, index) in delayed:
+            if tensor.producer is not None or (number, index) in delayed:
                 continue
-            lines.append(_leaf(view, lay, tensor, rank, index, dx))
-            leaf = f"l{view.trank(tensor)}_{rank}_{index}"
+            lines.append(_leaf(view, lay, tensor, number, index, dx))
+            leaf = f"l{view.tensor_number(tensor)}_{number}_{index}"
             color = style.PARAM_LINE if view.is_parameter(tensor) else style.CONST_COLOR
-            edges.append(f"  {leaf} -> n{rank} " + attrs(color=color))
+            edges.append(f"  {leaf} -> n{number} " + attrs(color=color))
     name = shorten(view.output.name) if view.output.name else "output"
     lines.append("  output " + attrs(
         label=f"{name} = Σ over t", pos=pos(SHIFT_TO, top + 70.0), shape="box", style="filled",
@@ -125,11 +125,11 @@ def write_rolled(view: GraphView, lay: Layout, opts: Options) -> str:
     return "\n".join([*header(lay, opts.title), *lines, *edges, "}"]) + "\n"
 
 
-def _leaf(view: GraphView, lay: Layout, tensor: object, rank: int, index: int,
+def _leaf(view: GraphView, lay: Layout, tensor: object, number: int, index: int,
           dx: float) -> str:
-    trank = view.trank(tensor)
-    x, y = lay.leaf_pos[(trank, rank, index)]
-    name = f"l{trank}_{rank}_{index}"
+    tensor_number = view.tensor_number(tensor)
+    x, y = lay.leaf_pos[(tensor_number, number, index)]
+    name = f"l{tensor_number}_{number}_{index}"
     if view.is_parameter(tensor):
         label = shorten(tensor.name) if tensor.name else "param"
         return f"  {name} " + attrs(
@@ -147,7 +147,7 @@ def _counterparts(view: GraphView, lay: Layout, step: int, nxt: int | None) -> d
         return {}
     blocks: dict[tuple[int, object], list[Node]] = {}
     for node in view.nodes:
-        col = lay.node_col[view.rank(node)]
+        col = lay.node_col[view.number(node)]
         if col in (step, nxt) and "t" in node.scope:
             blocks.setdefault((col, node.scope.get("layer")), []).append(node)
     result: dict[int, Node] = {}

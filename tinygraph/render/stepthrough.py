@@ -128,7 +128,7 @@ def build_frames(view: GraphView, trace: Trace, names: set[str]) -> list[Frame]:
     """One :class:`Frame` per step of ``trace``, naming the SVG elements each step touches.
 
     ``names`` are the titles present in the picture: a junction of a produced tensor is a Σ
-    node ``j<rank>``; a parameter read by several nodes has one copy ``p<rank>_<reader>_<i>``
+    node ``j<number>``; a parameter read by several nodes has one copy ``p<number>_<reader>_<i>``
     per read, all highlighted together.
     """
     edges_from: dict[str, list[str]] = {}
@@ -140,20 +140,20 @@ def build_frames(view: GraphView, trace: Trace, names: set[str]) -> list[Frame]:
     frames = []
     for step in trace:
         if isinstance(step, NodeStep):
-            item = f"n{view.rank(step.node)}"
+            item = f"n{view.number(step.node)}"
             caption = _node_caption(step, trace.numbers)
             if item in names or FOLD not in names:
                 frames.append(Frame([item], edges_from.get(item, []), caption))
             else:
                 frames.append(Frame([FOLD], _sent_from_fold(view, step, names), [*caption, FOLDED]))
         elif isinstance(step, JunctionStep):
-            trank = view.trank(step.tensor)
-            sigma = f"j{trank}"
+            tensor_number = view.tensor_number(step.tensor)
+            sigma = f"j{tensor_number}"
             caption = _junction_caption(step, trace.numbers)
             if sigma in names:
                 current = [sigma]
             else:
-                current = sorted(n for n in names if n.startswith(f"p{trank}_") and "->" not in n)
+                current = sorted(n for n in names if n.startswith(f"p{tensor_number}_") and "->" not in n)
             if not current and FOLD in names:
                 current, caption = [FOLD], [*caption, FOLDED]
             frames.append(Frame(current, edges_from.get(sigma, []), caption))
@@ -167,8 +167,8 @@ def _sent_from_fold(view: GraphView, step: NodeStep, names: set[str]) -> list[st
     for tensor, _ in step.sent:
         if tensor.producer is None:
             continue
-        junction = f"j{view.trank(tensor)}"
-        target = junction if junction in names else f"n{view.rank(tensor.producer)}"
+        junction = f"j{view.tensor_number(tensor)}"
+        target = junction if junction in names else f"n{view.number(tensor.producer)}"
         edge = f"{FOLD}->{target}"
         if edge in names and edge not in sent:
             sent.append(edge)
