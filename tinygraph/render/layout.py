@@ -22,11 +22,11 @@ from typing import Any
 from tinygraph.node import Node
 from tinygraph.render.graph_view import GraphView
 from tinygraph.render.safe_text import shorten
-from tinygraph.render.block_shape import (
+from tinygraph.render.block_arrangement import (
     BELOW,
     ROW,
-    Shape,
-    block_shapes,
+    Arrangement,
+    block_arrangements,
     leaf_offsets,
 )
 
@@ -171,10 +171,10 @@ def compute_layout(view: GraphView, steps: Steps) -> Layout:
     times, fold_range, step_col, col_of = steps.times, steps.fold_range, steps.step_col, steps.col_of
     fold_col = steps.fold_col
     blocks = _blocks(view, col_of, fold_col)
-    shapes = block_shapes(view, blocks, col_of)
+    arrangements = block_arrangements(view, blocks, col_of)
     bands = sorted({band for _, band in blocks}, key=band_key)
-    band_y, band_rows = _band_offsets(view, bands, blocks, shapes)
-    reach = max((max(-sh.reach[0], sh.reach[1]) for sh in shapes.values()), default=0.0)
+    band_y, band_rows = _band_offsets(view, bands, blocks, arrangements)
+    reach = max((max(-arr.reach[0], arr.reach[1]) for arr in arrangements.values()), default=0.0)
     width = max(COLUMN, 2 * (reach + COLUMN_PAD))
     _columns(lay, times, step_col, fold_range, any(c is None for c in col_of.values()), width)
     outside = len(lay.columns) - 1
@@ -185,16 +185,16 @@ def compute_layout(view: GraphView, steps: Steps) -> Layout:
             lay.folded.add(view.number(node))
     for (col, band), members in blocks.items():
         column = lay.columns[outside if col is None else col]
-        shape = shapes[(col, band)]
+        arrangement = arrangements[(col, band)]
         base = band_y[band]
         for i, node in enumerate(members):
             number = view.number(node)
-            dx, row = shape.node[i]
+            dx, row = arrangement.node[i]
             lay.node_pos[number] = (column.x + dx, base + row * ROW)
-            if i in shape.junction and node.output is not None and view.is_junction(node.output):
-                jdx, jrow = shape.junction[i]
+            if i in arrangement.junction and node.output is not None and view.is_junction(node.output):
+                jdx, jrow = arrangement.junction[i]
                 lay.junction_pos[view.tensor_number(node.output)] = (column.x + jdx, base + jrow * ROW)
-            for index, (ldx, ldy) in leaf_offsets(view, node, shape.side[i], row).items():
+            for index, (ldx, ldy) in leaf_offsets(view, node, arrangement.side[i], row).items():
                 lay.leaf_pos[(view.tensor_number(node.inputs[index]), number, index)] = (
                     column.x + dx + ldx, base + row * ROW + ldy)
     scoped = [band_y[b] for b in bands if b != TOP]
@@ -257,14 +257,14 @@ def _blocks(view: GraphView, col_of: dict[int, int | None],
 
 
 def _band_offsets(view: GraphView, bands: list[Any], blocks: dict[tuple, list[Node]],
-                  shapes: dict[tuple, Shape]) -> tuple[dict[Any, float], dict[Any, float]]:
+                  arrangements: dict[tuple, Arrangement]) -> tuple[dict[Any, float], dict[Any, float]]:
     band_y: dict[Any, float] = {}
     band_rows: dict[Any, float] = {}
     y = MARGIN
     for band in bands:
         keys = [k for k in blocks if k[1] == band]
-        rows = max(shapes[k].rows for k in keys)
-        below = any(view.is_constant(t) and shapes[k].node[i][1] == 0
+        rows = max(arrangements[k].rows for k in keys)
+        below = any(view.is_constant(t) and arrangements[k].node[i][1] == 0
                     for k in keys for i, n in enumerate(blocks[k]) for t in n.inputs)
         if below:
             y += BELOW

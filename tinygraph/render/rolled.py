@@ -13,7 +13,7 @@ from tinygraph.node import Node
 from tinygraph.render import style
 from tinygraph.render.dot_writer import attrs, header, pos, tensor_text
 from tinygraph.render.graph_view import GraphView
-from tinygraph.render.block_shape import signature
+from tinygraph.render.block_arrangement import signature
 from tinygraph.render.layout import Layout
 from tinygraph.render.legend import legend_label
 from tinygraph.render.options import Options

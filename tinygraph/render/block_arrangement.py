@@ -26,7 +26,7 @@ BELOW = 0.8 * ROW   # drop of a constant drawn under its reader
 
 
 @dataclass
-class Shape:
+class Arrangement:
     """A block's arrangement: per local node (dx, row), per local junction (dx, row)."""
 
     node: list[tuple[float, float]]
@@ -47,13 +47,13 @@ def signature(members: list[Node]) -> tuple:
         for n in members)
 
 
-def block_shapes(view: GraphView, blocks: dict[tuple, list[Node]],
-            col_of: dict[int, int | None]) -> dict[tuple, Shape]:
+def block_arrangements(view: GraphView, blocks: dict[tuple, list[Node]],
+                       col_of: dict[int, int | None]) -> dict[tuple, Arrangement]:
     """One arrangement per signature, taken from the block reading most from earlier steps."""
     groups: dict[tuple, list[tuple]] = {}
     for key, members in blocks.items():
         groups.setdefault((key[1], signature(members)), []).append(key)
-    shapes: dict[tuple, Shape] = {}
+    arrangements: dict[tuple, Arrangement] = {}
     for keys in groups.values():
         def score(key: tuple) -> tuple[int, int]:
             col = key[0]
@@ -63,11 +63,11 @@ def block_shapes(view: GraphView, blocks: dict[tuple, list[Node]],
         best = max(keys, key=score)
         junctions = {i for key in keys for i, n in enumerate(blocks[key])
                      if n.output is not None and view.is_junction(n.output)}
-        shape = _arrange(view, blocks[best], col_of, best[0], junctions,
-                         [blocks[key] for key in keys])
+        arrangement = _arrange(view, blocks[best], col_of, best[0], junctions,
+                               [blocks[key] for key in keys])
         for key in keys:
-            shapes[key] = shape
-    return shapes
+            arrangements[key] = arrangement
+    return arrangements
 
 
 def _earlier(source: int | None, col: int | None) -> bool:
@@ -75,7 +75,7 @@ def _earlier(source: int | None, col: int | None) -> bool:
 
 
 def _arrange(view: GraphView, members: list[Node], col_of: dict[int, int | None],
-             col: int | None, junctions: set[int], alike: list[list[Node]]) -> Shape:
+             col: int | None, junctions: set[int], alike: list[list[Node]]) -> Arrangement:
     """Rows by depth; in a row, order by (reads an earlier step, barycentre of inputs,
     creation), then by (reads an earlier step, barycentre of readers) from the top down;
     spacing by the widest drawing of each op (its box and the leaves beside it) over the
@@ -152,7 +152,7 @@ def _arrange(view: GraphView, members: list[Node], col_of: dict[int, int | None]
     rows = max(elements) if elements else 0
     left_edge = min((r[0] for r in reach.values()), default=0.0)
     right_edge = max((r[1] for r in reach.values()), default=0.0)
-    return Shape([(node_dx[i], depth[i]) for i in range(len(members))],
+    return Arrangement([(node_dx[i], depth[i]) for i in range(len(members))],
                   {i: (junction_dx[i], depth[i] + 1) for i in junctions if i < len(members)},
                   float(rows), [sides[i] for i in range(len(members))], (left_edge, right_edge))
 
