@@ -224,7 +224,7 @@ def test_grad_norm_keeps_the_non_local_edges_marked_and_the_ramp_monotone():
 
 
 def test_integer_targets_are_named_alike_for_any_batch_size():
-    from tinygraph.render.style import constant_name
+    from tinygraph.render.labels import constant_name
     assert constant_name(tg.Tensor(np.array([2]))) == "targets"
     assert constant_name(tg.Tensor(np.array([2, 0]))) == "targets"
     assert constant_name(tg.Tensor(np.array(0.5))) == "0.5"

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from tinygraph.node import Node
 from tinygraph.render.graph_view import GraphView
-from tinygraph.render.style import constant_name, op_label, param_label, text_width
+from tinygraph.render.labels import constant_name, op_label, param_label
+from tinygraph.render.style import text_width
 from tinygraph.tensor import Tensor
 
 ROW = 46.0          # vertical distance between rows of a block

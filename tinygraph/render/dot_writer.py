@@ -18,7 +18,7 @@ import numpy as np
 
 from tinygraph.errors import RenderError
 from tinygraph.node import Node
-from tinygraph.render import style
+from tinygraph.render import labels, style
 from tinygraph.render.graph_view import GraphView
 from tinygraph.render.layout import Layout, time_key
 from tinygraph.render.legend import legend_label
@@ -50,28 +50,6 @@ def attrs(**values: Any) -> str:
 def pos(x: float, y: float) -> str:
     """A pinned position in points."""
     return f"{x:.1f},{y:.1f}!"
-
-
-def tensor_text(tensor: Tensor, opts: Options) -> str:
-    """An edge label: ``name [shape]`` (and ``= value`` when values are shown)."""
-    parts = [shorten(tensor.name)] if tensor.name else []
-    if opts.show_shapes:
-        parts.append(f"[{style.shape_text(tensor.shape)}]")
-    if opts.show_values:
-        parts.append("= " + style.array_text(tensor.data))
-    return " ".join(parts)
-
-
-def grad_text(tensor: Tensor, grad: np.ndarray | None, opts: Options, note: str = "") -> str:
-    """A gradient edge label: ``∂L/∂name`` plus the value or norm when asked for."""
-    parts = [f"∂L/∂{shorten(tensor.name)}"] if tensor.name else []
-    if note:
-        parts.append(note)
-    if grad is not None and opts.show_grads:
-        parts.append(style.array_text(grad))
-    elif grad is not None and opts.show_grad_norms:
-        parts.append(style.norm_text(grad))
-    return " ".join(parts)
 
 
 class UnrolledWriter:
@@ -106,7 +84,7 @@ class UnrolledWriter:
     def _op_line(self, node: Node) -> str:
         number = self.view.number(node)
         x, y = self.lay.node_pos[number]
-        label = style.op_label(node)
+        label = labels.op_label(node)
         return (f"    n{number} " + attrs(
             label=label, pos=pos(x, y), shape="box", style="rounded,filled",
             fillcolor=style.OP_FILL, color=style.OP_LINE,
@@ -157,16 +135,16 @@ class UnrolledWriter:
         x, y = self.lay.leaf_pos[(tensor_number, reader_number, index)]
         if self.view.is_parameter(tensor):
             name = f"p{tensor_number}_{reader_number}_{index}"
-            label = style.param_label(tensor)
+            label = labels.param_label(tensor)
             self.lines.append(f"  {name} " + attrs(
                 label=label, pos=pos(x, y), shape="box", style="filled", fontsize="9",
                 fillcolor=style.PARAM_FILL, color=style.PARAM_LINE, height="0.24",
                 width=f"{style.text_width(label, 9) / 72:.2f}", fixedsize="true",
-                tooltip=f"parameter {tensor.name or label} [{style.shape_text(tensor.shape)}], "
+                tooltip=f"parameter {tensor.name or label} [{labels.shape_text(tensor.shape)}], "
                         "the same tensor at every step"))
         else:
             name = f"c{tensor_number}_{reader_number}_{index}"
-            label = style.constant_name(tensor)
+            label = labels.constant_name(tensor)
             self.lines.append(f"  {name} " + attrs(
                 label=label, pos=pos(x, y), shape="plaintext", fontsize="9",
                 fontcolor=style.CONST_COLOR, height="0.2", width="0.3",
@@ -210,7 +188,7 @@ class UnrolledWriter:
         if self.view.is_constant(tensor):
             if self.forward or not self.backward:
                 show = self.opts.show_shapes and tensor.data.size > 1
-                label = f"[{style.shape_text(tensor.shape)}]" if show else None
+                label = f"[{labels.shape_text(tensor.shape)}]" if show else None
                 self._edge(leaf, reader, "f", color=style.CONST_COLOR, label=label,
                            fontcolor=style.CONST_COLOR)
             return
@@ -221,7 +199,7 @@ class UnrolledWriter:
             grad = self.view.contribution(tensor, node, index)
             # The edge to a parameter's copy is short: its gradient goes under the copy's box
             # (the label angle turns with the edge, so its sign depends on the copy's side).
-            text = grad_text(tensor, grad, self.opts) if (self.opts.show_grads
+            text = labels.grad_text(tensor, grad, self.opts) if (self.opts.show_grads
                                                           or self.opts.show_grad_norms) else None
             copy_x = self.lay.leaf_pos[(self.view.tensor_number(tensor), number, index)][0]
             right = copy_x > self.lay.node_pos.get(number, (copy_x - 1.0, 0.0))[0]
@@ -235,7 +213,7 @@ class UnrolledWriter:
         junction = view.is_junction(tensor) and view.tensor_number(tensor) in self.lay.junction_pos
         source = f"j{view.tensor_number(tensor)}" if junction else producer
         if self.forward:
-            label = None if junction else tensor_text(tensor, self.opts)
+            label = None if junction else labels.tensor_text(tensor, self.opts)
             self._edge(source, reader, "f", **self._norm_style(view.total_grad(tensor),
                                                                style.FORWARD), label=label,
                        tooltip=None if junction else full_text_tip(tensor.name or ""))
@@ -246,11 +224,11 @@ class UnrolledWriter:
                 self.nonlocal_drawn = True
                 note = "from t+1" if step == 1 else f"from t+{step}"
                 self._edge(reader, source, "b", style="dashed,bold",
-                           label=grad_text(tensor, grad, self.opts, note),
+                           label=labels.grad_text(tensor, grad, self.opts, note),
                            tooltip=full_text_tip(tensor.name or ""),
                            **self._grad_style(grad, style.NONLOCAL, nonlocal_edge=True))
             else:
-                label = grad_text(tensor, grad, self.opts)
+                label = labels.grad_text(tensor, grad, self.opts)
                 self._edge(reader, source, "b", style="dashed", label=label or None,
                            tooltip=full_text_tip(tensor.name or ""),
                            **self._grad_style(grad, style.GRADIENT))
@@ -260,13 +238,13 @@ class UnrolledWriter:
         tensor_number = self.view.tensor_number(tensor)
         producer = self._item(tensor.producer)
         if self.forward:
-            self._edge(producer, f"j{tensor_number}", "f", label=tensor_text(tensor, self.opts),
+            self._edge(producer, f"j{tensor_number}", "f", label=labels.tensor_text(tensor, self.opts),
                        tooltip=full_text_tip(tensor.name or ""),
                        **self._norm_style(self.view.total_grad(tensor), style.FORWARD))
         if self.backward:
             grad = self.view.total_grad(tensor)
             self._edge(f"j{tensor_number}", producer, "b", style="dashed",
-                       label=grad_text(tensor, grad, self.opts, "(Σ)"),
+                       label=labels.grad_text(tensor, grad, self.opts, "(Σ)"),
                        tooltip=full_text_tip(tensor.name or ""),
                        **self._grad_style(grad, style.GRADIENT))
 
@@ -316,7 +294,7 @@ class UnrolledWriter:
         if out.producer is not None:
             x, y = lay.node_pos.get(self.view.number(out.producer), (0.0, 0.0))
             name = shorten(out.name) if out.name else "output"
-            value = f" = {style.array_text(out.data)}" if out.data.size == 1 else ""
+            value = f" = {labels.value_text(out.data)}" if out.data.size == 1 else ""
             self.lines.append("  output " + attrs(
                 label=f"{name}{value}", pos=pos(x, y + 44.0), shape="box", style="filled",
                 fillcolor=style.OUTPUT_FILL, color="#9e3a44", fontsize="10", height="0.26",

@@ -10,8 +10,8 @@ Tensors read by nodes outside the steps (the sum of the losses) go to one output
 from __future__ import annotations
 
 from tinygraph.node import Node
-from tinygraph.render import style
-from tinygraph.render.dot_writer import attrs, header, pos, tensor_text
+from tinygraph.render import labels, style
+from tinygraph.render.dot_writer import attrs, header, pos
 from tinygraph.render.graph_view import GraphView
 from tinygraph.render.block_arrangement import signature
 from tinygraph.render.layout import Layout
@@ -50,7 +50,7 @@ def write_rolled(view: GraphView, lay: Layout, opts: Options) -> str:
         number = view.number(node)
         x, y = lay.node_pos[number]
         top = max(top, y)
-        label = style.op_label(node)
+        label = labels.op_label(node)
         lines.append(f"    n{number} " + attrs(
             label=label, pos=at(x, y), shape="box", style="rounded,filled",
             fillcolor=style.OP_FILL, color=style.OP_LINE, fixedsize="true",
@@ -68,12 +68,12 @@ def write_rolled(view: GraphView, lay: Layout, opts: Options) -> str:
             lines.append(f"  j{tensor_number} " + attrs(
                 label="Σ", pos=at(x, y), shape="circle", style="filled", width="0.26",
                 fixedsize="true", fillcolor=style.JUNCTION_FILL, color=style.JUNCTION_LINE))
-            edges.append(f"  {source} -> j{tensor_number} " + attrs(label=tensor_text(out, opts)))
+            edges.append(f"  {source} -> j{tensor_number} " + attrs(label=labels.tensor_text(out, opts)))
             source = f"j{tensor_number}"
         to_output = False
         for reader, index in readers:
             if id(reader) in in_step:
-                label = None if source.startswith("j") else tensor_text(out, opts)
+                label = None if source.startswith("j") else labels.tensor_text(out, opts)
                 edges.append(f"  {source} -> n{view.number(reader)} " + attrs(label=label))
             elif "t" not in reader.scope:
                 to_output = True
@@ -93,12 +93,12 @@ def write_rolled(view: GraphView, lay: Layout, opts: Options) -> str:
                         fontcolor=style.NONLOCAL, tooltip="delay: the value of the previous "
                         "step"))
                     edges.append(f"  {source} -> {name} " + attrs(
-                        color=style.NONLOCAL, label=tensor_text(out, opts)))
+                        color=style.NONLOCAL, label=labels.tensor_text(out, opts)))
                 name_t = f"{shorten(out.name)}(t−1)" if out.name else "(t−1)"
                 edges.append(f"  {name} -> n{view.number(local)} " + attrs(
                     color=style.NONLOCAL, fontcolor=style.NONLOCAL, label=name_t))
         if to_output:
-            edges.append(f"  {source} -> output " + attrs(label=tensor_text(out, opts)))
+            edges.append(f"  {source} -> output " + attrs(label=labels.tensor_text(out, opts)))
     for node in members:
         number = view.number(node)
         for index, tensor in enumerate(node.inputs):
@@ -131,12 +131,12 @@ def _leaf(view: GraphView, lay: Layout, tensor: object, number: int, index: int,
     x, y = lay.leaf_pos[(tensor_number, number, index)]
     name = f"l{tensor_number}_{number}_{index}"
     if view.is_parameter(tensor):
-        label = shorten(tensor.name) if tensor.name else "param"
+        label = labels.param_label(tensor)
         return f"  {name} " + attrs(
             label=label, pos=pos(x + dx, y), shape="box", style="filled", fontsize="9",
             fillcolor=style.PARAM_FILL, color=style.PARAM_LINE, height="0.24", fixedsize="true",
             width=f"{style.text_width(label, 9) / 72:.2f}")
-    label = style.constant_name(tensor)
+    label = labels.constant_name(tensor)
     return f"  {name} " + attrs(label=label, pos=pos(x + dx, y), shape="plaintext",
                                 fontsize="9", fontcolor=style.CONST_COLOR)
 

@@ -27,7 +27,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 
 from tinygraph.node import Node
 from tinygraph.gc_pause import pause_gc
@@ -40,11 +39,12 @@ from tinygraph.render.drawing import (
 )
 from tinygraph.render.graph_view import GraphView
 from tinygraph.render.graphviz_run import check_timeout
+from tinygraph.render.labels import op_label, tensor_caption, value_text
 from tinygraph.render.safe_text import TEXT_LIMIT, shorten
 from tinygraph.scope import format_scope
 from tinygraph.render.stepthrough_page import page
 from tinygraph.tensor import Tensor
-from tinygraph.trace import JunctionStep, NodeStep, Trace, tensor_label, trace_backward
+from tinygraph.trace import JunctionStep, NodeStep, Trace, trace_backward
 
 FOLD = "fold"  # the box standing for the folded steps (max_steps)
 FOLDED = "(a folded step: drawn inside the grey box)"
@@ -175,22 +175,15 @@ def _sent_from_fold(view: GraphView, step: NodeStep, names: set[str]) -> list[st
     return sent
 
 
-def _norm(g: np.ndarray) -> str:
-    """A one-entry gradient by its value, a larger one by its norm ‖g‖."""
-    if g.size == 1:
-        return f"{float(g.reshape(-1)[0]):.4g}"
-    return f"‖{float(np.linalg.norm(g)):.4g}‖"
-
-
 def _source(node: Node) -> str:
     scope = format_scope(node.scope)
-    return node.op.describe() + (f" at {scope}" if scope else "")
+    return op_label(node) + (f" at {scope}" if scope else "")
 
 
 def _node_caption(step: NodeStep, numbers: dict[int, int]) -> list[str]:
-    lines = [f"backward of {step.node.where()}: receives dL/d(out) = {_norm(step.grad)} "
-             f"for {tensor_label(step.output, numbers)}"]
-    lines += [f"sends {_norm(g)} to {tensor_label(t, numbers)}" for t, g in step.sent]
+    lines = [f"backward of {step.node.where()}: receives dL/d(out) = {value_text(step.grad)} "
+             f"for {tensor_caption(step.output, numbers)}"]
+    lines += [f"sends {value_text(g)} to {tensor_caption(t, numbers)}" for t, g in step.sent]
     if not step.sent:
         lines.append("sends nothing: no input needs a gradient")
     return lines
@@ -198,10 +191,10 @@ def _node_caption(step: NodeStep, numbers: dict[int, int]) -> list[str]:
 
 def _junction_caption(step: JunctionStep, numbers: dict[int, int]) -> list[str]:
     where = format_scope(step.scope)
-    head = f"junction Σ of {tensor_label(step.tensor, numbers)}" + (f" ({where})" if where else "")
+    head = f"junction Σ of {tensor_caption(step.tensor, numbers)}" + (f" ({where})" if where else "")
     lines = [f"{head}: {len(step.contributions)} readers sent a gradient, which add up"]
-    lines += [f"+ {_norm(c.grad)} from {_source(c.source)}" for c in step.contributions]
-    lines.append(f"= {_norm(step.total)}")
+    lines += [f"+ {value_text(c.grad)} from {_source(c.source)}" for c in step.contributions]
+    lines.append(f"= {value_text(step.total)}")
     return lines
 
 

@@ -1,4 +1,4 @@
-"""Colours, shapes and text helpers shared by the DOT writer and the legend.
+"""Colours, shapes and sizes shared by the DOT writer and the legend (texts: ``labels``).
 
 One palette for every picture: ops are pale blue rounded boxes, junctions are yellow Σ
 circles, parameter copies are green boxes, constants are grey text; forward tensors are black,
@@ -10,11 +10,8 @@ from __future__ import annotations
 import itertools
 import math
 
-import numpy as np
 
-from tinygraph.node import Node
 from tinygraph.render.safe_text import TEXT_LIMIT, shorten
-from tinygraph.tensor import Tensor
 
 FONT = "Helvetica"
 OP_FILL = "#e8f0fc"
@@ -50,48 +47,6 @@ def quote(text: str) -> str:
     escaped = (shorten(text, TEXT_LIMIT).replace("\\", "\\\\").replace('"', '\\"')
                .replace("\n", "\\n").replace("&", "&amp;"))
     return f'"{escaped}"'
-
-
-def shape_text(shape: tuple[int, ...]) -> str:
-    """``(2, 3)`` as ``2×3``, ``()`` as ``scalar``."""
-    return "×".join(str(n) for n in shape) or "scalar"
-
-
-def array_text(array: np.ndarray) -> str:
-    """A one-entry array as its value, a small one as its entries, else its norm ‖·‖."""
-    if array.size == 1:
-        return f"{float(array.reshape(-1)[0]):.3g}"
-    if array.size <= 3:
-        return "[" + ", ".join(f"{v:.2g}" for v in np.asarray(array, float).reshape(-1)) + "]"
-    return f"‖·‖={float(np.linalg.norm(array)):.3g}"
-
-
-def norm_text(array: np.ndarray) -> str:
-    """The Frobenius norm ‖g‖ written for an edge label."""
-    return f"‖·‖={float(np.linalg.norm(array)):.3g}"
-
-
-def constant_name(tensor: Tensor) -> str:
-    """A constant's label: its name (shortened); unnamed, "targets" for an integer array
-    (cross_entropy receives class indices, whatever the batch size), the value of a one-entry
-    float or scalar, else "const"."""
-    if tensor.name:
-        return shorten(tensor.name)
-    if tensor.data.dtype.kind in "iu" and tensor.data.ndim >= 1:
-        return "targets"
-    if tensor.data.size == 1:
-        return array_text(tensor.data)
-    return "const"
-
-
-def param_label(tensor: Tensor) -> str:
-    """A parameter's label: its name (shortened), else ``param [shape]``."""
-    return shorten(tensor.name) if tensor.name else f"param [{shape_text(tensor.shape)}]"
-
-
-def op_label(node: Node) -> str:
-    """An op's label: what its op describes (``tanh``, ``getitem[:, 3]``), shortened."""
-    return shorten(node.op.describe())
 
 
 def text_width(text: str, fontsize: float) -> float:
