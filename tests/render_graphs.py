@@ -44,7 +44,7 @@ def build_rnn_loss(T: int = 4, L: int = 2, *, D: int = 3, H: int = 4, V: int = 3
             logits = x_in @ params["W_hy"] + params["b_y"]
             logits.name = "logits"
             loss_t = tg.cross_entropy(logits, rng.integers(0, V, size=B))
-            loss_t.name = "L_t"
+            loss_t.name = "L"
         losses.append(loss_t)
     loss = sum(losses)
     loss.name = "L"

@@ -145,7 +145,7 @@ def test_a_300_step_unroll_is_refused_with_advice_that_stepthrough_accepts(monke
         raise AssertionError("the size is checked before the trace")
     monkeypatch.setattr(sys.modules["tinygraph.render.stepthrough"], "trace_backward", never)
     error = expect(tg.RenderError, lambda: tg.stepthrough_html(loss),
-                   "stepthrough: the picture would have 7801 nodes (300 steps of about 26)",
+                   "stepthrough: the picture would have 7501 nodes (300 steps of about 25)",
                    "fold the middle steps with max_steps=16", "or pass max_nodes=None")
     monkeypatch.undo()
     advised = int(re.search(r"max_steps=(\d+)", str(error)).group(1))
@@ -160,15 +160,20 @@ def test_a_300_step_unroll_is_refused_with_advice_that_stepthrough_accepts(monke
         assert current and all(n in names for n in current.split() + sent.split())
     folded = [(sent, body) for current, sent, body in frames if current == "fold"]
     assert 0 < len(folded) < len(frames) and all("a folded step" in body for _, body in folded)
-    # out of the box go what step t=8 sends back: ∂L/∂h_7 to the Σ of h at t=7 in both layers,
-    # and ∂L/∂(L_0 + ... + L_7) to the add of the losses at t=7 (a node without t)
+    # out of the box go what step t=8 sends back: ∂L/∂h_7 to the Σ of h at t=7 in both layers
+    # (the losses' sum L = Σ_t L_t is one box on top: it sends into the fold, not out of it)
     view = collect(loss)
     out_of_fold = sorted(edge.split("->")[1] for sent, _ in folded for edge in sent.split())
     sigmas = [f"j{view.tensor_number(n.output)}" for n in view.nodes
               if n.op.name == "tanh" and n.scope.get("t") == 7]
-    add = next(n for n in reversed(view.nodes) if n.op.name == "add" and "t" not in n.scope
-               and n.inputs[1].producer.scope == {"t": 7})
-    assert out_of_fold == sorted([*sigmas, f"n{view.number(add)}"]) and len(sigmas) == 2
+    assert out_of_fold == sorted(sigmas) and len(sigmas) == 2
+    # into it go ∂L/∂L_t from the sum, and ∂L/∂h_291 from the recurrence of t=292 (2 layers)
+    total = f"n{view.number(loss.producer)}"
+    recurrent = {f"n{view.number(n)}" for n in view.nodes if n.op.name == "matmul"
+                 and n.scope.get("t") == 292 and n.inputs[0].producer is not None
+                 and n.inputs[0].producer.scope.get("t") == 291}
+    into_fold = {edge for _, sent, _ in frames for edge in sent.split() if edge.endswith("->fold")}
+    assert into_fold == {f"{s}->fold" for s in {total, *recurrent}} and len(recurrent) == 2
 
 
 def test_stepthrough_checks_its_folding_options_before_any_work(tmp_path):

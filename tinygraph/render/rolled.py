@@ -122,7 +122,7 @@ def write_rolled(view: GraphView, lay: Layout, opts: Options) -> str:
         width += 300.0
     lay.width = width
     lay.height = top + 110.0
-    return "\n".join([*header(lay, opts.title), *lines, *edges, "}"]) + "\n"
+    return "\n".join([*header(lay, opts.title, opts.width), *lines, *edges, "}"]) + "\n"
 
 
 def _leaf(view: GraphView, lay: Layout, tensor: object, number: int, index: int,

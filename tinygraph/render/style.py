@@ -26,6 +26,29 @@ GRADIENT = "#c62828"
 NONLOCAL = "#8e24aa"
 FOLD_FILL = "#f4f4f4"
 OUTPUT_FILL = "#f9d9dc"
+OUTPUT_LINE = "#9e3a44"
+
+FONT_SIZE = 10.0     # ops, parameters, constants, edge labels
+SUB_SIZE = 8.5      # subscripts and superscripts
+SMALL_SIZE = 9.0    # the legend
+TITLE_SIZE = 13.0   # step columns, band names
+LINE_HEIGHT = 1.25  # of a text line, in em (an HTML label with sub/superscripts: 1.45)
+
+GLYPH_EM = dict(zip(
+    "abcdefghijklmnopqrstuvwxyz",
+    (.616, .638, .548, .638, .616, .346, .638, .638, .278, .278, .578, .278, .976, .638, .616,
+     .638, .638, .393, .518, .391, .638, .593, .818, .593, .593, .526)))
+GLYPH_EM.update(zip(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+    (.71, .683, .698, .773, .631, .578, .773, .751, .293, .293, .653, .556, .863, .751, .788,
+     .601, .788, .698, .638, .595, .736, .683, .991, .683, .608, .683)))
+GLYPH_EM.update({c: .638 for c in "0123456789#{}"})
+GLYPH_EM.update({" ": .316, ",": .316, ".": .316, "·": .316, ":": .338, ";": .338, "/": .338,
+                 "|": .338, "(": .391, ")": .391, "[": .391, "]": .391, "-": .361, "'": .278,
+                 "!": .398, "?": .533, "_": .503, "*": .503, "‖": .503, "∂": .518, "%": .953,
+                 "&": .781, "…": .998, "Σ": .631, "σ": .638, "⁻": .526, "¹": .398})
+GLYPH_EM.update({c: .841 for c in "=+<>~^⊙×−←→÷"})
+WIDE_EM = 0.7       # any other character
 
 # grad-norm scale, light to dark: pale grey (vanishing), orange, red, dark red (exploding);
 # each stop is darker than the one before, so darker always means a larger norm
@@ -49,9 +72,11 @@ def quote(text: str) -> str:
     return f'"{escaped}"'
 
 
-def text_width(text: str, fontsize: float) -> float:
-    """An estimate of a label's width in points (Helvetica averages ~0.55 em per glyph)."""
-    return 0.56 * fontsize * max(len(text), 1) + 14.0
+def text_width(text: str, fontsize: float, pad: float = 14.0) -> float:
+    """An estimate of a label's width in points: per-glyph widths (in em) as Graphviz measures
+    them with its default sans font (DejaVu Sans, wider than Helvetica, so estimates err on
+    the roomy side), plus ``pad`` for the box around the text."""
+    return fontsize * sum(GLYPH_EM.get(c, WIDE_EM) for c in text) + pad
 
 
 class NormScale:
