@@ -425,3 +425,32 @@ def test_argmax_picks_the_first_of_tied_entries_and_indexes_with_a_gradient():
     assert tg.argmax(x).item() == 3
     x.reshape(-1)[tg.argmax(x)].backward()
     np.testing.assert_array_equal(x.grad, [[0, 0, 0], [1, 0, 0]])
+
+
+# ---------------------------------------------------------------- Tensor methods and abs(x)
+@pytest.mark.parametrize("method, function", [
+    ("exp", tg.exp), ("log", tg.log), ("tanh", tg.tanh), ("sigmoid", tg.sigmoid), ("relu", tg.relu),
+    ("abs", tg.abs), ("sqrt", tg.sqrt), ("max", tg.max), ("min", tg.min),
+])
+def test_tensor_methods_are_the_functions(method, function):
+    x = np.abs(r(3, 4)) + 0.5
+    via_method = getattr(tg.Tensor(x, requires_grad=True), method)()
+    via_function = function(tg.Tensor(x, requires_grad=True))
+    np.testing.assert_array_equal(via_method.data, via_function.data)
+    assert via_method.producer.op.name == via_function.producer.op.name
+    check(lambda t: getattr(t, method)(), x)
+
+
+def test_abs_operator_and_method_arguments():
+    x = tg.Tensor([[-1.5, 2.0], [0.5, -3.0]], requires_grad=True)
+    y = abs(x)
+    assert y.producer.op.name == "abs"
+    np.testing.assert_array_equal(y.data, [[1.5, 2.0], [0.5, 3.0]])
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, [[-1.0, 1.0], [1.0, -1.0]])
+    np.testing.assert_array_equal(x.max(axis=0).data, [0.5, 2.0])
+    np.testing.assert_array_equal(x.min(1, keepdims=True).data, [[-1.5], [-3.0]])
+    np.testing.assert_array_equal(x.argmax(axis=1).data, [1, 0])
+    np.testing.assert_array_equal(x.argmin().data, 3)
+    np.testing.assert_array_equal(x.clip(-1.0, 1.0).data, [[-1.0, 1.0], [0.5, -1.0]])
+    check(lambda t: abs(t), np.array([[-1.5, 2.0], [0.5, -3.0]]))

@@ -123,6 +123,9 @@ CASES: dict[str, Case] = {
         r, lambda a: tg.stack([a, tg.Tensor(np.ones(3))], axis=1), [param(r, 3)]),
     "identity": lambda r: weighted(r, tg.identity, [param(r, 2, 3)]),
     "abs": lambda r: weighted(r, tg.abs, [param(r, 3, 4, low=0.1)]),
+    "abs operator": lambda r: weighted(r, abs, [param(r, 3, low=0.1)]),
+    "methods chained": lambda r: weighted(
+        r, lambda a: a.exp().log().tanh().sigmoid().relu().sqrt().max(axis=0), [param(r, 3, 2)]),
     "sqrt": lambda r: weighted(r, tg.sqrt, [positive(r, 2, 3)]),
     "square": lambda r: weighted(r, tg.square, [param(r, 2, 3)]),
     "sin": lambda r: weighted(r, tg.sin, [param(r, 2, 3)]),

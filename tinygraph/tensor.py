@@ -244,6 +244,9 @@ class Tensor:
     def __neg__(self) -> Tensor:
         return _apply(_arith.Neg(), (self,))
 
+    def __abs__(self) -> Tensor:
+        return _apply(_elementwise.Abs(), (self,))
+
     def __getitem__(self, index: Any) -> Tensor:
         return _shape.getitem(self, index)
 
@@ -267,6 +270,56 @@ class Tensor:
     def mean(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
         """Mean over ``axis`` (all axes by default)."""
         return _shape.mean(self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis: int | Sequence[int] | None = None, keepdims: bool = False,
+            **torch_names: Any) -> Tensor:
+        """The largest entry over ``axis`` (all axes by default); ties share the gradient evenly."""
+        return _minmax.max(self, axis, keepdims, **torch_names)
+
+    def min(self, axis: int | Sequence[int] | None = None, keepdims: bool = False,
+            **torch_names: Any) -> Tensor:
+        """The smallest entry over ``axis`` (all axes by default); ties share the gradient evenly."""
+        return _minmax.min(self, axis, keepdims, **torch_names)
+
+    def argmax(self, axis: int | None = None, keepdims: bool = False, **torch_names: Any) -> Tensor:
+        """The index of the largest entry (flattened when axis is None): an int64 Tensor, no gradient."""
+        return _no_gradient.argmax(self, axis, keepdims, **torch_names)
+
+    def argmin(self, axis: int | None = None, keepdims: bool = False, **torch_names: Any) -> Tensor:
+        """The index of the smallest entry (flattened when axis is None): an int64 Tensor, no gradient."""
+        return _no_gradient.argmin(self, axis, keepdims, **torch_names)
+
+    def clip(self, a_min: Any = None, a_max: Any = None) -> Tensor:
+        """The entries limited to [a_min, a_max] (numpy's clip); see :func:`tinygraph.clip`."""
+        return _select.clip(self, a_min, a_max)
+
+    def exp(self) -> Tensor:
+        """Elementwise e^x (``tg.exp(x)``)."""
+        return _apply(_elementwise.Exp(), (self,))
+
+    def log(self) -> Tensor:
+        """Elementwise natural logarithm (``tg.log(x)``)."""
+        return _apply(_elementwise.Log(), (self,))
+
+    def tanh(self) -> Tensor:
+        """Elementwise hyperbolic tangent (``tg.tanh(x)``)."""
+        return _apply(_elementwise.Tanh(), (self,))
+
+    def sigmoid(self) -> Tensor:
+        """Elementwise 1 / (1 + e^(−x)) (``tg.sigmoid(x)``)."""
+        return _apply(_elementwise.Sigmoid(), (self,))
+
+    def relu(self) -> Tensor:
+        """Elementwise max(x, 0) (``tg.relu(x)``)."""
+        return _apply(_elementwise.ReLU(), (self,))
+
+    def abs(self) -> Tensor:
+        """Elementwise |x| (``tg.abs(x)``, ``abs(x)``)."""
+        return _apply(_elementwise.Abs(), (self,))
+
+    def sqrt(self) -> Tensor:
+        """Elementwise √x (``tg.sqrt(x)``)."""
+        return _apply(_elementwise.Sqrt(), (self,))
 
     def __repr__(self) -> str:
         parts = [f"shape={self.shape}"]
@@ -296,4 +349,8 @@ def _label(name: str | None) -> str:
 from tinygraph import backward as _backward  # noqa: E402
 from tinygraph.node import apply as _apply  # noqa: E402
 from tinygraph.ops import arith as _arith  # noqa: E402
+from tinygraph.ops import elementwise as _elementwise  # noqa: E402
+from tinygraph.ops import minmax as _minmax  # noqa: E402
+from tinygraph.ops import no_gradient as _no_gradient  # noqa: E402
+from tinygraph.ops import select as _select  # noqa: E402
 from tinygraph.ops import shape as _shape  # noqa: E402
