@@ -247,6 +247,33 @@ class Tensor:
     def __abs__(self) -> Tensor:
         return _apply(_elementwise.Abs(), (self,))
 
+    # Comparisons are entrywise and make a bool Tensor with no gradient (numpy's and PyTorch's
+    # meaning). Hashing stays by identity, so tensors remain usable as dict keys and in sets;
+    # compare tensors as objects with ``is`` (``any(t is x for t in seq)``), never ``in``.
+    __hash__ = object.__hash__
+
+    def __eq__(self, other: object) -> Tensor:  # type: ignore[override]
+        return _no_gradient.compare("==", self, other)
+
+    def __ne__(self, other: object) -> Tensor:  # type: ignore[override]
+        return _no_gradient.compare("!=", self, other)
+
+    def __lt__(self, other: Any) -> Tensor:
+        return _no_gradient.compare("<", self, other)
+
+    def __le__(self, other: Any) -> Tensor:
+        return _no_gradient.compare("<=", self, other)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return _no_gradient.compare(">", self, other)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return _no_gradient.compare(">=", self, other)
+
+    def __contains__(self, value: Any) -> bool:
+        """``value in x``: whether some entry equals value (numpy's meaning)."""
+        return bool(_no_gradient.compare("==", self, value).data.any())
+
     def __getitem__(self, index: Any) -> Tensor:
         return _shape.getitem(self, index)
 

@@ -1,8 +1,10 @@
-"""Results that carry no gradient: the index of the largest or smallest entry (argmax, argmin).
+"""Results that carry no gradient: comparisons (``x > 0``, ``x == y``) and argmax, argmin.
 
 Each returns a new Tensor with ``requires_grad=False`` and no producer: nothing is recorded,
-and no gradient flows back through it. An index can still carry a gradient onward by being
-used as one: ``x[tg.argmax(x)]`` is a recorded getitem whose gradient reaches the entry picked.
+and no gradient flows back through it (a comparison is a step function: its derivative is 0
+wherever it exists). A mask or an index still steers the gradient of what it selects:
+``tg.where(x > 0, x, 0.0)`` and ``x[tg.argmax(x)]`` are recorded ops whose gradients reach the
+entries they pick.
 """
 
 from __future__ import annotations
@@ -12,16 +14,57 @@ from typing import Any
 
 import numpy as np
 
-from tinygraph.errors import ShapeError
+from tinygraph.errors import DTypeError, ShapeError
 from tinygraph.scope import STATE, format_scope
 from tinygraph.spellings import refuse_keywords
-from tinygraph.tensor import Tensor, as_array
+from tinygraph.tensor import NUMERIC_KINDS, Tensor, as_array
 
 
 def located(who: str) -> str:
     """``who (t=3, layer=1)``: a function's name with the scope in force, as messages write it."""
     tags = format_scope(STATE.tags)
     return f"{who} ({tags})" if tags else who
+
+
+COMPARISONS: dict[str, np.ufunc] = {
+    "<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal,
+    "==": np.equal, "!=": np.not_equal,
+}
+_NUMBERS = (bool, int, float, complex, np.generic)
+
+
+def compare(symbol: str, a: Tensor, other: Any) -> Tensor:
+    """``a <symbol> other`` entrywise, as numpy compares arrays (broadcasting; a Python number
+    is compared in a's dtype): a bool Tensor with no gradient.
+
+    Returns NotImplemented for ``==`` and ``!=`` with something that is no number or array
+    (None, a string), so that Python falls back to identity: ``x == None`` is False.
+    """
+    b = _operand(other)
+    if b is None:
+        if symbol in ("==", "!="):
+            return NotImplemented
+        raise DTypeError(f"{located(f'x {symbol} y')}: cannot compare a Tensor of shape {a.shape} with "
+                         f"a {type(other).__name__}")
+    try:
+        result = COMPARISONS[symbol](a.data, b)
+    except ValueError:
+        raise ShapeError(f"{located(f'x {symbol} y')}: shapes {a.shape} and {np.shape(b)} do not "
+                         "broadcast") from None
+    return Tensor._from_op(np.asarray(result), False)
+
+
+def _operand(other: Any) -> Any:
+    """The other side of a comparison as numpy takes it, or None when it is not numeric."""
+    if isinstance(other, Tensor):
+        return other.data
+    if isinstance(other, _NUMBERS):
+        return other if np.asarray(other).dtype.kind in NUMERIC_KINDS else None
+    if isinstance(other, np.ndarray):
+        return other if other.dtype.kind in NUMERIC_KINDS else None
+    if isinstance(other, (list, tuple)):
+        return as_array(other)
+    return None
 
 
 def argmax(x: Any, axis: int | None = None, keepdims: bool = False, **torch_names: Any) -> Tensor:
