@@ -38,6 +38,8 @@ from tinygraph.ops.split import split
 from tinygraph.render import draw, render, to_dot
 from tinygraph.scope import current_scope, enable_grad, is_grad_enabled, no_grad, scope
 from tinygraph.stepthrough import stepthrough, stepthrough_html
+from tinygraph.spellings import MODULE_NAMES as _TORCH_NAMES
+from tinygraph.spellings import missing_name as _missing_name
 from tinygraph.trace import Trace, trace_backward
 
 __all__ = [
@@ -113,3 +115,8 @@ __all__ = [
     "where",
 ]
 
+
+def __getattr__(name: str) -> object:
+    """Called only for a name tinygraph does not have: say what to write instead."""
+    raise _missing_name("tg", name, _TORCH_NAMES, f"module 'tinygraph' has no attribute {name!r}",
+                        lambda: __all__)

@@ -31,7 +31,6 @@ MODULE_NAMES: dict[str, str] = {
     "permute": "tg.transpose(x, axes)",
     "flatten": "tg.reshape(x, (-1,))",
     "masked_fill": "tg.where(mask, value, x)",
-    "tensor": "tg.Tensor(data, requires_grad=False)",
     "from_numpy": "tg.Tensor(array)",
     "zeros": "tg.Tensor(np.zeros(shape))",
     "ones": "tg.Tensor(np.ones(shape))",
@@ -74,7 +73,7 @@ def missing_name(prefix: str, name: str, hints: Mapping[str, str], fallback: str
     the closest existing public names, or (private and special names) Python's own wording."""
     hint = hints.get(name)
     if hint is not None:
-        return SpellingError(f"{prefix}.{name}: tinygraph has no {name}; use {hint}")
+        return SpellingError(f"{prefix}.{name}: not a tinygraph name; use {hint}")
     if not name.startswith("_"):  # hasattr() probes of private and dunder names stay cheap
         public = [n for n in names() if not n.startswith("_")]
         close = difflib.get_close_matches(name, public, n=3)
@@ -85,12 +84,12 @@ def missing_name(prefix: str, name: str, hints: Mapping[str, str], fallback: str
 
 
 def refuse_keywords(who: str, given: Mapping[str, Any], takes: tuple[str, ...],
-                    renames: Mapping[str, str] = KEYWORDS) -> None:
+                    renames: Mapping[str, str] = KEYWORDS, note: str = "") -> None:
     """Raise for keyword arguments ``who`` does not take, naming the one to use instead
-    (``dim=1`` → ``axis=1``); do nothing when there are none."""
+    (``dim=1`` → ``axis=1``); do nothing when there are none. ``note`` is added to the hint."""
     if not given:
         return
     key, value = next(iter(given.items()))
     if key in renames:
-        raise SpellingError(f"{who}: {key}={value!r} is PyTorch's keyword; use {renames[key]}={value!r}")
+        raise SpellingError(f"{who}: use {renames[key]}={value!r} ({key}= is PyTorch's name for it){note}")
     raise SpellingError(f"{who}() got an unexpected keyword argument {key!r}; it takes {', '.join(takes)}")

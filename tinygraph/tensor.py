@@ -290,12 +290,16 @@ class Tensor:
             axes = () if axes[0] is None else tuple(axes[0])
         return _shape.transpose(self, axes or None)
 
-    def sum(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+    def sum(self, axis: int | Sequence[int] | None = None, keepdims: bool = False,
+            **torch_names: Any) -> Tensor:
         """Sum over ``axis`` (all axes by default)."""
+        _spellings.refuse_keywords("sum", torch_names, ("axis", "keepdims"))
         return _shape.sum(self, axis=axis, keepdims=keepdims)
 
-    def mean(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+    def mean(self, axis: int | Sequence[int] | None = None, keepdims: bool = False,
+             **torch_names: Any) -> Tensor:
         """Mean over ``axis`` (all axes by default)."""
+        _spellings.refuse_keywords("mean", torch_names, ("axis", "keepdims"))
         return _shape.mean(self, axis=axis, keepdims=keepdims)
 
     def max(self, axis: int | Sequence[int] | None = None, keepdims: bool = False,
@@ -316,9 +320,9 @@ class Tensor:
         """The index of the smallest entry (flattened when axis is None): an int64 Tensor, no gradient."""
         return _no_gradient.argmin(self, axis, keepdims, **torch_names)
 
-    def clip(self, a_min: Any = None, a_max: Any = None) -> Tensor:
+    def clip(self, a_min: Any = None, a_max: Any = None, **torch_names: Any) -> Tensor:
         """The entries limited to [a_min, a_max] (numpy's clip); see :func:`tinygraph.clip`."""
-        return _select.clip(self, a_min, a_max)
+        return _select.clip(self, a_min, a_max, **torch_names)
 
     def exp(self) -> Tensor:
         """Elementwise e^x (``tg.exp(x)``)."""
@@ -348,6 +352,14 @@ class Tensor:
         """Elementwise √x (``tg.sqrt(x)``)."""
         return _apply(_elementwise.Sqrt(), (self,))
 
+    def __getattr__(self, name: str) -> Any:
+        """Called only for a name Tensor does not have: what to write instead (``x.view`` →
+        ``x.reshape``). A SpellingError is an AttributeError, so hasattr() stays False."""
+        if hasattr(Tensor, name):  # a property or slot that raised AttributeError: show its error
+            return object.__getattribute__(self, name)
+        raise _spellings.missing_name("x", name, _spellings.TENSOR_NAMES,
+                                      f"'Tensor' object has no attribute {name!r}", _tensor_names)
+
     def __repr__(self) -> str:
         parts = [f"shape={self.shape}"]
         if self.name:
@@ -372,8 +384,13 @@ def _label(name: str | None) -> str:
     return f" {name!r}" if name else ""
 
 
+def _tensor_names() -> list[str]:
+    return dir(Tensor)
+
+
 # The operator methods above dispatch to the op modules, which import Tensor themselves.
 from tinygraph import backward as _backward  # noqa: E402
+from tinygraph import spellings as _spellings  # noqa: E402
 from tinygraph.node import apply as _apply  # noqa: E402
 from tinygraph.ops import arith as _arith  # noqa: E402
 from tinygraph.ops import elementwise as _elementwise  # noqa: E402

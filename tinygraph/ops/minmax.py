@@ -21,6 +21,7 @@ from tinygraph.spellings import refuse_keywords
 from tinygraph.tensor import Tensor
 
 Axis = int | Sequence[int] | None
+_VALUES_ONLY = "; it returns the values only, as numpy's {0}: the indices are tg.arg{0}(x, axis)"
 
 
 class Maximum(Op):
@@ -118,7 +119,7 @@ def max(x: Any, axis: Axis = None, keepdims: bool = False, **torch_names: Any) -
     For the elementwise maximum of two tensors use ``tg.maximum(a, b)``; for the index of the
     largest entry, ``tg.argmax``.
     """
-    refuse_keywords("max", torch_names, ("axis", "keepdims"))
+    refuse_keywords("max", torch_names, ("axis", "keepdims"), note=_VALUES_ONLY.format("max"))
     _refuse_second_tensor("max", axis)
     return Max(axis, keepdims)(x)
 
@@ -129,7 +130,7 @@ def min(x: Any, axis: Axis = None, keepdims: bool = False, **torch_names: Any) -
     For the elementwise minimum of two tensors use ``tg.minimum(a, b)``; for the index of the
     smallest entry, ``tg.argmin``.
     """
-    refuse_keywords("min", torch_names, ("axis", "keepdims"))
+    refuse_keywords("min", torch_names, ("axis", "keepdims"), note=_VALUES_ONLY.format("min"))
     _refuse_second_tensor("min", axis)
     return Min(axis, keepdims)(x)
 

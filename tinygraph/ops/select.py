@@ -12,6 +12,7 @@ import numpy as np
 from tinygraph.errors import DTypeError
 from tinygraph.node import Op, locate
 from tinygraph.scope import current_scope
+from tinygraph.spellings import refuse_keywords
 from tinygraph.tensor import Tensor
 
 
@@ -100,13 +101,14 @@ def _mask(cond: Any) -> np.ndarray | None:
         return None
 
 
-def clip(x: Any, a_min: Any = None, a_max: Any = None) -> Tensor:
+def clip(x: Any, a_min: Any = None, a_max: Any = None, **torch_names: Any) -> Tensor:
     """x limited to [a_min, a_max] entrywise (numpy.clip(a, a_min, a_max)); None: no bound.
 
     The bounds are numbers, arrays or tensors (broadcasting, and differentiable when they
     require grad). The gradient reaches x where a_min ≤ x ≤ a_max, bounds included, as with
     torch.clamp. Where a_min > a_max every entry is a_max, as in numpy.
     """
+    refuse_keywords("clip", torch_names, ("a_min", "a_max"), {"min": "a_min", "max": "a_max"})
     lo = -np.inf if a_min is None else a_min
     hi = np.inf if a_max is None else a_max
     return Clip()(x, lo, hi)
