@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import tinygraph as tg
+from random_graphs import builtin_op_names
 from tinygraph.gradcheck_nodes import graph_nodes
 
 Case = Callable[[np.random.Generator], tuple[Callable[[], tg.Tensor], list[tg.Tensor]]]
@@ -165,17 +166,6 @@ def test_builtin_op_passes_every_check(name: str) -> None:
     nodes = tg.gradcheck_nodes(f())
     assert nodes.ok, f"{name}:\n{nodes}"
     assert [x.data.tobytes() for x in inputs] == before
-
-
-def builtin_op_names() -> set[str]:
-    """The name of every Op subclass that the modules of tinygraph.ops define."""
-    found, stack = set(), [tg.Op]
-    while stack:
-        cls = stack.pop()
-        stack.extend(cls.__subclasses__())
-        if cls.__module__.startswith("tinygraph.ops."):
-            found.add(cls.name)
-    return found
 
 
 def test_every_builtin_op_is_covered() -> None:
