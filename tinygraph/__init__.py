@@ -37,9 +37,9 @@ from tinygraph.ops.softmax import cross_entropy, log_softmax, softmax
 from tinygraph.ops.split import split
 from tinygraph.render import draw, render, to_dot
 from tinygraph.scope import current_scope, enable_grad, is_grad_enabled, no_grad, scope
-from tinygraph.stepthrough import stepthrough, stepthrough_html
 from tinygraph.spellings import MODULE_NAMES as _TORCH_NAMES
 from tinygraph.spellings import missing_name as _missing_name
+from tinygraph.stepthrough import stepthrough, stepthrough_html
 from tinygraph.trace import Trace, trace_backward
 
 __all__ = [

@@ -3,24 +3,22 @@
 Where the winner is a tie the gradient is shared, as in PyTorch: ``maximum(a, b)`` at a = b
 sends dy/2 to each of a and b (torch.maximum), and ``max`` over an axis sends dy/k to each of
 the k entries equal to the max (torch.amax, and torch.max without ``dim``). The shares add up
-to dy, so the sum of the gradients is right however the tie is broken; at a tie of two the
-central difference agrees (it sees half the slope on each side).
+to dy (at a kink any such split is a valid choice); at a tie of two the central difference
+agrees with it, since it sees the full slope on one side and none on the other.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
 
 from tinygraph.errors import SpellingError
 from tinygraph.node import Op
-from tinygraph.ops.shape import _axes
+from tinygraph.ops.shape import Axis, _axes
 from tinygraph.spellings import refuse_keywords
 from tinygraph.tensor import Tensor
 
-Axis = int | Sequence[int] | None
 _VALUES_ONLY = "; it returns the values only, as numpy's {0}: the indices are tg.arg{0}(x, axis)"
 
 
