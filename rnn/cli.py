@@ -1,4 +1,5 @@
-"""The ``tinygraph`` command line (also ``python -m rnn``): demo, render, check, train, vanish.
+"""The ``tinygraph`` command line (also ``python -m tinygraph``, ``python -m rnn``): demo, render,
+check, train, vanish.
 
 ``main(argv)`` parses, validates (the subcommand's ``validate``), runs one subcommand and
 returns the exit code:

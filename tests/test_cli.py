@@ -212,6 +212,22 @@ def test_python_m_rnn_demo_in_a_subprocess(tmp_path):
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and bad.stdout == ""
 
 
+@pytest.mark.parametrize("package", ["tinygraph", "rnn"])
+def test_python_m_runs_the_same_command_line(tmp_path, package):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-m", package, "demo", "--no-pictures", "--steps", "3"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("tinygraph demo: 2-layer Elman RNN (tanh,tanh), T=3 steps")
+    assert "verdict: ok: every gradient matches" in done.stdout and not list(tmp_path.iterdir())
+    bad = subprocess.run([sys.executable, "-m", package, "check", "--seed", "-1"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=60, env=env, check=False)
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert bad.stderr == ("tinygraph check: error: argument --seed: expected an integer >= 0, "
+                          "got -1 (see 'tinygraph check --help')\n")
+
+
 def test_vanish_plots_without_matplotlib_is_refused_before_the_table(capsys, monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
