@@ -96,6 +96,21 @@ def test_render_dot_needs_no_graphviz(capsys, tmp_path):
     assert code == 0 and text.startswith("digraph") and text.count('label="relu"') == 4
 
 
+@needs_graphviz
+def test_render_takes_the_format_from_the_suffix_as_tg_render_does(capsys, tmp_path):
+    code, out, _ = run_cli(capsys, "render", "-o", str(tmp_path / "x.jpg"), "--steps", "2")
+    written = tmp_path / "x.jpg"
+    assert code == 0 and out == f"wrote {written}\n"
+    assert written.read_bytes()[:3] == b"\xff\xd8\xff"  # a JPEG, not an SVG named x.jpg.svg
+    assert not (tmp_path / "x.jpg.svg").exists()
+
+
+def test_render_refuses_an_unknown_suffix_before_any_work(capsys, tmp_path):
+    code, out, err = run_cli(capsys, "render", "-o", str(tmp_path / "x.foo"), "--steps", "2")
+    assert code == 2 and out == "" and "'.foo', which is not a format Graphviz writes" in err
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_check_passes_for_mixed_layers_and_fails_with_the_injected_bug(capsys):
     code, out, _ = run_cli(capsys, "check", "--nonlinearity", "tanh,relu", "--steps", "3")
     assert code == 0 and out.rstrip().endswith("verdict: ok")

@@ -293,7 +293,7 @@ def test_doctest_blocks_compare_exactly_after_the_normalisations(tmp_path: Path)
 
 def test_console_sessions_run_tinygraph_commands(tmp_path: Path) -> None:
     good = ("```console\n$ tinygraph check --steps 0\n"
-            "tinygraph check: error: argument --steps/-T: expected a positive integer, got 0 "
+            "tinygraph check: error: argument --steps/-T: expected an integer from 1 to 10,000, got 0 "
             "(see 'tinygraph check --help')\n$ make demo\n```\n")
     page = read_page(write(tmp_path, good))
     assert [(c.line, c.text) for c in page.commands] == [(2, "tinygraph check --steps 0")]

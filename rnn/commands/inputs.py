@@ -15,7 +15,7 @@ from pathlib import Path
 
 from rnn.commands.usage import UsageError
 from tinygraph.output_path import output_path_fault
-from tinygraph.render.drawing import ENGINE, INSTALL_HINT
+from tinygraph.render.graphviz_run import ENGINE, INSTALL_HINT
 
 MAX_TEXT_CHARS = 1_000_000
 

@@ -28,10 +28,9 @@ from dataclasses import dataclass
 
 from rnn.commands.problem import build_problem, parameter_count
 from rnn.commands.usage import UsageError
-from tinygraph.render.dot_writer import Options
-from tinygraph.render.graph_view import collect
-from tinygraph.render.layout import compute_layout
-from tinygraph.tensor import Tensor
+import tinygraph as tg
+from tinygraph.render import picture_size
+from tinygraph.render.options import Options
 
 MAX_STEPS = 10_000
 MAX_LAYERS = 16
@@ -125,9 +124,8 @@ class PictureSize:
         return max((MAX_NODES - self.first) // self.per_step + 1, 0)
 
 
-def _drawn(loss: Tensor) -> int:
-    lay = compute_layout(collect(loss))
-    return len(lay.node_pos) + len(lay.leaf_pos) + len(lay.junction_pos)
+def _drawn(loss: tg.Tensor) -> int:
+    return picture_size(loss)
 
 
 def _gigabytes(values: int) -> str:

@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import tinygraph as tg
+from tinygraph.render import FORMATS as GRAPHVIZ_FORMATS
+from tinygraph.render import output_format
 from rnn.commands import limits
 from rnn.commands.inputs import check_graphviz, check_output_file
 from rnn.commands.options import add_model_options, int_in, validate_model_options
@@ -79,16 +81,20 @@ def picture_nodes(args: argparse.Namespace) -> int:
 
 
 def output_target(args: argparse.Namespace) -> tuple[str, Path]:
-    """(format, path): --format, else -o's suffix, else svg; the suffix is added if missing."""
-    suffix = _format_from_suffix(args.output, default="")
-    fmt = args.format or suffix or "svg"
-    if suffix and suffix != fmt:
-        raise UsageError(f"-o {args.output} ends in .{suffix} but --format is {fmt}; make them "
-                         "agree (or leave one out)")
-    path = Path(args.output)
-    if path.is_dir() or not path.name:
-        check_output_file(path, "-o")  # refuses it, saying why
-    return fmt, path if suffix == fmt else path.with_name(f"{path.name}.{fmt}")
+    """(format, path): --format, else -o's suffix, else svg (tinygraph.render.output_format, the
+    rule tg.render follows); the suffix is added if missing; a bad one is a usage error."""
+    if Path(args.output).is_dir():
+        check_output_file(Path(args.output), "-o")  # refuses it, saying why
+    suffix = Path(args.output).suffix[1:].lower()
+    if args.format and suffix in GRAPHVIZ_FORMATS and suffix != args.format:
+        raise UsageError(f"-o {args.output} ends in .{suffix} but --format is {args.format}; make "
+                         "them agree (or leave one out)")
+    try:
+        path, fmt = output_format(args.output, args.format)
+    except tg.TinygraphError as exc:
+        raise UsageError(f"-o: {str(exc).removeprefix('render: ')}") from None
+    check_output_file(path, "-o")
+    return fmt, path
 
 
 def run(args: argparse.Namespace) -> int:
@@ -104,8 +110,3 @@ def run(args: argparse.Namespace) -> int:
         path = tg.render(loss, path, format=fmt, view=args.view, **options)
     print(f"wrote {path}")
     return 0
-
-
-def _format_from_suffix(output: str, default: str = "svg") -> str:
-    suffix = Path(output).suffix.lstrip(".")
-    return suffix if suffix in FORMATS else default
