@@ -51,11 +51,10 @@ def test_every_listed_spelling_is_missing_and_hasattr_is_false(table, owner):
 def test_a_typo_gets_the_closest_names_and_anything_else_pythons_wording():
     expect(tg.SpellingError, lambda: tg.tahn, "module 'tinygraph' has no attribute 'tahn'",
            "did you mean tg.tanh?")
-    expect(tg.SpellingError, lambda: x23().shpe, "'Tensor' object has no attribute 'shpe'",
-           "x.shape")
-    expect(tg.SpellingError, lambda: x23().qqqq, "'Tensor' object has no attribute 'qqqq'")
-    error = expect(tg.SpellingError, lambda: x23().__qqqq__, "has no attribute '__qqqq__'")
-    assert "did you mean" not in str(error)
+    # On a Tensor, a typo is Python's own AttributeError (whose traceback suggests the closest
+    # name): a __getattr__ fallback would slow down every attribute access of the engine.
+    error = expect(AttributeError, lambda: x23().shpe, "'Tensor' object has no attribute 'shpe'")
+    assert error.name == "shpe" and type(error) is AttributeError
 
 
 @pytest.mark.parametrize("call, fragments", [

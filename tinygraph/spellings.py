@@ -4,8 +4,9 @@ tinygraph uses numpy's names and keywords: ``axis=``, ``keepdims=``, ``concat``,
 ``clip``. A PyTorch spelling raises :class:`~tinygraph.errors.SpellingError` saying what to write
 instead (``tg.cat`` → ``tg.concat(tensors, axis=0)``, ``x.sum(dim=1)`` → ``axis=1``); another
 missing public name gets the closest existing names. These lookups run only when a name is
-missing (the ``__getattr__`` of the package and of Tensor, which Python calls after the normal
-lookup failed) or a keyword is unknown, so they cost nothing on the normal path.
+missing (the package's ``__getattr__``, which Python calls after the normal lookup failed), on
+Tensor's PyTorch names (properties that raise), or when a keyword is unknown, so they cost
+nothing on the normal path.
 """
 
 from __future__ import annotations
@@ -65,6 +66,16 @@ TENSOR_NAMES: dict[str, str] = {
 }
 
 KEYWORDS: dict[str, str] = {"dim": "axis", "keepdim": "keepdims"}
+
+
+def refusing_property(prefix: str, name: str, hint: str) -> property:
+    """A property for a name tinygraph spells differently: reading ``<prefix>.<name>`` raises the
+    SpellingError that says to write ``hint`` (an AttributeError, so hasattr() is False)."""
+
+    def refuse(self: object) -> Any:
+        raise SpellingError(f"{prefix}.{name}: not a tinygraph name; use {hint}")
+
+    return property(refuse, doc=f"Not a tinygraph name: use {hint}.")
 
 
 def missing_name(prefix: str, name: str, hints: Mapping[str, str], fallback: str,

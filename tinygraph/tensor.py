@@ -388,14 +388,6 @@ class Tensor:
         """Elementwise √x (``tg.sqrt(x)``)."""
         return _apply(_elementwise.Sqrt(), (self,))
 
-    def __getattr__(self, name: str) -> Any:
-        """Called only for a name Tensor does not have: what to write instead (``x.view`` →
-        ``x.reshape``). A SpellingError is an AttributeError, so hasattr() stays False."""
-        if hasattr(Tensor, name):  # a property or slot that raised AttributeError: show its error
-            return object.__getattribute__(self, name)
-        raise _spellings.missing_name("x", name, _spellings.TENSOR_NAMES,
-                                      f"'Tensor' object has no attribute {name!r}", _tensor_names)
-
     def __repr__(self) -> str:
         parts = [f"shape={self.shape}"]
         if self.name:
@@ -431,10 +423,6 @@ def _label(name: str | None) -> str:
     return f" {name!r}" if name else ""
 
 
-def _tensor_names() -> list[str]:
-    return dir(Tensor)
-
-
 # The operator methods above dispatch to the op modules, which import Tensor themselves.
 from tinygraph import backward as _backward  # noqa: E402
 from tinygraph import spellings as _spellings  # noqa: E402
@@ -443,5 +431,11 @@ from tinygraph.ops import arith as _arith  # noqa: E402
 from tinygraph.ops import elementwise as _elementwise  # noqa: E402
 from tinygraph.ops import minmax as _minmax  # noqa: E402
 from tinygraph.ops import no_gradient as _no_gradient  # noqa: E402
+
+# PyTorch's spellings (x.view, x.dim(), ...) as properties that say what to write. Not a
+# __getattr__ fallback: that would make every attribute access on a Tensor slower (Python could
+# no longer specialise them), and a Tensor's attributes are the engine's hot path.
+for _name, _hint in _spellings.TENSOR_NAMES.items():
+    setattr(Tensor, _name, _spellings.refusing_property("x", _name, _hint))
 from tinygraph.ops import select as _select  # noqa: E402
 from tinygraph.ops import shape as _shape  # noqa: E402
