@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tinygraph.errors import DTypeError, GraphStateError, ShapeError
+from tinygraph.spellings import TENSOR_NAMES, refuse_keywords, refusing_property
 from tinygraph.versions import DataView, WriteStamp, view_of
 
 if TYPE_CHECKING:
@@ -329,13 +330,13 @@ class Tensor:
     def sum(self, axis: int | Sequence[int] | None = None, keepdims: bool = False,
             **torch_names: Any) -> Tensor:
         """Sum over ``axis`` (all axes by default)."""
-        _spellings.refuse_keywords("sum", torch_names, ("axis", "keepdims"))
+        refuse_keywords("sum", torch_names, ("axis", "keepdims"))
         return _shape.sum(self, axis=axis, keepdims=keepdims)
 
     def mean(self, axis: int | Sequence[int] | None = None, keepdims: bool = False,
              **torch_names: Any) -> Tensor:
         """Mean over ``axis`` (all axes by default)."""
-        _spellings.refuse_keywords("mean", torch_names, ("axis", "keepdims"))
+        refuse_keywords("mean", torch_names, ("axis", "keepdims"))
         return _shape.mean(self, axis=axis, keepdims=keepdims)
 
     def max(self, axis: int | Sequence[int] | None = None, keepdims: bool = False,
@@ -423,19 +424,19 @@ def _label(name: str | None) -> str:
     return f" {name!r}" if name else ""
 
 
-# The operator methods above dispatch to the op modules, which import Tensor themselves.
+# PyTorch's spellings (x.view, x.dim(), ...) as properties that say what to write. Not a
+# __getattr__ fallback: that would make every attribute access on a Tensor slower (Python could
+# no longer specialise them), and a Tensor's attributes are the engine's hot path.
+for _name, _hint in TENSOR_NAMES.items():
+    setattr(Tensor, _name, refusing_property("x", _name, _hint))
+
+# The one late import of the engine: Tensor's operators and methods dispatch to the ops and to
+# the backward pass, which need Tensor themselves, so they are imported once Tensor exists.
 from tinygraph import backward as _backward  # noqa: E402
-from tinygraph import spellings as _spellings  # noqa: E402
 from tinygraph.node import apply as _apply  # noqa: E402
 from tinygraph.ops import arith as _arith  # noqa: E402
 from tinygraph.ops import elementwise as _elementwise  # noqa: E402
 from tinygraph.ops import minmax as _minmax  # noqa: E402
 from tinygraph.ops import no_gradient as _no_gradient  # noqa: E402
-
-# PyTorch's spellings (x.view, x.dim(), ...) as properties that say what to write. Not a
-# __getattr__ fallback: that would make every attribute access on a Tensor slower (Python could
-# no longer specialise them), and a Tensor's attributes are the engine's hot path.
-for _name, _hint in _spellings.TENSOR_NAMES.items():
-    setattr(Tensor, _name, _spellings.refusing_property("x", _name, _hint))
 from tinygraph.ops import select as _select  # noqa: E402
 from tinygraph.ops import shape as _shape  # noqa: E402

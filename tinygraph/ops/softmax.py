@@ -13,9 +13,18 @@ from tinygraph.scope import current_scope
 from tinygraph.tensor import Tensor
 
 
+def _shift_and_normalise(x: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pieces every softmax here is made of: s = x − max x (so no e^x overflows), e^s, and
+    Z = Σ e^s along ``axis``; softmax = e^s / Z and log softmax = s − log Z. ufunc reductions
+    directly: ndarray.max/.sum add a Python-level wrapper per call."""
+    shifted = x - np.maximum.reduce(x, axis=axis, keepdims=True)
+    exps = np.exp(shifted)
+    return shifted, exps, np.add.reduce(exps, axis=axis, keepdims=True)
+
+
 def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
-    shifted = x - x.max(axis=axis, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    shifted, _, norm = _shift_and_normalise(x, axis)
+    return shifted - np.log(norm)
 
 
 class Softmax(Op):
@@ -80,16 +89,13 @@ class CrossEntropy(Op):
         classes = logits.shape[-1]
         self.in_shape = logits.shape
         flat = logits.reshape(-1, classes)
-        # ufunc reductions directly: ndarray.max/.sum add a Python-level wrapper per call.
-        shifted = flat - np.maximum.reduce(flat, axis=1, keepdims=True)
-        probs = np.exp(shifted)
-        norm = np.add.reduce(probs, axis=1, keepdims=True)
-        probs /= norm
         if targets.size == 0 and self.reduction == "mean":
             raise ShapeError(
                 f"the batch is empty (logits of shape {logits.shape}): a mean over no terms is "
                 "undefined; give at least one target, or reduction='sum' (0.0 for no terms)"
             )
+        shifted, probs, norm = _shift_and_normalise(flat, axis=1)
+        probs /= norm  # p = softmax(x), kept for the backward
         self.rows = _arange(flat.shape[0])
         self.cols = targets.flatten()  # a copy: the caller may refill its targets before backward
         self.count = max(targets.size, 1)
@@ -99,6 +105,7 @@ class CrossEntropy(Op):
         except IndexError:
             _check_range(targets, classes)
             raise
+        # −Σ_n log softmax(x_n)[c_n] = Σ_n log Z_n − Σ_n s_n[c_n]
         total = np.add.reduce(np.log(norm), axis=None) - np.add.reduce(picked, axis=None)
         return np.asarray(total / self.count if self.reduction == "mean" else total)
 
