@@ -11,12 +11,14 @@ from tinygraph.errors import (
     BackwardError,
     ConfigError,
     DTypeError,
+    ForwardModeError,
     GraphStateError,
     NumericsError,
     RenderError,
     ShapeError,
     TinygraphError,
 )
+from tinygraph.forward import jvp
 from tinygraph.gradcheck import gradcheck
 from tinygraph.gradcheck_nodes import NodeCheckReport, gradcheck_nodes
 from tinygraph.gradcheck_report import GradcheckReport
@@ -36,6 +38,7 @@ __all__ = [
     "BackwardError",
     "ConfigError",
     "DTypeError",
+    "ForwardModeError",
     "GradcheckReport",
     "GraphStateError",
     "Node",
@@ -62,6 +65,7 @@ __all__ = [
     "gradcheck_nodes",
     "identity",
     "is_grad_enabled",
+    "jvp",
     "keep_freed_memory",
     "log",
     "log_softmax",

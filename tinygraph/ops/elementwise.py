@@ -32,6 +32,11 @@ class Tanh(Op):
         dx *= grad
         return (dx,)
 
+    def jvp(self, x_dot: np.ndarray) -> np.ndarray:
+        """jvp: ẏ = (1 − y²) · ẋ."""
+        y = self.output
+        return (1.0 - y * y) * x_dot
+
 
 class Sigmoid(Op):
     """y = 1 / (1 + e^(−x));  dx = dy · y · (1 − y)."""
@@ -53,6 +58,11 @@ class Sigmoid(Op):
         dx *= grad
         return (dx,)
 
+    def jvp(self, x_dot: np.ndarray) -> np.ndarray:
+        """jvp: ẏ = y · (1 − y) · ẋ."""
+        y = self.output
+        return (y * (1.0 - y)) * x_dot
+
 
 class ReLU(Op):
     """y = max(x, 0);  dx = dy where x > 0, else 0 (the derivative at 0 is taken as 0)."""
@@ -67,6 +77,10 @@ class ReLU(Op):
 
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
         return (grad * (self.inputs[0] > 0),)
+
+    def jvp(self, x_dot: np.ndarray) -> np.ndarray:
+        """jvp: ẏ = ẋ where x > 0, else 0."""
+        return x_dot * (self.inputs[0] > 0)
 
 
 class Exp(Op):
@@ -83,6 +97,10 @@ class Exp(Op):
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
         return (grad * self.output,)
 
+    def jvp(self, x_dot: np.ndarray) -> np.ndarray:
+        """jvp: ẏ = y · ẋ."""
+        return self.output * x_dot
+
 
 class Log(Op):
     """y = ln x;  dx = dy / x."""
@@ -97,6 +115,10 @@ class Log(Op):
 
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
         return (grad / self.inputs[0],)
+
+    def jvp(self, x_dot: np.ndarray) -> np.ndarray:
+        """jvp: ẏ = ẋ / x."""
+        return x_dot / self.inputs[0]
 
 
 class Identity(Op):
@@ -113,6 +135,10 @@ class Identity(Op):
 
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
         return (grad,)
+
+    def jvp(self, x_dot: np.ndarray) -> np.ndarray:
+        """jvp: ẏ = ẋ."""
+        return x_dot
 
 
 def tanh(x: Any) -> Tensor:
