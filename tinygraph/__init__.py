@@ -22,6 +22,7 @@ from tinygraph.forward import jvp
 from tinygraph.gradcheck import gradcheck
 from tinygraph.gradcheck_nodes import NodeCheckReport, gradcheck_nodes
 from tinygraph.gradcheck_report import GradcheckReport
+from tinygraph.jacobian import jacobian
 from tinygraph.node import Node, Op
 from tinygraph.numerical import numerical_grad
 from tinygraph.ops.arith import add, div, matmul, mul, neg, power, sub
@@ -65,6 +66,7 @@ __all__ = [
     "gradcheck_nodes",
     "identity",
     "is_grad_enabled",
+    "jacobian",
     "jvp",
     "keep_freed_memory",
     "log",

@@ -167,15 +167,20 @@ def jvp(
         raise ShapeError("jvp: every tangent is None, so the number of directions K is unknown")
     with enable_grad():
         out = f(*leaves)
-    if not isinstance(out, Tensor):
-        got = "numpy array (not part of the graph: use tg ops)" if isinstance(out, np.ndarray) \
-            else type(out).__name__
-        raise DTypeError(f"jvp: f must return a tg.Tensor, got a {got}")
+    check_output(out, "jvp")
     y_dot = propagate_tangents(out, seeds) if seeds else None
     if y_dot is None:
         y_dot = np.zeros((counts.pop() if counts else 1, *out.shape), dtype=_float(out.dtype))
     value = out.detach()
     return value, (y_dot if batched else y_dot[0])
+
+
+def check_output(out: Any, who: str) -> None:
+    """f's result must be a Tensor: a numpy array made from ``.data`` is outside the graph."""
+    if not isinstance(out, Tensor):
+        got = ("numpy array (not part of the graph: use tg ops)" if isinstance(out, np.ndarray)
+               else type(out).__name__)
+        raise DTypeError(f"{who}: f must return a tg.Tensor, got a {got}")
 
 
 def _as_list(values: Any, what: str) -> list[Any]:
