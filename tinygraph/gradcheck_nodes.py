@@ -296,15 +296,15 @@ def _check_dot_product(node: Node, i: int, analytic: np.ndarray | None, arrays: 
     """⟨J_iᵀ g, v⟩ from backward against ⟨g, J_i v⟩ from jvp, for ``directions`` random v."""
     label = _label(node, i)
     shape = arrays[i].shape
-    analytic = _dense(node, i, analytic, shape)
-    if analytic.shape != shape:
-        return _wrong_shape(label, shape, analytic.shape)
     vs = rng.standard_normal((directions, *shape))
-    reverse = np.array([np.vdot(analytic, v) for v in vs])
     tangents: list[np.ndarray | None] = [None] * len(arrays)
     tangents[i] = vs
     moved = node_jvp(node, tuple(tangents))
     forward = np.array([np.vdot(g, y) for y in np.asarray(moved, dtype=np.float64)])
+    analytic = _dense(node, i, analytic, shape)
+    if analytic.shape != shape:
+        return _wrong_shape(label, shape, analytic.shape)
+    reverse = np.array([np.vdot(analytic, v) for v in vs])
     comparison = compare(label, shape, reverse, forward, atol, rtol, by_direction=True)
     if comparison.ok or comparison.note:
         return comparison
