@@ -14,7 +14,11 @@ from typing import Any
 import numpy as np
 import pytest
 
+import rnn
 import tinygraph as tg
+from rnn.embedding import EmbeddingLookup
+from rnn.sequences import carry_where_masked
+from tinygraph.gradcheck_nodes import graph_nodes
 
 Case = tuple[Callable[[np.random.Generator], list[np.ndarray]], Callable[..., Any], Callable[..., Any]]
 
@@ -39,6 +43,9 @@ def inputs(*makers: Callable[[np.random.Generator], np.ndarray]) -> Callable[[np
 TARGETS = np.array([2, 0, 1])
 TARGETS_3D = np.array([[0, 3], [1, 1], [3, 2]])
 ROWS = np.array([1, 0, 1])
+TOKENS = np.array([[3, 0], [3, 1]])
+KEEP = np.array([1.0, 0.0, 1.0])
+DROP_MASK = np.random.default_rng(4).random((3, 4)) >= 0.25
 
 # name: (inputs, tg function, torch function); torch functions receive torch tensors.
 CASES: dict[str, Case] = {
@@ -129,6 +136,13 @@ CASES: dict[str, Case] = {
     "cross_entropy mean 3-D": (inputs(normal(3, 2, 4)),
                                lambda a: tg.cross_entropy(a, TARGETS_3D, reduction="mean"),
                                lambda a: _cross_entropy(a, TARGETS_3D, "mean")),
+    # the ops of rnn: an embedding lookup, dropout (seeded: the same mask every call), the
+    # masked carry of variable-length batches
+    "embedding": (inputs(normal(5, 2)), lambda W: EmbeddingLookup(TOKENS)(W), lambda W: W[TOKENS]),
+    "dropout": (inputs(normal(3, 4)), lambda x: rnn.dropout(x, 0.25, rng=4),
+                lambda x: x * _torch().tensor(DROP_MASK) / 0.75),
+    "mask_carry": (inputs(normal(3, 2), normal(3, 2)), lambda a, b: carry_where_masked(a, b, KEEP),
+                   lambda a, b: _torch().where(_torch().tensor(KEEP[:, None] > 0), a, b)),
 }
 
 
@@ -217,3 +231,40 @@ def test_a_none_tangent_is_a_zero_direction(name: str) -> None:
     _, second_only = tg.jvp(fn, xs, [None, vs[1]], batched=True)
     np.testing.assert_allclose(none + second_only, tg.jvp(fn, xs, vs, batched=True)[1],
                                rtol=1e-12, atol=1e-13)
+
+
+def project_ops() -> set[type]:
+    """Every tg.Op subclass defined in tinygraph or rnn (each module imported first), except
+    the planted bug of ``tinygraph check --inject-bug``, whose backward is wrong on purpose."""
+    import importlib
+    import pkgutil
+
+    import tinygraph.ops
+
+    for package in (tinygraph.ops, rnn):
+        for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+            if not info.name.endswith("__main__"):
+                importlib.import_module(info.name)
+    found, stack = set(), [tg.Op]
+    while stack:
+        for sub in stack.pop().__subclasses__():
+            stack.append(sub)
+            if sub.__module__.split(".")[0] in ("tinygraph", "rnn"):
+                found.add(sub)
+    return {op for op in found if op.__module__ != "rnn.commands.check"}
+
+
+def ops_in_case(name: str) -> set[type]:
+    xs, _ = case_data(name)
+    leaves = [tg.Tensor(x, requires_grad=True) for x in xs]
+    out = CASES[name][1](*leaves)
+    return {type(node.op) for node in graph_nodes(out)}
+
+
+def test_every_op_of_the_project_has_a_jvp_rule_and_a_case_here():
+    ops = project_ops()
+    assert len(ops) >= 25
+    missing_rule = sorted(op.__name__ for op in ops if op.jvp is tg.Op.jvp)
+    assert missing_rule == []
+    covered = set().union(*(ops_in_case(name) for name in CASES))
+    assert sorted(op.__name__ for op in ops - covered) == []
