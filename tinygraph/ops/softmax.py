@@ -41,7 +41,8 @@ class Softmax(Op):
     def jvp(self, x_dot: np.ndarray) -> np.ndarray:
         """jvp: ẏ = y · (ẋ − Σ_j y_j ẋ_j) along ``axis``."""
         y = self.output
-        return y * (x_dot - (y * x_dot).sum(axis=batch_axis(self.axis), keepdims=True))
+        axis = batch_axis(self.axis) if y.ndim else ()  # a 0-d input: nothing to reduce
+        return y * (x_dot - (y * x_dot).sum(axis=axis, keepdims=True))
 
 
 class LogSoftmax(Op):
@@ -65,7 +66,8 @@ class LogSoftmax(Op):
     def jvp(self, x_dot: np.ndarray) -> np.ndarray:
         """jvp: ẏ = ẋ − Σ_j softmax(x)_j ẋ_j along ``axis`` (softmax(x) = e^y)."""
         weighted = np.exp(self.output) * x_dot
-        return x_dot - weighted.sum(axis=batch_axis(self.axis), keepdims=True)
+        axis = batch_axis(self.axis) if self.output.ndim else ()  # a 0-d input: nothing to reduce
+        return x_dot - weighted.sum(axis=axis, keepdims=True)
 
 
 class CrossEntropy(Op):
