@@ -16,6 +16,7 @@ from tinygraph.errors import (
     NumericsError,
     RenderError,
     ShapeError,
+    SpellingError,
     TinygraphError,
 )
 from tinygraph.forward import jvp
@@ -26,12 +27,21 @@ from tinygraph.jacobian import jacobian
 from tinygraph.node import Node, Op
 from tinygraph.numerical import numerical_grad
 from tinygraph.ops.arith import add, div, matmul, mul, neg, power, sub
-from tinygraph.ops.elementwise import exp, identity, log, relu, sigmoid, tanh
+from tinygraph.ops.elementwise import cos, exp, identity, log, relu, sigmoid, sin, sqrt, square, tanh
+from tinygraph.ops.elementwise import abs as abs  # noqa: A004 (tg.abs mirrors numpy)
+from tinygraph.ops.minmax import max as max  # noqa: A004 (tg.max mirrors numpy)
+from tinygraph.ops.minmax import maximum, minimum
+from tinygraph.ops.minmax import min as min  # noqa: A004 (tg.min mirrors numpy)
+from tinygraph.ops.no_gradient import argmax, argmin
+from tinygraph.ops.select import clip, where
 from tinygraph.ops.shape import concat, mean, reshape, stack, transpose
 from tinygraph.ops.shape import sum as sum  # noqa: A004 (tg.sum mirrors numpy)
 from tinygraph.ops.softmax import cross_entropy, log_softmax, softmax
+from tinygraph.ops.split import split
 from tinygraph.render import draw, render, to_dot
 from tinygraph.scope import current_scope, enable_grad, is_grad_enabled, no_grad, scope
+from tinygraph.spellings import MODULE_NAMES as _TORCH_NAMES
+from tinygraph.spellings import missing_name as _missing_name
 from tinygraph.stepthrough import stepthrough, stepthrough_html
 from tinygraph.trace import Trace, trace_backward
 
@@ -48,12 +58,18 @@ __all__ = [
     "Op",
     "RenderError",
     "ShapeError",
+    "SpellingError",
     "Tensor",
     "TinygraphError",
     "Trace",
+    "abs",
     "add",
+    "argmax",
+    "argmin",
     "backward",
+    "clip",
     "concat",
+    "cos",
     "cross_entropy",
     "current_scope",
     "detect_anomaly",
@@ -72,7 +88,11 @@ __all__ = [
     "log",
     "log_softmax",
     "matmul",
+    "max",
+    "maximum",
     "mean",
+    "min",
+    "minimum",
     "mul",
     "neg",
     "no_grad",
@@ -84,7 +104,11 @@ __all__ = [
     "reshape",
     "scope",
     "sigmoid",
+    "sin",
     "softmax",
+    "split",
+    "sqrt",
+    "square",
     "stack",
     "stepthrough",
     "stepthrough_html",
@@ -94,4 +118,11 @@ __all__ = [
     "to_dot",
     "trace_backward",
     "transpose",
+    "where",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """Called only for a name tinygraph does not have: say what to write instead."""
+    raise _missing_name("tg", name, _TORCH_NAMES, f"module 'tinygraph' has no attribute {name!r}",
+                        lambda: __all__)

@@ -43,6 +43,12 @@ class RenderError(TinygraphError, RuntimeError):
     """Rendering failed: Graphviz missing, timed out, or the graph is too large to draw."""
 
 
+class SpellingError(TinygraphError, AttributeError, TypeError):
+    """A name or keyword tinygraph does not have, often PyTorch's (``tg.cat``, ``x.view``,
+    ``dim=``): the message says what to write. An AttributeError for a missing attribute (so
+    ``hasattr`` and ``getattr(obj, name, default)`` work), a TypeError for a wrong keyword."""
+
+
 def add_note(exc: BaseException, note: str) -> None:
     """Attach ``note`` to an exception that keeps its type (``BaseException.add_note``, 3.11+;
     on Python 3.10 the note is kept in ``__notes__`` and added to the message's arguments)."""

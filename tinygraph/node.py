@@ -8,7 +8,9 @@ and the scope tags in force (``t``, ``layer``, ...).
 
 from __future__ import annotations
 
+import functools
 import weakref
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -17,7 +19,7 @@ from tinygraph.anomaly import check_forward
 from tinygraph.errors import DTypeError, GraphStateError, ShapeError, TinygraphError, add_note
 from tinygraph.scope import STATE, format_scope
 from tinygraph.tensor import NUMERIC_KINDS, Tensor, as_array
-from tinygraph.versions import tick
+from tinygraph.versions import clock
 
 
 class Op:
@@ -55,6 +57,8 @@ class Op:
         for flag in ("keeps_inputs", "saves_output"):  # a subclass's own backward may read them
             if flag not in cls.__dict__:
                 setattr(cls, flag, True)
+        if "forward" in cls.__dict__ and not cls.__module__.startswith("tinygraph."):
+            cls.forward = _real_valued(cls.__dict__["forward"])  # the engine trusts only its own ops
 
     def forward(self, *arrays: np.ndarray) -> np.ndarray:
         """Compute the output array from the input arrays."""
@@ -105,6 +109,21 @@ class Op:
         return apply(self, args)
 
 
+def _real_valued(forward: Callable[..., Any]) -> Callable[..., Any]:
+    """A custom op's forward, refusing a complex result (every op of the engine is real-valued;
+    the built-in ops cannot produce one from real inputs, so only custom ops are checked)."""
+
+    @functools.wraps(forward)
+    def checked(self: Op, *arrays: np.ndarray) -> Any:
+        out = forward(self, *arrays)
+        if isinstance(out, np.ndarray) and out.dtype.kind == "c":
+            raise DTypeError(f"forward returned a complex array (dtype {out.dtype}); it must "
+                             "return a real (not complex) ndarray")
+        return out
+
+    return checked
+
+
 class Node:
     """One application of an op: ``op``, ``inputs`` (Tensors), ``outputs``, ``scope``.
 
@@ -121,7 +140,7 @@ class Node:
         self.op = op
         self.inputs = inputs
         self.scope = scope
-        self.id = tick()
+        self.id = next(clock)
         self.freed = False
         self.consumed = False
         self._output = weakref.ref(output)
@@ -200,7 +219,7 @@ def apply(op: Op, args: tuple[Any, ...]) -> Tensor:
     except Exception as exc:
         add_note(exc, f"raised in the forward of {locate(op, STATE.tags)}")
         raise
-    if type(data) is not np.ndarray or data.dtype.kind == "c":
+    if type(data) is not np.ndarray:
         data = _as_output(op, data)
     state = STATE
     if state.detect_anomaly:
@@ -222,7 +241,7 @@ def apply(op: Op, args: tuple[Any, ...]) -> Tensor:
     node.op = op
     node.inputs = tensors
     node.scope = state.tags
-    node.id = tick()
+    node.id = next(clock)
     node.freed = node.consumed = False
     node._output = ref = _ref(out)
     out.producer = node

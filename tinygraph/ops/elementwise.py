@@ -1,4 +1,4 @@
-"""Elementwise nonlinearities: tanh, sigmoid, relu, exp, log."""
+"""Elementwise functions of one tensor: tanh, sigmoid, relu, exp, log, abs, sqrt, square, sin, cos."""
 
 from __future__ import annotations
 
@@ -141,6 +141,77 @@ class Identity(Op):
         return x_dot
 
 
+class Abs(Op):
+    """y = |x|;  dx = dy · sign(x) (the derivative at 0 is taken as 0, as PyTorch's sign)."""
+
+    __slots__ = ()
+
+    name = "abs"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.abs(x)
+
+    def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
+        return (grad * np.sign(self.inputs[0]),)
+
+
+class Sqrt(Op):
+    """y = √x;  dx = dy / (2y) (inf at x = 0, as in PyTorch; NaN for x < 0)."""
+
+    __slots__ = ()
+    keeps_inputs = False
+
+    name = "sqrt"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.sqrt(x)
+
+    def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
+        return (grad / (2.0 * self.output),)
+
+
+class Square(Op):
+    """y = x²;  dx = dy · 2x."""
+
+    __slots__ = ()
+
+    name = "square"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.square(x)
+
+    def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
+        return (grad * (2.0 * self.inputs[0]),)
+
+
+class Sin(Op):
+    """y = sin x;  dx = dy · cos x."""
+
+    __slots__ = ()
+
+    name = "sin"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.sin(x)
+
+    def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
+        return (grad * np.cos(self.inputs[0]),)
+
+
+class Cos(Op):
+    """y = cos x;  dx = −dy · sin x."""
+
+    __slots__ = ()
+
+    name = "cos"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.cos(x)
+
+    def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
+        return (-grad * np.sin(self.inputs[0]),)
+
+
 def tanh(x: Any) -> Tensor:
     """Elementwise hyperbolic tangent."""
     return Tanh()(x)
@@ -169,3 +240,28 @@ def log(x: Any) -> Tensor:
 def identity(x: Any) -> Tensor:
     """y = x, recorded as a node."""
     return Identity()(x)
+
+
+def abs(x: Any) -> Tensor:  # noqa: A001 (tg.abs mirrors numpy)
+    """Elementwise |x| (the gradient at 0 is 0)."""
+    return Abs()(x)
+
+
+def sqrt(x: Any) -> Tensor:
+    """Elementwise √x."""
+    return Sqrt()(x)
+
+
+def square(x: Any) -> Tensor:
+    """Elementwise x²."""
+    return Square()(x)
+
+
+def sin(x: Any) -> Tensor:
+    """Elementwise sine."""
+    return Sin()(x)
+
+
+def cos(x: Any) -> Tensor:
+    """Elementwise cosine."""
+    return Cos()(x)

@@ -5,7 +5,7 @@ rolled (the DOT text), legend and style (how it looks), formats (which file, whi
 drawing (entry points, Graphviz runner).
 """
 
-from tinygraph.render.drawing import draw, render, to_dot
+from tinygraph.render.drawing import draw, picture_size, render, to_dot
 from tinygraph.render.formats import FORMATS, output_format
 
-__all__ = ["FORMATS", "draw", "output_format", "render", "to_dot"]
+__all__ = ["FORMATS", "draw", "output_format", "picture_size", "render", "to_dot"]

@@ -68,6 +68,16 @@ def plan_picture(out: Tensor, view: str, options: dict[str, Any],
     return graph, opts, steps
 
 
+def picture_size(out: Tensor, view: str = "forward", **options: Any) -> int:
+    """How many boxes ``tg.to_dot(out, view, **options)`` would place (ops outside a fold, a copy
+    of each parameter they read, a Σ per junction): the number ``max_nodes`` limits, counted
+    with one walk and no layout, so callers can refuse a picture before building it."""
+    opts = check_options(view, options, "picture_size")
+    graph = collect(out)
+    steps = plan_steps(graph, opts.max_steps if opts.view != "rolled" else None)
+    return drawn_count(graph, steps)
+
+
 def dot_text(graph: GraphView, opts: Options, steps: Steps, trace: Trace | None = None) -> str:
     """The DOT text of a planned picture; gradients from ``trace`` (made when needed)."""
     if needs_grads(opts):
