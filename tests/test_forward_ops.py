@@ -46,6 +46,7 @@ ROWS = np.array([1, 0, 1])
 TOKENS = np.array([[3, 0], [3, 1]])
 KEEP = np.array([1.0, 0.0, 1.0])
 DROP_MASK = np.random.default_rng(4).random((3, 4)) >= 0.25
+MASK = np.array([[True, False, True], [False, False, True]])
 
 # name: (inputs, tg function, torch function); torch functions receive torch tensors.
 CASES: dict[str, Case] = {
@@ -140,6 +141,33 @@ CASES: dict[str, Case] = {
     "cross_entropy mean 3-D": (inputs(normal(3, 2, 4)),
                                lambda a: tg.cross_entropy(a, TARGETS_3D, reduction="mean"),
                                lambda a: _cross_entropy(a, TARGETS_3D, "mean")),
+    "abs": (inputs(away_from_zero(2, 3)), tg.abs, lambda t: t.abs()),
+    "abs method": (inputs(away_from_zero(3)), lambda a: abs(a), lambda t: t.abs()),
+    "sqrt": (inputs(positive(2, 3)), tg.sqrt, lambda t: t.sqrt()),
+    "square": (inputs(normal(2, 3)), tg.square, lambda t: t.square()),
+    "sin": (inputs(normal(2, 3)), tg.sin, lambda t: t.sin()),
+    "cos": (inputs(normal(2, 3)), tg.cos, lambda t: t.cos()),
+    "maximum broadcast": (inputs(normal(2, 3), normal(3)), tg.maximum,
+                          lambda a, b: _torch().maximum(a, b)),
+    "minimum with a constant": (inputs(normal(2, 3)), lambda a: tg.minimum(a, 0.1),
+                                lambda a: _torch().minimum(a, _torch().tensor(0.1, dtype=a.dtype))),
+    "max all": (inputs(normal(2, 3)), lambda a: a.max(), lambda a: a.amax()),
+    "max axis keepdims": (inputs(normal(2, 3, 4)), lambda a: tg.max(a, axis=1, keepdims=True),
+                          lambda a: a.amax(dim=1, keepdim=True)),
+    "min two axes": (inputs(normal(2, 3, 4)), lambda a: tg.min(a, axis=(0, 2)),
+                     lambda a: a.amin(dim=(0, 2))),
+    "where broadcast": (inputs(normal(2, 3), normal(3)), lambda a, b: tg.where(MASK, a, b),
+                        lambda a, b: _torch().where(_torch().tensor(MASK), a, b)),
+    "where with a constant": (inputs(normal(2, 3)), lambda a: tg.where(MASK, 0.0, a),
+                              lambda a: _torch().where(_torch().tensor(MASK), 0.0, a)),
+    "clip number bounds": (inputs(normal(2, 5)), lambda a: tg.clip(a, -0.5, 0.5),
+                           lambda a: a.clamp(-0.5, 0.5)),
+    "clip tensor bounds": (inputs(normal(2, 5), lambda rng: rng.standard_normal(5) - 1.0,
+                                  lambda rng: rng.standard_normal((2, 1)) + 1.0),
+                           lambda x, lo, hi: tg.clip(x, lo, hi),
+                           lambda x, lo, hi: _torch().clamp(x, lo, hi)),
+    "split": (inputs(normal(2, 6)), lambda a: tg.split(a, [1, 4], axis=1)[1] * 2.0,
+              lambda a: a[:, 1:4] * 2.0),
     # the ops of rnn: an embedding lookup, dropout (seeded: the same mask every call), the
     # masked carry of variable-length batches
     "embedding": (inputs(normal(5, 2)), lambda W: EmbeddingLookup(TOKENS)(W), lambda W: W[TOKENS]),
@@ -199,6 +227,25 @@ def test_jvp_matches_central_differences(name: str) -> None:
     expected = central(fn, xs, vs)
     assert tangent.shape == expected.shape
     np.testing.assert_allclose(tangent, expected, rtol=1e-6, atol=1e-7)
+
+
+# Ties: y = max(a, b) at a = b moves by (ȧ + ḃ)/2 under a central difference, the rule's
+# share (torch's forward AD breaks ties its own way, so these are checked numerically only).
+TIES: dict[str, Case] = {
+    "maximum tie": (lambda rng: [np.array([1.0, 2.0, -0.5]), np.array([1.0, 0.0, -0.5])],
+                    tg.maximum, None),
+    "max tie of two": (lambda rng: [np.array([[0.3, 0.9, 0.9], [1.0, -1.0, 0.2]])],
+                       lambda a: tg.max(a, axis=1), None),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TIES))
+def test_jvp_at_ties_is_the_central_difference(name: str) -> None:
+    xs = TIES[name][0](np.random.default_rng(0))
+    vs = [np.random.default_rng(1).standard_normal((3, *x.shape)) for x in xs]
+    fn = TIES[name][1]
+    _, tangent = tg.jvp(fn, xs, vs, batched=True)
+    np.testing.assert_allclose(tangent, central(fn, xs, vs), rtol=1e-6, atol=1e-7)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

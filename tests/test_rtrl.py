@@ -165,8 +165,8 @@ def test_online_rtrl_with_sgd_matches_a_hand_written_numpy_rtrl():
                       optimizer=rnn.SGD(params, lr=0.1))
     assert result.updates == 12
     np.testing.assert_allclose(result.losses, losses, rtol=1e-12)
-    for p, e in zip(params, expected):
-        assert not np.allclose(p.data, start[params.index(p)])  # it did learn
+    for p, e, before in zip(params, expected, start):
+        assert not np.allclose(p.data, before)  # it did learn
         np.testing.assert_allclose(p.data, e, rtol=1e-11, atol=1e-13, err_msg=p.name)
 
 

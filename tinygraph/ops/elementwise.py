@@ -154,6 +154,10 @@ class Abs(Op):
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
         return (grad * np.sign(self.inputs[0]),)
 
+    def jvp(self, x_dot: np.ndarray) -> np.ndarray:
+        """jvp: ẏ = sign(x) · ẋ (0 at x = 0)."""
+        return np.sign(self.inputs[0]) * x_dot
+
 
 class Sqrt(Op):
     """y = √x;  dx = dy / (2y) (inf at x = 0, as in PyTorch; NaN for x < 0)."""
@@ -169,6 +173,10 @@ class Sqrt(Op):
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
         return (grad / (2.0 * self.output),)
 
+    def jvp(self, x_dot: np.ndarray) -> np.ndarray:
+        """jvp: ẏ = ẋ / (2y)."""
+        return x_dot / (2.0 * self.output)
+
 
 class Square(Op):
     """y = x²;  dx = dy · 2x."""
@@ -182,6 +190,10 @@ class Square(Op):
 
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
         return (grad * (2.0 * self.inputs[0]),)
+
+    def jvp(self, x_dot: np.ndarray) -> np.ndarray:
+        """jvp: ẏ = 2x · ẋ."""
+        return (2.0 * self.inputs[0]) * x_dot
 
 
 class Sin(Op):
@@ -197,6 +209,10 @@ class Sin(Op):
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
         return (grad * np.cos(self.inputs[0]),)
 
+    def jvp(self, x_dot: np.ndarray) -> np.ndarray:
+        """jvp: ẏ = cos x · ẋ."""
+        return np.cos(self.inputs[0]) * x_dot
+
 
 class Cos(Op):
     """y = cos x;  dx = −dy · sin x."""
@@ -210,6 +226,10 @@ class Cos(Op):
 
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
         return (-grad * np.sin(self.inputs[0]),)
+
+    def jvp(self, x_dot: np.ndarray) -> np.ndarray:
+        """jvp: ẏ = −sin x · ẋ."""
+        return -np.sin(self.inputs[0]) * x_dot
 
 
 def tanh(x: Any) -> Tensor:
