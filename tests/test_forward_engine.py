@@ -126,6 +126,20 @@ def test_a_jvp_of_the_wrong_shape_names_the_op():
            "(2, 3), so (1, 2, 3) was expected (K = 1 directions first)")
 
 
+@pytest.mark.parametrize("returned, got", [(None, "None"), (np.ones((1, 2)) * 1j, "dtype complex128"),
+                                            ("ab", "dtype <U2")])
+def test_a_jvp_that_returns_no_real_array_names_the_op(returned: object, got: str) -> None:
+    class Returns(NoJvp):
+        name = "returns"
+
+        def jvp(self, x_dot: np.ndarray) -> object:
+            return returned
+
+    expect(tg.ForwardModeError, lambda: tg.jvp(lambda x: Returns()(x), [np.ones(2)], [np.ones(2)]),
+           f"jvp of returns returned {got}; return a real ndarray of shape (1, 2) (K directions, "
+           "then the output's shape)")
+
+
 def test_an_exception_inside_a_jvp_rule_keeps_its_type_and_gets_a_note():
     class Broken(NoJvp):
         def jvp(self, x_dot: np.ndarray) -> np.ndarray:

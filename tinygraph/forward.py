@@ -105,14 +105,14 @@ def node_jvp(node: Node, given: tuple[np.ndarray | None, ...]) -> np.ndarray:
 def _fit(node: Node, y_dot: Any, shape: tuple[int, ...]) -> np.ndarray:
     """The rule's result as an array of ``shape`` (K, *y.shape): broadcast up when it is
     smaller (``x + c`` with only c constant), else an error naming the op."""
-    if type(y_dot) is not np.ndarray:
-        y_dot = np.asarray(y_dot) if y_dot is not None else None
-        if y_dot is None or y_dot.dtype.kind not in NUMERIC_KINDS:
-            got = "None" if y_dot is None else f"dtype {y_dot.dtype}"
-            raise ForwardModeError(
-                f"jvp of {node.where()} returned {got}; return a real ndarray of shape {shape} "
-                "(K directions, then the output's shape)"
-            )
+    if type(y_dot) is not np.ndarray and y_dot is not None:
+        y_dot = np.asarray(y_dot)
+    if y_dot is None or y_dot.dtype.kind not in NUMERIC_KINDS:
+        got = "None" if y_dot is None else f"dtype {y_dot.dtype}"
+        raise ForwardModeError(
+            f"jvp of {node.where()} returned {got}; return a real ndarray of shape {shape} "
+            "(K directions, then the output's shape)"
+        )
     if y_dot.shape == shape:
         return y_dot
     try:
