@@ -133,17 +133,7 @@ class Node:
     saved arrays were dropped, so no pass can go through it.
     """
 
-    __slots__ = ("_output", "consumed", "freed", "id", "inputs", "op", "scope")
-
-    def __init__(self, op: Op, inputs: tuple[Tensor, ...], output: Tensor,
-                 scope: dict[str, Any]) -> None:
-        self.op = op
-        self.inputs = inputs
-        self.scope = scope
-        self.id = next(clock)
-        self.freed = False
-        self.consumed = False
-        self._output = weakref.ref(output)
+    __slots__ = ("_output", "consumed", "freed", "id", "inputs", "op", "scope")  # set by apply
 
     @property
     def output(self) -> Tensor | None:
@@ -181,17 +171,15 @@ def locate(op: Op, scope: dict[str, Any]) -> str:
 def apply(op: Op, args: tuple[Any, ...]) -> Tensor:
     """Run ``op`` on ``args`` (Tensors or array-likes) and record a Node when needed.
 
-    A node is recorded only when gradients are enabled and some input requires a gradient,
-    so constants and ``no_grad`` blocks cost nothing beyond the numpy call.
+    The algorithm: the inputs' arrays go through ``op.forward``; the result becomes a new
+    Tensor; when gradients are enabled and some input requires one, a Node remembering the op,
+    its input tensors and the scope in force becomes the output's producer, and each input
+    learns that the node reads it. Constants and ``no_grad`` blocks cost only the numpy call.
     """
     if getattr(op, "output", None) is not None:
-        raise GraphStateError(
-            f"{locate(op, STATE.tags)}: this {type(op).__name__} instance was already applied; "
-            f"an op instance holds the arrays of one application, so create one per call: "
-            f"{type(op).__name__}()(x)"
-        )
-    count = len(args)
-    if count == 2:  # the common cases, unpacked inline (this is the hot path of every graph)
+        raise _already_applied(op)
+    count = len(args)  # one and two inputs unpacked inline: every op of every graph passes here
+    if count == 2:
         a, b = args
         if type(a) is not Tensor or type(b) is not Tensor:
             a, b = args = _as_tensors(a, b)
@@ -206,20 +194,12 @@ def apply(op: Op, args: tuple[Any, ...]) -> Tensor:
         needs = _SINGLES[a.requires_grad]
     else:
         args, arrays, needs = _unpack(args)
-    tensors = args
     op.inputs = arrays
     try:
         data = op.forward(*arrays)
-    except TinygraphError as exc:
-        raise type(exc)(f"{locate(op, STATE.tags)}: {exc}") from None
-    except (ValueError, IndexError) as exc:
-        shapes = ", ".join(str(a.shape) for a in arrays)
-        reason = op.explain(*arrays) or f"inputs of shapes {shapes} do not fit: {exc}"
-        raise ShapeError(f"{locate(op, STATE.tags)}: {reason}") from None
     except Exception as exc:
-        add_note(exc, f"raised in the forward of {locate(op, STATE.tags)}")
-        raise
-    if type(data) is not np.ndarray:
+        raise _forward_failed(op, arrays, exc) from None
+    if type(data) is not np.ndarray:  # numpy scalars from full reductions, lists from custom ops
         data = _as_output(op, data)
     state = STATE
     if state.detect_anomaly:
@@ -239,15 +219,15 @@ def apply(op: Op, args: tuple[Any, ...]) -> Tensor:
         op.inputs = None
     node = _new(Node)
     node.op = op
-    node.inputs = tensors
+    node.inputs = args
     node.scope = state.tags
     node.id = next(clock)
     node.freed = node.consumed = False
     node._output = ref = _ref(out)
     out.producer = node
-    for t in tensors:  # consumers are found through the weak reference to their output
+    for t in args:  # a tensor's consumers are found through the weak references to their outputs
         consumers = t._consumers
-        if consumers is None:  # one consumer: the reference itself, no list (most tensors)
+        if consumers is None:  # one consumer (most tensors): the reference itself, no list
             t._consumers = ref
         elif type(consumers) is list:
             consumers.append(ref)
@@ -257,6 +237,29 @@ def apply(op: Op, args: tuple[Any, ...]) -> Tensor:
         else:
             t._consumers = [consumers, ref]
     return out
+
+
+def _already_applied(op: Op) -> GraphStateError:
+    return GraphStateError(
+        f"{locate(op, STATE.tags)}: this {type(op).__name__} instance was already applied; "
+        f"an op instance holds the arrays of one application, so create one per call: "
+        f"{type(op).__name__}()(x)"
+    )
+
+
+def _forward_failed(op: Op, arrays: tuple[np.ndarray, ...], exc: Exception) -> Exception:
+    """The error to raise for a forward that raised ``exc``: ours, naming the op and its scope
+    (a numpy shape error becomes a ShapeError with the op's own explanation); any other
+    exception is kept, with a note naming the op."""
+    where = locate(op, STATE.tags)
+    if isinstance(exc, TinygraphError):
+        return type(exc)(f"{where}: {exc}")
+    if isinstance(exc, (ValueError, IndexError)):
+        shapes = ", ".join(str(a.shape) for a in arrays)
+        reason = op.explain(*arrays) or f"inputs of shapes {shapes} do not fit: {exc}"
+        return ShapeError(f"{where}: {reason}")
+    add_note(exc, f"raised in the forward of {where}")
+    return exc
 
 
 _new = object.__new__

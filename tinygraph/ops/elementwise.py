@@ -10,11 +10,6 @@ from tinygraph.node import Op
 from tinygraph.tensor import Tensor
 
 
-def _writable(result: np.ndarray | np.generic) -> np.ndarray:
-    """A fresh ufunc result as an array (numpy returns a scalar for 0-d inputs)."""
-    return result if type(result) is np.ndarray else np.array(result)
-
-
 class Tanh(Op):
     """y = tanh(x);  dx = dy · (1 − y²)."""
 
@@ -28,9 +23,7 @@ class Tanh(Op):
 
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
         y = self.output
-        dx = _writable(1.0 - y * y)  # 1 − y², then · dy in place
-        dx *= grad
-        return (dx,)
+        return ((1.0 - y * y) * grad,)
 
     def jvp(self, x_dot: np.ndarray) -> np.ndarray:
         """jvp: ẏ = (1 − y²) · ẋ."""
@@ -53,10 +46,7 @@ class Sigmoid(Op):
 
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
         y = self.output
-        dx = _writable(1.0 - y)  # one buffer, updated in place: (1 − y) · y · dy
-        dx *= y
-        dx *= grad
-        return (dx,)
+        return ((1.0 - y) * y * grad,)
 
     def jvp(self, x_dot: np.ndarray) -> np.ndarray:
         """jvp: ẏ = y · (1 − y) · ẋ."""
