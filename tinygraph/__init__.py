@@ -3,10 +3,9 @@
 # tensor first: it wires its operators to the op modules, which import it back.
 from tinygraph.tensor import Tensor  # isort: skip
 
-from tinygraph.allocator import keep_freed_memory
 from tinygraph.anomaly import detect_anomaly
 from tinygraph.backward import backward, grad
-from tinygraph.gc_pause import pause_gc
+from tinygraph.performance import keep_freed_memory, pause_gc
 from tinygraph.errors import (
     BackwardError,
     ConfigError,

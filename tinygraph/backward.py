@@ -18,7 +18,7 @@ import numpy as np
 from tinygraph import versions
 from tinygraph.anomaly import check_backward
 from tinygraph.broadcast import sum_to
-from tinygraph.gc_pause import pause_gc
+from tinygraph.performance import pause_gc
 from tinygraph.errors import BackwardError, DTypeError, GraphStateError, ShapeError, add_note
 from tinygraph.indexed_grad import IndexedGrad, densify
 from tinygraph.node import Node
@@ -111,7 +111,7 @@ def run_backward(
     Returns the gradients of the leaves, of tensors marked ``retain_grad()`` and of ``keep``,
     and the set of those whose buffer the pass allocated itself (safe to hand out uncopied).
     A junction's sum is accumulated in place once the pass owns its buffer. The cyclic
-    garbage collector is paused during the pass (see ``tinygraph.gc_pause``).
+    garbage collector is paused during the pass (see ``tinygraph.performance``).
     """
     with pause_gc():
         if nodes is None:

@@ -16,7 +16,7 @@ import graphviz
 
 from tinygraph.errors import GraphStateError, RenderError
 from tinygraph.output_path import output_path_fault
-from tinygraph.gc_pause import pause_gc
+from tinygraph.performance import pause_gc
 from tinygraph.render.dot_writer import UnrolledWriter
 from tinygraph.render.formats import check_format, output_format
 from tinygraph.render.graph_view import GraphView, attach_trace, collect
