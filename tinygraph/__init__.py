@@ -10,6 +10,7 @@ from tinygraph.errors import (
     BackwardError,
     ConfigError,
     DTypeError,
+    ForwardModeError,
     GraphStateError,
     NumericsError,
     RenderError,
@@ -17,9 +18,11 @@ from tinygraph.errors import (
     SpellingError,
     TinygraphError,
 )
+from tinygraph.forward import jvp
 from tinygraph.gradcheck import gradcheck
 from tinygraph.gradcheck_nodes import NodeCheckReport, gradcheck_nodes
 from tinygraph.gradcheck_report import GradcheckReport
+from tinygraph.jacobian import jacobian
 from tinygraph.node import Node, Op
 from tinygraph.numerical import numerical_grad
 from tinygraph.ops.arith import add, div, matmul, mul, neg, power, sub
@@ -45,6 +48,7 @@ __all__ = [
     "BackwardError",
     "ConfigError",
     "DTypeError",
+    "ForwardModeError",
     "GradcheckReport",
     "GraphStateError",
     "Node",
@@ -77,6 +81,8 @@ __all__ = [
     "gradcheck_nodes",
     "identity",
     "is_grad_enabled",
+    "jacobian",
+    "jvp",
     "keep_freed_memory",
     "log",
     "log_softmax",

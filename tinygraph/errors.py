@@ -31,6 +31,10 @@ class BackwardError(TinygraphError, RuntimeError):
     """An op's backward broke the contract: wrong number or kind of gradients."""
 
 
+class ForwardModeError(TinygraphError, RuntimeError):
+    """Forward mode cannot go through an op: it has no jvp rule, or its jvp broke the contract."""
+
+
 class NumericsError(TinygraphError, FloatingPointError):
     """A NaN or Inf produced by an op's forward or backward, or a failed gradient check."""
 

@@ -9,12 +9,20 @@ Only the node's own forward is re-run, on float64 copies of the arrays it saved,
 backward is pinned to one op application: "tanh (t=3, layer=1)", not "the loss".
 The walk is iterative and in creation order, so a 100,000-step graph is fine (full mode costs
 2 forwards per input entry of each node; directional mode 2k per input).
+
+Mode "jvp-vjp" needs no finite differences: for random u (y's shape) and directions v, the
+forward rule and the backward rule of one node must satisfy the dot-product test
+
+    ⟨u, J_i v⟩ (op.jvp) = ⟨J_iᵀ u, v⟩ (op.backward),   exact up to rounding,
+
+so a wrong jvp or a wrong backward is named with its op and scope. When the two disagree, a
+central difference of the node's forward along v says which of them is the odd one out.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -23,12 +31,13 @@ from tinygraph.broadcast import sum_to
 from tinygraph.backward import normalise_sent, reverse_topological
 from tinygraph.indexed_grad import densify
 from tinygraph.errors import DTypeError, GraphStateError, NumericsError, add_note
+from tinygraph.forward import node_jvp
 from tinygraph.gradcheck_report import (
-    COMPARISON_HEADERS,
-    PASS_RULE,
     Comparison,
     comparison_cells,
+    comparison_headers,
     compare,
+    pass_rule,
     render_table,
 )
 from tinygraph.node import Node, Op
@@ -114,7 +123,7 @@ class NodeCheckReport:
             shown = self.failures[:MAX_TABLE_ROWS]
             hidden = len(self.rows) - len(shown)
         table = render_table(
-            ["node", "input", *COMPARISON_HEADERS],
+            ["node", "input", *comparison_headers(self.mode)],
             [[row.where, row.comparison.label, *comparison_cells(row.comparison)]
              for row in shown],
         )
@@ -124,7 +133,9 @@ class NodeCheckReport:
             kind = f"{hidden_failures} failing and " if hidden_failures else ""
             lines.append(f"... {kind}{hidden - hidden_failures} passing rows not shown; "
                          "report.rows has every row")
-        lines.append(f"{PASS_RULE} of the node's VJP with a random upstream gradient")
+        what = (", for each node on its own" if self.mode == "jvp-vjp"
+                else " of the node's VJP with a random upstream gradient")
+        lines.append(pass_rule(self.mode) + what)
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -132,7 +143,7 @@ class NodeCheckReport:
                 f"failures={len(self.failures)})")
 
 
-MODES = ("full", "directional")
+MODES = ("full", "directional", "jvp-vjp")
 
 
 def graph_nodes(loss: Tensor) -> list[Node]:
@@ -157,7 +168,10 @@ def gradcheck_nodes(
     creation order) and every float input that requires grad, compare op.backward(g)[i]
     (summed back to x_i's shape when the op broadcasts) with the numerical VJP
     Σ_k g_k ∂y_k/∂x_i by central differences (``mode="full"``, every entry) or its projection
-    on ``directions`` random directions (``mode="directional"``). Integer inputs (class
+    on ``directions`` random directions (``mode="directional"``); or, with ``mode="jvp-vjp"``,
+    compare ⟨op.backward(g)[i], v⟩ with ⟨g, op.jvp(v at input i)⟩ for ``directions`` random v
+    (the dot-product test: it checks backward against jvp, needs no finite differences, and
+    on a failure a central difference names the odd one out). Integer inputs (class
     targets) are skipped. Nothing in the graph changes: each op gets its saved state back, and
     ``loss.backward()`` still works afterwards.
 
@@ -165,7 +179,7 @@ def gradcheck_nodes(
         loss: a tensor whose graph's saved arrays are still there (it may have been through
             ``backward()``; not through ``tg.grad(..., retain_graph=False)``).
         eps, atol, rtol: as in ``gradcheck``.
-        mode: ``"full"`` or ``"directional"``.
+        mode: ``"full"``, ``"directional"`` or ``"jvp-vjp"``.
         raise_on_fail: raise ``NumericsError`` with the report's table when a node fails.
         directions: k per input in directional mode.
         seed: seeds the upstream gradients and directions.
@@ -219,8 +233,12 @@ def _check_node(node: Node, rng: np.random.Generator, eps: float, atol: float, r
 
         rows = []
         for i in checked:
-            comparison = _check_input(node, i, sent[i], arrays, value, rng, eps, atol, rtol,
-                                      mode, directions)
+            if mode == "jvp-vjp":
+                comparison = _check_dot_product(node, i, sent[i], arrays, g, value, rng, eps,
+                                                atol, rtol, directions)
+            else:
+                comparison = _check_input(node, i, sent[i], arrays, value, rng, eps, atol, rtol,
+                                          mode, directions)
             rows.append(NodeComparison(node, i, comparison))
         return rows
     except Exception as exc:
@@ -232,24 +250,37 @@ def _check_node(node: Node, rng: np.random.Generator, eps: float, atol: float, r
         op.restore(saved_state)
 
 
-def _check_input(node: Node, i: int, analytic: np.ndarray | None, arrays: list[np.ndarray],
-                 value: Any, rng: np.random.Generator, eps: float, atol: float, rtol: float,
-                 mode: str, directions: int) -> Comparison:
+def _label(node: Node, i: int) -> str:
     tensor = node.inputs[i]
-    label = f"{i} {tensor.name}" if tensor.name else str(i)
-    shape = arrays[i].shape
+    return f"{i} {tensor.name}" if tensor.name else str(i)
+
+
+def _dense(node: Node, i: int, analytic: np.ndarray | None, shape: tuple[int, ...]) -> np.ndarray:
+    """The gradient backward sent to input i, in float64 and summed back to its shape."""
     if analytic is None:
-        analytic = np.zeros(shape)
+        return np.zeros(shape)
     analytic = np.asarray(analytic, dtype=np.float64)
     if analytic.shape != shape and node.op.broadcasts:
         try:
-            analytic = sum_to(analytic, shape)
+            return sum_to(analytic, shape)
         except ValueError:
             pass
+    return analytic
+
+
+def _wrong_shape(label: str, shape: tuple[int, ...], got: tuple[int, ...]) -> Comparison:
+    nan = float("nan")
+    return Comparison(label, shape, nan, nan, None, nan, nan, False, f"backward gave shape {got}")
+
+
+def _check_input(node: Node, i: int, analytic: np.ndarray | None, arrays: list[np.ndarray],
+                 value: Any, rng: np.random.Generator, eps: float, atol: float, rtol: float,
+                 mode: str, directions: int) -> Comparison:
+    label = _label(node, i)
+    shape = arrays[i].shape
+    analytic = _dense(node, i, analytic, shape)
     if analytic.shape != shape:
-        nan = float("nan")
-        return Comparison(label, shape, nan, nan, None, nan, nan, False,
-                          f"backward gave shape {analytic.shape}")
+        return _wrong_shape(label, shape, analytic.shape)
     if mode == "full":
         numerical = gradient_of_entries(value, arrays[i], eps)
         return compare(label, shape, analytic, numerical, atol, rtol)
@@ -257,6 +288,29 @@ def _check_input(node: Node, i: int, analytic: np.ndarray | None, arrays: list[n
     projected = np.array([np.vdot(analytic, v) for v in vs])
     numerical = np.array([directional_derivative(value, [arrays[i]], [v], eps) for v in vs])
     return compare(label, shape, projected, numerical, atol, rtol, by_direction=True)
+
+
+def _check_dot_product(node: Node, i: int, analytic: np.ndarray | None, arrays: list[np.ndarray],
+                       g: np.ndarray, value: Any, rng: np.random.Generator, eps: float,
+                       atol: float, rtol: float, directions: int) -> Comparison:
+    """⟨J_iᵀ g, v⟩ from backward against ⟨g, J_i v⟩ from jvp, for ``directions`` random v."""
+    label = _label(node, i)
+    shape = arrays[i].shape
+    vs = rng.standard_normal((directions, *shape))
+    tangents: list[np.ndarray | None] = [None] * len(arrays)
+    tangents[i] = vs
+    moved = node_jvp(node, tuple(tangents))
+    forward = np.array([np.vdot(g, y) for y in np.asarray(moved, dtype=np.float64)])
+    analytic = _dense(node, i, analytic, shape)
+    if analytic.shape != shape:
+        return _wrong_shape(label, shape, analytic.shape)
+    reverse = np.array([np.vdot(analytic, v) for v in vs])
+    comparison = compare(label, shape, reverse, forward, atol, rtol, by_direction=True)
+    if comparison.ok or comparison.note:
+        return comparison
+    numerical = np.array([directional_derivative(value, [arrays[i]], [v], eps) for v in vs])
+    odd = "jvp" if np.abs(forward - numerical).max() > np.abs(reverse - numerical).max() else "backward"
+    return replace(comparison, note=f"{odd} disagrees with a central difference")
 
 
 def _forward(op: Op, arrays: Sequence[np.ndarray]) -> np.ndarray:

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 PASS_RULE = "pass: |analytic - numerical| <= atol + rtol*|numerical| at every entry"
+DOT_PRODUCT_RULE = ("pass: |reverse - forward| <= atol + rtol*|forward| in every direction, with "
+                    "reverse = <J^T u, v> (backward) and forward = <u, J v> (jvp)")
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,19 @@ COMPARISON_HEADERS = [
 ]
 
 
+def comparison_headers(mode: str) -> list[str]:
+    """The column headers of a comparison: in mode "jvp-vjp" the two sides are the reverse
+    mode's ⟨Jᵀu, v⟩ and the forward mode's ⟨u, Jv⟩, not an analytic and a numerical value."""
+    if mode != "jvp-vjp":
+        return COMPARISON_HEADERS
+    return [{"analytic": "reverse", "numerical": "forward"}.get(h, h) for h in COMPARISON_HEADERS]
+
+
+def pass_rule(mode: str) -> str:
+    """The sentence under a table that says when a row passes."""
+    return DOT_PRODUCT_RULE if mode == "jvp-vjp" else PASS_RULE
+
+
 def render_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     """Left-aligned columns separated by two spaces, with a rule under the header."""
     widths = [len(h) for h in headers]
@@ -152,7 +167,8 @@ class GradcheckReport:
 
     Attributes:
         rows: one comparison per input, in the order given.
-        mode: ``"full"`` (every entry) or ``"directional"`` (random directions).
+        mode: ``"full"`` (every entry), ``"directional"`` (random directions) or
+            ``"jvp-vjp"`` (the dot-product test of forward against reverse mode).
         eps, atol, rtol: the settings used.
         value: f at the unperturbed inputs.
         notes: remarks that explain a failure (e.g. f's result does not depend on the inputs).
@@ -186,11 +202,12 @@ class GradcheckReport:
         failed = len(self.failures)
         status = "ok" if self.ok else f"FAIL: {failed} of {len(self.rows)} inputs disagree"
         what = "worst = entry index" if self.mode == "full" else "worst = direction number"
-        head = (f"gradcheck (mode={self.mode}, eps={self.eps:g}, atol={self.atol:g}, "
+        settings = "" if self.mode == "jvp-vjp" else f"eps={self.eps:g}, "
+        head = (f"gradcheck (mode={self.mode}, {settings}atol={self.atol:g}, "
                 f"rtol={self.rtol:g}): {status}")
-        table = render_table(["input", *COMPARISON_HEADERS],
+        table = render_table(["input", *comparison_headers(self.mode)],
                              [[row.label, *comparison_cells(row)] for row in self.rows])
-        lines = [head, table, f"{PASS_RULE}; {what}", *self.notes]
+        lines = [head, table, f"{pass_rule(self.mode)}; {what}", *self.notes]
         return "\n".join(lines)
 
     def __repr__(self) -> str:

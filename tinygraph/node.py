@@ -23,7 +23,8 @@ from tinygraph.versions import clock
 
 
 class Op:
-    """A differentiable operation: ``forward(*arrays) -> array``, ``backward(grad) -> tuple``.
+    """A differentiable operation: ``forward(*arrays) -> array``, ``backward(grad) -> tuple``
+    and, for forward mode, ``jvp(*tangents) -> array`` (optional; see :meth:`jvp`).
 
     Subclasses define ``forward`` (numpy in, numpy out) and ``backward`` (the vector-Jacobian
     product: given dL/dy, return dL/dx_i for every input, in order; ``None`` for an input that
@@ -66,6 +67,23 @@ class Op:
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
         """Return the gradient for each input given the gradient of the output."""
         raise NotImplementedError(f"{type(self).__name__}.backward")
+
+    def jvp(self, *tangents: np.ndarray | None) -> np.ndarray:
+        """Forward mode: the tangent of the output, ẏ = Σ_i ∂y/∂x_i · ẋ_i (a Jacobian-vector product).
+
+        ``tangents`` has one entry per input: None for an input that does not move (a
+        constant, integer class targets), else ẋ_i of shape (K, *x_i.shape): K directions at
+        once along a leading axis, so a Jacobian costs one pass. Return ẏ of shape
+        (K, *y.shape) (an array that broadcasts to it is accepted). The rule reads the state
+        ``backward`` reads: ``self.inputs`` (the engine puts the input arrays back for the call
+        when ``keeps_inputs`` is False), ``self.output`` and the saved attributes.
+        Broadcasting goes the other way round: where ``backward`` sums a gradient back to an
+        input's shape, ``jvp`` broadcasts that input's tangent up to the output's
+        (``tinygraph.tangent.lift``). An op that does not define ``jvp`` cannot be used in
+        forward mode (``tg.jvp``, ``tg.jacobian(mode="forward")``, the "jvp-vjp" checks):
+        those raise a ForwardModeError naming it.
+        """
+        raise NotImplementedError(f"{type(self).__name__}.jvp")
 
     def describe(self) -> str:
         """A short label for tables and pictures (subclasses add their settings)."""

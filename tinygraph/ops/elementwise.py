@@ -25,6 +25,11 @@ class Tanh(Op):
         y = self.output
         return ((1.0 - y * y) * grad,)
 
+    def jvp(self, x_dot: np.ndarray) -> np.ndarray:
+        """jvp: ẏ = (1 − y²) · ẋ."""
+        y = self.output
+        return (1.0 - y * y) * x_dot
+
 
 class Sigmoid(Op):
     """y = 1 / (1 + e^(−x));  dx = dy · y · (1 − y)."""
@@ -43,6 +48,11 @@ class Sigmoid(Op):
         y = self.output
         return ((1.0 - y) * y * grad,)
 
+    def jvp(self, x_dot: np.ndarray) -> np.ndarray:
+        """jvp: ẏ = y · (1 − y) · ẋ."""
+        y = self.output
+        return (y * (1.0 - y)) * x_dot
+
 
 class ReLU(Op):
     """y = max(x, 0);  dx = dy where x > 0, else 0 (the derivative at 0 is taken as 0)."""
@@ -57,6 +67,10 @@ class ReLU(Op):
 
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
         return (grad * (self.inputs[0] > 0),)
+
+    def jvp(self, x_dot: np.ndarray) -> np.ndarray:
+        """jvp: ẏ = ẋ where x > 0, else 0."""
+        return x_dot * (self.inputs[0] > 0)
 
 
 class Exp(Op):
@@ -73,6 +87,10 @@ class Exp(Op):
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
         return (grad * self.output,)
 
+    def jvp(self, x_dot: np.ndarray) -> np.ndarray:
+        """jvp: ẏ = y · ẋ."""
+        return self.output * x_dot
+
 
 class Log(Op):
     """y = ln x;  dx = dy / x."""
@@ -87,6 +105,10 @@ class Log(Op):
 
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
         return (grad / self.inputs[0],)
+
+    def jvp(self, x_dot: np.ndarray) -> np.ndarray:
+        """jvp: ẏ = ẋ / x."""
+        return x_dot / self.inputs[0]
 
 
 class Identity(Op):
@@ -104,6 +126,10 @@ class Identity(Op):
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
         return (grad,)
 
+    def jvp(self, x_dot: np.ndarray) -> np.ndarray:
+        """jvp: ẏ = ẋ."""
+        return x_dot
+
 
 class Abs(Op):
     """y = |x|;  dx = dy · sign(x) (the derivative at 0 is taken as 0, as PyTorch's sign)."""
@@ -117,6 +143,10 @@ class Abs(Op):
 
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
         return (grad * np.sign(self.inputs[0]),)
+
+    def jvp(self, x_dot: np.ndarray) -> np.ndarray:
+        """jvp: ẏ = sign(x) · ẋ (0 at x = 0)."""
+        return np.sign(self.inputs[0]) * x_dot
 
 
 class Sqrt(Op):
@@ -133,6 +163,10 @@ class Sqrt(Op):
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
         return (grad / (2.0 * self.output),)
 
+    def jvp(self, x_dot: np.ndarray) -> np.ndarray:
+        """jvp: ẏ = ẋ / (2y)."""
+        return x_dot / (2.0 * self.output)
+
 
 class Square(Op):
     """y = x²;  dx = dy · 2x."""
@@ -146,6 +180,10 @@ class Square(Op):
 
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
         return (grad * (2.0 * self.inputs[0]),)
+
+    def jvp(self, x_dot: np.ndarray) -> np.ndarray:
+        """jvp: ẏ = 2x · ẋ."""
+        return (2.0 * self.inputs[0]) * x_dot
 
 
 class Sin(Op):
@@ -161,6 +199,10 @@ class Sin(Op):
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
         return (grad * np.cos(self.inputs[0]),)
 
+    def jvp(self, x_dot: np.ndarray) -> np.ndarray:
+        """jvp: ẏ = cos x · ẋ."""
+        return np.cos(self.inputs[0]) * x_dot
+
 
 class Cos(Op):
     """y = cos x;  dx = −dy · sin x."""
@@ -174,6 +216,10 @@ class Cos(Op):
 
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
         return (-grad * np.sin(self.inputs[0]),)
+
+    def jvp(self, x_dot: np.ndarray) -> np.ndarray:
+        """jvp: ẏ = −sin x · ẋ."""
+        return -np.sin(self.inputs[0]) * x_dot
 
 
 def tanh(x: Any) -> Tensor:

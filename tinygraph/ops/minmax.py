@@ -17,6 +17,7 @@ from tinygraph.errors import SpellingError
 from tinygraph.node import Op
 from tinygraph.ops.shape import Axis, _axes
 from tinygraph.spellings import refuse_keywords
+from tinygraph.tangent import scaled, total
 from tinygraph.tensor import Tensor
 
 _VALUES_ONLY = "; it returns the values only, as numpy's {0}: the indices are tg.arg{0}(x, axis)"
@@ -43,6 +44,15 @@ class Maximum(Op):
         da = np.where(self.loses(a, b), 0.0, shared) if need_a else None
         db = np.where(self.loses(b, a), 0.0, shared) if need_b else None
         return da, db
+
+    def jvp(self, a_dot: np.ndarray | None, b_dot: np.ndarray | None) -> np.ndarray | None:
+        """jvp: ẏ = ȧ where a wins, ḃ where b wins, (ȧ + ḃ)/2 at a tie (the shares of
+        backward; a central difference at a tie gives the same mean)."""
+        a, b = self.inputs
+        n = self.output.ndim
+        share = np.where(a == b, 0.5, 1.0)
+        return total(scaled(a_dot, np.where(self.loses(a, b), 0.0, share), n),
+                     scaled(b_dot, np.where(self.loses(b, a), 0.0, share), n))
 
 
 class Minimum(Maximum):
@@ -89,6 +99,14 @@ class Max(Op):
         winners = x == y
         count = np.add.reduce(winners, axis=self.axes, keepdims=True)
         return (winners * (grad / count.astype(grad.dtype)),)
+
+    def jvp(self, x_dot: np.ndarray) -> np.ndarray:
+        """jvp: ẏ = (1/k) Σ ẋ over the k entries equal to the extreme along the reduced axes."""
+        (x,) = self.inputs
+        y = self.output if self.keepdims else np.expand_dims(self.output, self.axes)
+        winners = x == y
+        weights = winners / np.add.reduce(winners, axis=self.axes, keepdims=True)
+        return (weights * x_dot).sum(axis=tuple(a + 1 for a in self.axes), keepdims=self.keepdims)
 
 
 class Min(Max):

@@ -13,6 +13,7 @@ from tinygraph.errors import DTypeError
 from tinygraph.node import Op, locate
 from tinygraph.scope import current_scope
 from tinygraph.spellings import refuse_keywords
+from tinygraph.tangent import lift, scaled, total
 from tinygraph.tensor import Tensor
 
 
@@ -46,6 +47,12 @@ class Where(Op):
         db = np.where(self.cond, 0.0, grad) if need_b else None
         return da, db
 
+    def jvp(self, a_dot: np.ndarray | None, b_dot: np.ndarray | None) -> np.ndarray:
+        """jvp: ẏ = ȧ where cond, else ḃ (0 for an input that does not move)."""
+        n = self.output.ndim
+        return np.where(self.cond, 0.0 if a_dot is None else lift(a_dot, n),
+                        0.0 if b_dot is None else lift(b_dot, n))
+
 
 class Clip(Op):
     """y = min(max(x, lo), hi) (numpy.clip; broadcasting);  each entry's dy goes to the input
@@ -72,6 +79,16 @@ class Clip(Op):
         dlo = np.where((x < lo) & (lo <= hi), grad, 0.0) if need_lo else None
         dhi = np.where(np.maximum(x, lo) > hi, grad, 0.0) if need_hi else None
         return dx, dlo, dhi
+
+    def jvp(self, x_dot: np.ndarray | None, lo_dot: np.ndarray | None,
+            hi_dot: np.ndarray | None) -> np.ndarray | None:
+        """jvp: ẏ = ẋ where lo ≤ x ≤ hi, l̇o where x < lo ≤ hi, ḣi where max(x, lo) > hi (the
+        input that y equals there, as in backward)."""
+        x, lo, hi = self.inputs
+        n = self.output.ndim
+        return total(scaled(x_dot, (lo <= x) & (x <= hi), n),
+                     scaled(lo_dot, (x < lo) & (lo <= hi), n),
+                     scaled(hi_dot, np.maximum(x, lo) > hi, n))
 
 
 def where(cond: Any, a: Any, b: Any) -> Tensor:

@@ -10,6 +10,7 @@ from tinygraph.errors import ConfigError, DTypeError, ShapeError
 from tinygraph.node import Op, locate
 from tinygraph.ops.shape import check_ints
 from tinygraph.scope import current_scope
+from tinygraph.tangent import batch_axis
 from tinygraph.tensor import Tensor
 
 
@@ -46,6 +47,12 @@ class Softmax(Op):
         y = self.output
         return (y * (grad - (grad * y).sum(axis=self.axis, keepdims=True)),)
 
+    def jvp(self, x_dot: np.ndarray) -> np.ndarray:
+        """jvp: ẏ = y · (ẋ − Σ_j y_j ẋ_j) along ``axis``."""
+        y = self.output
+        axis = batch_axis(self.axis) if y.ndim else ()  # a 0-d input: nothing to reduce
+        return y * (x_dot - (y * x_dot).sum(axis=axis, keepdims=True))
+
 
 class LogSoftmax(Op):
     """y = x − log Σ_j e^(x_j) along ``axis``;  dx = dy − softmax(x) · Σ_j dy_j."""
@@ -64,6 +71,12 @@ class LogSoftmax(Op):
 
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
         return (grad - np.exp(self.output) * grad.sum(axis=self.axis, keepdims=True),)
+
+    def jvp(self, x_dot: np.ndarray) -> np.ndarray:
+        """jvp: ẏ = ẋ − Σ_j softmax(x)_j ẋ_j along ``axis`` (softmax(x) = e^y)."""
+        weighted = np.exp(self.output) * x_dot
+        axis = batch_axis(self.axis) if self.output.ndim else ()  # a 0-d input: nothing to reduce
+        return x_dot - weighted.sum(axis=axis, keepdims=True)
 
 
 class CrossEntropy(Op):
@@ -114,6 +127,13 @@ class CrossEntropy(Op):
         dx[self.rows, self.cols] -= 1.0
         dx *= grad / self.count if self.reduction == "mean" else grad
         return dx.reshape(self.in_shape), None
+
+    def jvp(self, x_dot: np.ndarray | None, targets_dot: None = None) -> np.ndarray:
+        """jvp: L̇ = Σ_n ⟨p_n − onehot(c_n), ẋ_n⟩ (÷ N for ``reduction="mean"``); the integer
+        targets have no tangent."""
+        flat = x_dot.reshape(x_dot.shape[0], -1, self.probs.shape[1])
+        moved = np.einsum("knv,nv->k", flat, self.probs) - flat[:, self.rows, self.cols].sum(axis=1)
+        return moved / self.count if self.reduction == "mean" else moved
 
 
 _ARANGES: dict[int, np.ndarray] = {}
