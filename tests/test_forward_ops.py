@@ -18,7 +18,7 @@ import rnn
 import tinygraph as tg
 from rnn.embedding import EmbeddingLookup
 from rnn.sequences import carry_where_masked
-from tinygraph.gradcheck_nodes import graph_nodes
+from tinygraph.check.nodes import graph_nodes
 
 Case = tuple[Callable[[np.random.Generator], list[np.ndarray]], Callable[..., Any], Callable[..., Any]]
 

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 import tinygraph as tg
 from random_graphs import (OPS, Program, builtin_op_names, leaf_shapes, make_leaves, programs,
                            replay, run, seeded_programs)
-from tinygraph.gradcheck_nodes import graph_nodes
+from tinygraph.check.nodes import graph_nodes
 
 FUZZ = settings(max_examples=150, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow])

@@ -16,7 +16,7 @@ import pytest
 
 import tinygraph as tg
 from random_graphs import builtin_op_names
-from tinygraph.gradcheck_nodes import graph_nodes
+from tinygraph.check.nodes import graph_nodes
 
 Case = Callable[[np.random.Generator], tuple[Callable[[], tg.Tensor], list[tg.Tensor]]]
 

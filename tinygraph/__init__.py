@@ -19,12 +19,12 @@ from tinygraph.errors import (
     TinygraphError,
 )
 from tinygraph.forward import jvp
-from tinygraph.gradcheck import gradcheck
-from tinygraph.gradcheck_nodes import NodeCheckReport, gradcheck_nodes
-from tinygraph.gradcheck_report import GradcheckReport
+from tinygraph.check.gradcheck import gradcheck
+from tinygraph.check.nodes import gradcheck_nodes
+from tinygraph.check.report import GradcheckReport, NodeCheckReport
 from tinygraph.jacobian import jacobian
 from tinygraph.node import Node, Op
-from tinygraph.numerical import numerical_grad
+from tinygraph.check.numerical import numerical_grad
 from tinygraph.ops.arith import add, div, matmul, mul, neg, power, sub
 from tinygraph.ops.elementwise import cos, exp, identity, log, relu, sigmoid, sin, sqrt, square, tanh
 from tinygraph.ops.elementwise import abs as abs  # noqa: A004 (tg.abs mirrors numpy)

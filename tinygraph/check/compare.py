@@ -1,4 +1,4 @@
-"""Comparing an analytic gradient with a numerical one, and the tables that show the result.
+"""Comparing an analytic gradient with a numerical one, entry by entry or along directions.
 
 An entry passes when |a − n| ≤ atol + rtol · |n| (a: analytic, n: numerical, as numpy's
 ``allclose``). Its relative error is |a − n| / max(|a|, |n|, atol), so entries whose true value
@@ -8,10 +8,13 @@ the one that exceeds its allowance the most: the largest |a − n| / (atol + rto
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+
+from tinygraph.errors import NumericsError
 
 PASS_RULE = "pass: |analytic - numerical| <= atol + rtol*|numerical| at every entry"
 DOT_PRODUCT_RULE = ("pass: |reverse - forward| <= atol + rtol*|forward| in every direction, with "
@@ -148,67 +151,21 @@ def pass_rule(mode: str) -> str:
     return DOT_PRODUCT_RULE if mode == "jvp-vjp" else PASS_RULE
 
 
-def render_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """Left-aligned columns separated by two spaces, with a rule under the header."""
-    widths = [len(h) for h in headers]
-    for row in rows:
-        widths = [max(w, len(cell)) for w, cell in zip(widths, row)]
-
-    def line(cells: Sequence[str]) -> str:
-        return "  ".join(cell.ljust(w) for cell, w in zip(cells, widths)).rstrip()
-
-    rule = "  ".join("-" * w for w in widths)
-    return "\n".join([line(headers), rule, *(line(row) for row in rows)])
+def compare_directional(label: str, shape: tuple[int, ...], analytic: np.ndarray,
+                        numerical: Callable[[np.ndarray], float], directions: np.ndarray,
+                        atol: float, rtol: float) -> Comparison:
+    """The directional check: ⟨analytic, v⟩ against ``numerical(v)`` (a directional derivative
+    of the same function, or a forward-mode one) for every direction v, compared as ``compare``
+    does (the worst index is the direction's number)."""
+    projected = np.array([np.vdot(analytic, v) for v in directions])
+    measured = np.array([numerical(v) for v in directions])
+    return compare(label, shape, projected, measured, atol, rtol, by_direction=True)
 
 
-@dataclass(frozen=True)
-class GradcheckReport:
-    """What ``gradcheck`` found: one :class:`Comparison` per input, printable as a table.
-
-    Attributes:
-        rows: one comparison per input, in the order given.
-        mode: ``"full"`` (every entry), ``"directional"`` (random directions) or
-            ``"jvp-vjp"`` (the dot-product test of forward against reverse mode).
-        eps, atol, rtol: the settings used.
-        value: f at the unperturbed inputs.
-        notes: remarks that explain a failure (e.g. f's result does not depend on the inputs).
-        culprit: on failure, the first node whose backward disagrees with its own forward,
-            written ``op (t=3, layer=1)``; None when it passed or could not be found.
-    """
-
-    rows: tuple[Comparison, ...]
-    mode: str
-    eps: float
-    atol: float
-    rtol: float
-    value: float
-    notes: tuple[str, ...] = ()
-    culprit: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        """True when every input passes."""
-        return all(row.ok for row in self.rows)
-
-    @property
-    def failures(self) -> list[Comparison]:
-        """The inputs whose gradient disagrees, in order."""
-        return [row for row in self.rows if not row.ok]
-
-    def __bool__(self) -> bool:
-        return self.ok
-
-    def __str__(self) -> str:
-        failed = len(self.failures)
-        status = "ok" if self.ok else f"FAIL: {failed} of {len(self.rows)} inputs disagree"
-        what = "worst = entry index" if self.mode == "full" else "worst = direction number"
-        settings = "" if self.mode == "jvp-vjp" else f"eps={self.eps:g}, "
-        head = (f"gradcheck (mode={self.mode}, {settings}atol={self.atol:g}, "
-                f"rtol={self.rtol:g}): {status}")
-        table = render_table(["input", *comparison_headers(self.mode)],
-                             [[row.label, *comparison_cells(row)] for row in self.rows])
-        lines = [head, table, f"{pass_rule(self.mode)}; {what}", *self.notes]
-        return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return f"GradcheckReport(ok={self.ok}, mode={self.mode!r}, inputs={len(self.rows)})"
+def raise_if_failed(report: Any) -> None:
+    """The ``raise_on_fail`` of every check: a NumericsError carrying the report's table (and
+    the report itself, as ``.report``) when it did not pass."""
+    if not report.ok:
+        error = NumericsError(str(report))
+        error.report = report  # type: ignore[attr-defined]
+        raise error

@@ -24,11 +24,12 @@ from typing import Any
 import numpy as np
 
 from tinygraph.backward import grad as engine_grad
-from tinygraph.errors import GraphStateError, NumericsError, TinygraphError, add_note
+from tinygraph.errors import GraphStateError, TinygraphError, add_note
 from tinygraph.forward import propagate_tangents
-from tinygraph.gradcheck_nodes import MODES, gradcheck_nodes
-from tinygraph.gradcheck_report import Comparison, GradcheckReport, compare
-from tinygraph.numerical import (
+from tinygraph.check.nodes import MODES, gradcheck_nodes
+from tinygraph.check.compare import Comparison, compare, compare_directional, raise_if_failed
+from tinygraph.check.report import GradcheckReport
+from tinygraph.check.numerical import (
     ScalarFunction,
     check_callable,
     check_settings,
@@ -120,10 +121,8 @@ def gradcheck(
             culprit, note = _localise(f, eps, atol, rtol, mode, directions, seed)
             notes.append(note)
     report = GradcheckReport(tuple(rows), mode, eps, atol, rtol, value, tuple(notes), culprit)
-    if raise_on_fail and not report.ok:
-        error = NumericsError(str(report))
-        error.report = report  # type: ignore[attr-defined]
-        raise error
+    if raise_on_fail:
+        raise_if_failed(report)
     return report
 
 
@@ -149,17 +148,15 @@ def _directional_rows(value_of_f: Any, inputs: list[Tensor], works: list[np.ndar
     rows = []
     for i, (x, work, a) in enumerate(zip(inputs, works, analytic)):
         vs = [rng.standard_normal(x.shape) for _ in range(directions)]
-        projected = np.array([np.vdot(a, v) for v in vs])
         try:
-            numerical = np.array(
-                [directional_derivative(value_of_f, [work], [v], eps) for v in vs]
-            )
+            rows.append(compare_directional(
+                _label(x, i), x.shape, a,
+                lambda v, work=work: directional_derivative(value_of_f, [work], [v], eps),
+                vs, atol, rtol))
         except Exception as exc:
             add_note(exc, f"gradcheck: raised by f while input {i} ({describe_tensor(x)}) "
                          "was moved along a random direction; every input has been restored")
             raise
-        rows.append(compare(_label(x, i), x.shape, projected, numerical, atol, rtol,
-                            by_direction=True))
     return rows
 
 

@@ -22,7 +22,7 @@ central difference of the node's forward along v says which of them is the odd o
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -30,118 +30,13 @@ import numpy as np
 from tinygraph.broadcast import sum_to
 from tinygraph.backward import normalise_sent, reverse_topological
 from tinygraph.indexed_grad import densify
-from tinygraph.errors import DTypeError, GraphStateError, NumericsError, add_note
+from tinygraph.errors import DTypeError, GraphStateError, add_note
 from tinygraph.forward import node_jvp
-from tinygraph.gradcheck_report import (
-    Comparison,
-    comparison_cells,
-    comparison_headers,
-    compare,
-    pass_rule,
-    render_table,
-)
+from tinygraph.check.compare import Comparison, compare, compare_directional, raise_if_failed
+from tinygraph.check.report import NodeCheckReport, NodeComparison
 from tinygraph.node import Node, Op
-from tinygraph.numerical import check_settings, directional_derivative, gradient_of_entries
+from tinygraph.check.numerical import check_settings, directional_derivative, gradient_of_entries
 from tinygraph.tensor import Tensor
-
-MAX_TABLE_ROWS = 40
-
-
-@dataclass(frozen=True)
-class NodeComparison:
-    """The check of one input of one node: ``node``, ``input_index`` and the comparison."""
-
-    node: Node
-    input_index: int
-    comparison: Comparison
-
-    @property
-    def ok(self) -> bool:
-        """Whether the node's backward agrees with the numerical VJP for this input."""
-        return self.comparison.ok
-
-    @property
-    def where(self) -> str:
-        """The node as messages write it: ``tanh (t=3, layer=1)``."""
-        return self.node.where()
-
-
-@dataclass(frozen=True)
-class NodeCheckReport:
-    """What ``gradcheck_nodes`` found: one row per (node, input that needs a gradient).
-
-    Attributes:
-        rows: the checks in node creation order.
-        nodes_checked: how many nodes were visited.
-        mode, eps, atol, rtol: the settings used.
-    """
-
-    rows: tuple[NodeComparison, ...]
-    nodes_checked: int
-    mode: str
-    eps: float
-    atol: float
-    rtol: float
-
-    @property
-    def ok(self) -> bool:
-        """True when every node's backward agrees with its numerical VJP."""
-        return all(row.ok for row in self.rows)
-
-    @property
-    def failures(self) -> list[NodeComparison]:
-        """The failing checks, in creation order."""
-        return [row for row in self.rows if not row.ok]
-
-    @property
-    def first_failure(self) -> NodeComparison | None:
-        """The earliest-created failing check, or None."""
-        return next((row for row in self.rows if not row.ok), None)
-
-    @property
-    def first_failing_node(self) -> Node | None:
-        """The earliest-created node whose backward disagrees, or None."""
-        first = self.first_failure
-        return None if first is None else first.node
-
-    def __bool__(self) -> bool:
-        return self.ok
-
-    def __str__(self) -> str:
-        first = self.first_failure
-        if first is None:
-            status = "ok"
-        else:
-            nodes = len({id(row.node) for row in self.failures})
-            status = (f"FAIL: first disagreeing node: {first.where}, input "
-                      f"{first.comparison.label} ({nodes} failing node(s))")
-        head = (f"gradcheck_nodes (mode={self.mode}, eps={self.eps:g}, atol={self.atol:g}, "
-                f"rtol={self.rtol:g}): {self.nodes_checked} nodes, {status}")
-        shown = list(self.rows)
-        hidden = 0
-        if len(shown) > MAX_TABLE_ROWS:
-            shown = self.failures[:MAX_TABLE_ROWS]
-            hidden = len(self.rows) - len(shown)
-        table = render_table(
-            ["node", "input", *comparison_headers(self.mode)],
-            [[row.where, row.comparison.label, *comparison_cells(row.comparison)]
-             for row in shown],
-        )
-        lines = [head, table]
-        if hidden:
-            hidden_failures = len(self.failures) - len(shown)
-            kind = f"{hidden_failures} failing and " if hidden_failures else ""
-            lines.append(f"... {kind}{hidden - hidden_failures} passing rows not shown; "
-                         "report.rows has every row")
-        what = (", for each node on its own" if self.mode == "jvp-vjp"
-                else " of the node's VJP with a random upstream gradient")
-        lines.append(pass_rule(self.mode) + what)
-        return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return (f"NodeCheckReport(ok={self.ok}, nodes={self.nodes_checked}, "
-                f"failures={len(self.failures)})")
-
 
 MODES = ("full", "directional", "jvp-vjp")
 
@@ -207,10 +102,8 @@ def gradcheck_nodes(
     for node in nodes:
         rows.extend(_check_node(node, rng, eps, atol, rtol, mode, directions))
     report = NodeCheckReport(tuple(rows), len(nodes), mode, eps, atol, rtol)
-    if raise_on_fail and not report.ok:
-        error = NumericsError(str(report))
-        error.report = report  # type: ignore[attr-defined]
-        raise error
+    if raise_on_fail:
+        raise_if_failed(report)
     return report
 
 
@@ -285,9 +178,9 @@ def _check_input(node: Node, i: int, analytic: np.ndarray | None, arrays: list[n
         numerical = gradient_of_entries(value, arrays[i], eps)
         return compare(label, shape, analytic, numerical, atol, rtol)
     vs = [rng.standard_normal(shape) for _ in range(directions)]
-    projected = np.array([np.vdot(analytic, v) for v in vs])
-    numerical = np.array([directional_derivative(value, [arrays[i]], [v], eps) for v in vs])
-    return compare(label, shape, projected, numerical, atol, rtol, by_direction=True)
+    return compare_directional(label, shape, analytic,
+                               lambda v: directional_derivative(value, [arrays[i]], [v], eps),
+                               vs, atol, rtol)
 
 
 def _check_dot_product(node: Node, i: int, analytic: np.ndarray | None, arrays: list[np.ndarray],
