@@ -15,7 +15,6 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 import tinygraph as tg
-from tinygraph.gc_pause import pause_gc
 from rnn.cell import ElmanCell, RngLike, activation, check_cell
 from rnn.checks import check_count, check_dtype, check_flag, check_size, make_rng
 from rnn.errors import ConfigError
@@ -201,7 +200,7 @@ class RNN:
         current = self._initial_states(states, B)
         keep = None if mask is None else check_mask(mask, B, T)
         hs = []
-        with pause_gc():  # the unrolled graph has no cycles; see tinygraph.gc_pause
+        with tg.pause_gc():  # the unrolled graph has no cycles; see tinygraph.performance
             if self.hoist_inputs:
                 return hoisted_unroll(self.layers, inputs, current, keep, t0)
             for t in range(T):

@@ -18,9 +18,9 @@ import numpy as np
 from tinygraph import versions
 from tinygraph.anomaly import check_backward
 from tinygraph.broadcast import sum_to
-from tinygraph.gc_pause import pause_gc
+from tinygraph.performance import pause_gc
 from tinygraph.errors import BackwardError, DTypeError, GraphStateError, ShapeError, add_note
-from tinygraph.indexed_grad import IndexedGrad
+from tinygraph.indexed_grad import IndexedGrad, densify
 from tinygraph.node import Node
 from tinygraph.scope import STATE
 from tinygraph.tensor import NUMERIC_KINDS, Tensor, as_array
@@ -111,7 +111,7 @@ def run_backward(
     Returns the gradients of the leaves, of tensors marked ``retain_grad()`` and of ``keep``,
     and the set of those whose buffer the pass allocated itself (safe to hand out uncopied).
     A junction's sum is accumulated in place once the pass owns its buffer. The cyclic
-    garbage collector is paused during the pass (see ``tinygraph.gc_pause``).
+    garbage collector is paused during the pass (see ``tinygraph.performance``).
     """
     with pause_gc():
         if nodes is None:
@@ -133,29 +133,21 @@ def _propagate(
     keep: set[Tensor],
     recorder: Recorder | None,
 ) -> tuple[dict[Tensor, np.ndarray], set[Tensor]]:
+    """The sweep: for each node, newest first, take the gradient of its output (final by now:
+    every reader of the output was created later, so it already ran), call the op's backward,
+    and add what it sends to each input into that input's junction sum."""
     grads: dict[Tensor, np.ndarray] = {root: seed}
-    owned: set[Tensor] = set()
-    take, peek, ndarray = grads.pop, grads.get, np.ndarray
+    owned: set[Tensor] = set()  # tensors whose gradient buffer this pass made: safe to add into
     anomaly = STATE.detect_anomaly
     written = bool(nodes) and versions.last_write > nodes[-1].id  # a write since the oldest node?
     for node in nodes:
-        if node.freed:
-            raise GraphStateError(
-                f"backward through {node.where()}: its saved arrays were freed by an earlier "
-                "pass with retain_graph=False; run the forward pass again"
-            )
-        if refuse_consumed and node.consumed:
-            raise GraphStateError(
-                f"backward through {node.where()}: an earlier backward() already went through "
-                "this node and added its gradients; pass retain_graph=True to that backward() "
-                "to back-propagate through the graph again, or detach() a state carried over "
-                "from an earlier chunk (truncated BPTT). tg.grad, tg.trace_backward and tg.draw "
-                "can still read the graph"
-            )
+        if node.freed or (refuse_consumed and node.consumed):
+            raise _cannot_pass_through(node)
         out = node._output()
-        grad = take(out, None) if not (out._retain or (keep and out in keep)) else peek(out)
+        kept = out._retain or (keep and out in keep)
+        grad = grads.get(out) if kept else grads.pop(out, None)
         if grad is None:
-            continue
+            continue  # no gradient reaches this node's output
         if written:
             check_unchanged(node, out)
         if recorder is not None:
@@ -173,27 +165,21 @@ def _propagate(
         for tensor, g in zip(inputs, sent):
             if g is None or not tensor.requires_grad:
                 continue
-            if type(g) is not ndarray:
-                if type(g) is IndexedGrad:
-                    _add_indexed(node, g, tensor, grads, owned, recorder, anomaly, grad)
-                    continue
-                g = _as_gradient(node, g, tensor)
             data = tensor._data
-            if g.shape != data.shape or g.dtype is not data.dtype:
+            if type(g) is not np.ndarray or g.shape != data.shape or g.dtype is not data.dtype:
                 g = _fit(node, g, tensor)
             if anomaly:
-                check_backward(node.where(), input_index(node, tensor), grad, g)
+                check_backward(node.where(), input_index(node, tensor), grad, densify(g))
             if recorder is not None:
-                recorder.sent(node, tensor, g)
-            previous = peek(tensor)
-            if previous is None:
-                grads[tensor] = g
-            elif tensor in owned:
-                previous += g  # in place: the pass owns this buffer
+                recorder.sent(node, tensor, densify(g))
+            # The junction sum, inline for its two common cases (a call per edge costs ~4%).
+            previous = grads.get(tensor)
+            if previous is None and type(g) is np.ndarray:
+                grads[tensor] = g  # the first contribution, kept as it is
+            elif type(g) is np.ndarray and tensor in owned:
+                previous += g  # a buffer this pass made: add in place
             else:
-                total = previous + g  # a new buffer: the pass owns it from now on
-                grads[tensor] = total if type(total) is ndarray else np.asarray(total)
-                owned.add(tensor)
+                _add_to_junction(grads, owned, tensor, g)
         if free:  # drop the op's saved arrays as soon as its backward has run
             node.free()
     if recorder is not None:
@@ -201,48 +187,40 @@ def _propagate(
     return grads, owned
 
 
-def _as_gradient(node: Node, g: object, tensor: Tensor) -> np.ndarray:
-    """A gradient returned as a list or a number, as an ndarray; anything else names the op."""
-    array = np.asarray(g)
-    if array.dtype.kind not in NUMERIC_KINDS:
-        what = "complex " if array.dtype.kind == "c" else ""
-        raise BackwardError(
-            f"backward of {node.where()} returned a {what}{type(g).__name__} as the gradient of "
-            f"{_describe(tensor)}; return a real ndarray of shape {tensor.shape} (or None)"
-        )
-    return array
+def _add_to_junction(grads: dict[Tensor, np.ndarray], owned: set[Tensor], tensor: Tensor,
+                     g: np.ndarray | IndexedGrad) -> None:
+    """Add ``g`` to the gradient of ``tensor`` where it cannot simply go in place: the second
+    contribution (its sum is a new buffer, which the pass owns from then on), or one that is
+    zero outside an index (an ``IndexedGrad``, added into an owned buffer at its index)."""
+    previous = grads.get(tensor)
+    if type(g) is IndexedGrad:
+        if previous is None or tensor not in owned:
+            buffer = np.zeros(tensor.shape, dtype=tensor.dtype)
+            if previous is not None:
+                buffer += previous
+            grads[tensor] = previous = buffer
+            owned.add(tensor)
+        g.add_into(previous)
+        return
+    total = previous + g
+    grads[tensor] = total if type(total) is np.ndarray else np.asarray(total)
+    owned.add(tensor)
 
 
-def _add_indexed(
-    node: Node,
-    g: IndexedGrad,
-    tensor: Tensor,
-    grads: dict[Tensor, np.ndarray],
-    owned: set[Tensor],
-    recorder: Recorder | None,
-    anomaly: bool,
-    received: np.ndarray,
-) -> None:
-    """Add a gradient that is zero outside an index into the tensor's buffer, in place."""
-    if g.shape != tensor.shape:
-        raise BackwardError(
-            f"backward of {node.where()} returned an IndexedGrad of shape {g.shape} for "
-            f"{_describe(tensor)}, which has shape {tensor.shape}"
+def _cannot_pass_through(node: Node) -> GraphStateError:
+    """Why no pass may go through ``node``: its arrays were freed, or backward() consumed it."""
+    if node.freed:
+        return GraphStateError(
+            f"backward through {node.where()}: its saved arrays were freed by an earlier "
+            "pass with retain_graph=False; run the forward pass again"
         )
-    if g.values.dtype.kind not in "fiub":
-        _refuse_dtype(node, g.values, tensor)
-    if anomaly:
-        check_backward(node.where(), input_index(node, tensor), received, g.values)
-    if recorder is not None:
-        recorder.sent(node, tensor, g.dense())
-    buffer = grads.get(tensor)
-    if buffer is None or tensor not in owned:
-        fresh = np.zeros(tensor.shape, dtype=tensor.dtype)
-        if buffer is not None:
-            fresh += buffer
-        grads[tensor] = buffer = fresh
-        owned.add(tensor)
-    g.add_into(buffer)
+    return GraphStateError(
+        f"backward through {node.where()}: an earlier backward() already went through "
+        "this node and added its gradients; pass retain_graph=True to that backward() "
+        "to back-propagate through the graph again, or detach() a state carried over "
+        "from an earlier chunk (truncated BPTT). tg.grad, tg.trace_backward and tg.draw "
+        "can still read the graph"
+    )
 
 
 def normalise_sent(node: Node, sent: object) -> Sequence[np.ndarray | None]:
@@ -259,13 +237,36 @@ def normalise_sent(node: Node, sent: object) -> Sequence[np.ndarray | None]:
     )
 
 
-def _fit(node: Node, grad: np.ndarray, tensor: Tensor) -> np.ndarray:
-    """The gradient in the input's shape and dtype: a broadcast gradient summed back to shape
-    (only over broadcast axes), cast to the input's float dtype (a float32 leaf gets a float32
-    gradient, as in PyTorch); anything else names the op that got it wrong."""
+def _fit(node: Node, grad: Any, tensor: Tensor) -> np.ndarray | IndexedGrad:
+    """The gradient a backward returned for ``tensor``, in the tensor's shape and dtype.
+
+    A list or a number becomes an ndarray; a broadcast gradient is summed back to shape (only
+    over the axes the forward broadcast); a float gradient is cast to the tensor's float dtype
+    (a float32 leaf gets a float32 gradient, as in PyTorch). An ``IndexedGrad`` is checked and
+    passed on. Anything else is a BackwardError naming the op that got it wrong.
+    """
     data = tensor._data
+    if type(grad) is IndexedGrad:
+        if grad.shape != data.shape:
+            raise BackwardError(
+                f"backward of {node.where()} returned an IndexedGrad of shape {grad.shape} for "
+                f"{_describe(tensor)}, which has shape {data.shape}"
+            )
+        if grad.values.dtype.kind not in NUMERIC_KINDS:
+            _refuse_dtype(node, grad.values, tensor)
+        return grad
+    if type(grad) is not np.ndarray:
+        array = np.asarray(grad)
+        if array.dtype.kind not in NUMERIC_KINDS:
+            what = "complex " if array.dtype.kind == "c" else ""
+            raise BackwardError(
+                f"backward of {node.where()} returned a {what}{type(grad).__name__} as the "
+                f"gradient of {_describe(tensor)}; return a real ndarray of shape "
+                f"{data.shape} (or None)"
+            )
+        grad = array
     if grad.dtype is not data.dtype:
-        if grad.dtype.kind not in "fiub":
+        if grad.dtype.kind not in NUMERIC_KINDS:
             _refuse_dtype(node, grad, tensor)
         grad = grad.astype(data.dtype)
     if grad.shape == data.shape:

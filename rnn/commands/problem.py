@@ -78,6 +78,17 @@ def build_problem(steps: int = 4, layers: int = 2, hidden: int = 3,
     return Problem(net, readout, xs, targets, loss_at)
 
 
+def parameter_count(layers: int, hidden: int) -> tuple[int, int]:
+    """(entries, tensors) of the problem's parameters, without building them.
+
+    Layer 0 has W_xh (D, H), W_hh (H, H), b_h (H); every later layer W_xh (H, H), W_hh, b_h;
+    the readout W_hy (H, V) and b_y (V): 3 L + 2 tensors.
+    """
+    first = INPUT_SIZE * hidden + hidden * hidden + hidden
+    later = (layers - 1) * (2 * hidden * hidden + hidden)
+    return first + later + hidden * CLASSES + CLASSES, 3 * layers + 2
+
+
 def problem_from_args(args: Namespace) -> Problem:
     """:func:`build_problem` from the options of :func:`rnn.commands.options.add_model_options`."""
     return build_problem(args.steps, args.layers, args.hidden, args.nonlinearity, args.batch,

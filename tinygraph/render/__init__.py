@@ -6,7 +6,7 @@ drawing (entry points, Graphviz runner); stepthrough and stepthrough_page (the b
 an HTML page of frames, ``tg.stepthrough``).
 """
 
-from tinygraph.render.drawing import draw, render, to_dot
+from tinygraph.render.drawing import draw, picture_size, render, to_dot
 from tinygraph.render.formats import FORMATS, output_format
 
-__all__ = ["FORMATS", "draw", "output_format", "render", "to_dot"]
+__all__ = ["FORMATS", "draw", "output_format", "picture_size", "render", "to_dot"]

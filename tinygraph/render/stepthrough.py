@@ -29,7 +29,7 @@ from pathlib import Path
 
 
 from tinygraph.node import Node
-from tinygraph.gc_pause import pause_gc
+from tinygraph.performance import pause_gc
 from tinygraph.render.drawing import (
     check_output_path,
     dot_text,
