@@ -36,7 +36,9 @@ def hoisted_unroll(
         hs = []
         for t in scoped_range(T, start=t0, layer=idx):
             step = t - t0  # the index into this window; t is the absolute time tag
-            new = cell.step_projected(projected[step], h)
+            p_t = projected[step]
+            p_t.name = "p"
+            new = cell.step_projected(p_t, h)
             if keep is not None and not keep[:, step].all():
                 new = carry_where_masked(new, h, keep[:, step])
             h = new

@@ -19,7 +19,7 @@ from typing import Any
 from tinygraph.render import labels, style
 from tinygraph.render.geometry import Box, Grid, boundary_point
 from tinygraph.render.graph_view import GraphView
-from tinygraph.render.layout import MARGIN, Layout, shift_all, sum_runs
+from tinygraph.render.layout import MARGIN, Layout, shift_all, stub_runs, sum_runs
 from tinygraph.render.legend import build_legend, legend_rows
 from tinygraph.render.names import Runs, runs_html, runs_text, runs_width
 from tinygraph.render.options import Options
@@ -229,6 +229,13 @@ class UnrolledWriter:
                         f"{len(self.view.readers[id(tensor)])} readers")
         if kind in "pc":
             return self._leaf_line(key, box, size)
+        if kind in "so":
+            key_numbers = tuple(int(v) for v in key[1:].split("_"))
+            runs = stub_runs(self.lay, self.view, key_numbers, incoming=kind == "s")
+            return f"  {key} " + html_attrs(
+                f'<FONT COLOR="{style.NONLOCAL}">{runs_html(runs, FONT_SIZE)}</FONT>',
+                pos=pos(box.x, box.y), shape="plaintext", **size,
+                tooltip="a step not drawn (view='step' draws one step)")
         if kind == "fold":
             fold = self.lay.fold
             label = (f"t = {shorten(fold.first_t)} … {shorten(fold.last_t)}\n"

@@ -167,7 +167,7 @@ def compute_layout(view: GraphView, steps: Steps) -> Layout:
         if steps.hidden(node):
             lay.hidden.add(number)
     for (col, band), members in blocks.items():
-        _place_block(view, lay, members, arrangements[(col, band)], blocks,
+        _place_block(view, lay, members, arrangements[(col, band)], steps,
                      lay.columns[outside if col is None else col], band_y[band], width)
     _place_sums(view, lay, steps)
     _settle_leaves(view, lay)
@@ -245,8 +245,9 @@ def _columns(lay: Layout, steps: Steps, has_outside: bool, step_width: float,
 
 
 def _place_block(view: GraphView, lay: Layout, members: list[Node], arrangement: Arrangement,
-                 blocks: dict[tuple, list[Node]], column: Column, base: float,
-                 width: float) -> None:
+                 steps: Steps, column: Column, base: float, width: float) -> None:
+    """Place one block's nodes, Σs and leaves (and, in a one-step picture, the stubs standing
+    for the states that come from the step before and go to the step after)."""
     namer = lay.namer
     for i, node in enumerate(members):
         number = view.number(node)
@@ -268,19 +269,70 @@ def _place_block(view: GraphView, lay: Layout, members: list[Node], arrangement:
             lx, ly = x + ldx, y + ldy
             source = arrangement.carried_in.get((i, index))
             if source is not None and view.is_constant(tensor):
-                lx, ly = _initial_state_at(view, lay, node, i, index, (x, y), source,
-                                           arrangement, column, base, width)
+                lx, ly = _initial_state_at(lay, node, i, leaf_width(namer, view, node, index),
+                                           (x, y), source, arrangement, column, base, width)
             _add_leaf(view, lay, node, index, lx, ly)
+        if steps.only is not None:
+            _add_stubs(view, lay, steps, members, i, arrangement, column, base, width)
 
 
-def _initial_state_at(view: GraphView, lay: Layout, node: Node, i: int, index: int,
-                      at: tuple[float, float], source: tuple[int, int], arrangement: Arrangement,
-                      column: Column, base: float, width: float) -> tuple[float, float]:
-    """Where an initial state (h_0, c_0) goes: beside a through line, toward the previous
-    step; otherwise part of the way to where that step's state would be."""
+def _add_stubs(view: GraphView, lay: Layout, steps: Steps, members: list[Node], i: int,
+               arrangement: Arrangement, column: Column, base: float, width: float) -> None:
+    """Stubs for a one-step picture: ``s…`` where a state from another step enters node
+    ``i`` (placed as an initial state would be, the state's source taken to be the block's
+    own state of the same role), ``o…`` where its output leaves for one."""
+    node = members[i]
+    number = view.number(node)
+    leaving = [j for j, n in enumerate(members) if n.output is not None and any(
+        steps.hidden(r) for r, _ in view.readers.get(id(n.output), ()))]
+    same_role = max(leaving, key=lambda j: (j in arrangement.junction, arrangement.node[j][1]),
+                    default=i)
+    x, y = lay.node_pos[number]
+    for index, tensor in enumerate(node.inputs):
+        producer = tensor.producer
+        if producer is None or not steps.hidden(producer):
+            continue
+        key = (view.tensor_number(tensor), number, index)
+        text = stub_runs(lay, view, key, incoming=True)
+        w = runs_width(text, FONT_SIZE) + 6.0
+        source = arrangement.carried_in.get((i, index), (same_role, -1 if steps.col_of[
+            id(producer)] < steps.only else 1))
+        sx, sy = _initial_state_at(lay, node, i, w, (x, y), source, arrangement, column, base, width)
+        lay.boxes[f"s{key[0]}_{number}_{index}"] = Box(sx, sy, w, CONST_HEIGHT)
+    out = node.output
+    if out is None:
+        return
+    tensor_number = view.tensor_number(out)
+    fx, fy = lay.junction_pos.get(tensor_number, (x, y))
+    for reader, index in view.readers.get(id(out), ()):
+        if not steps.hidden(reader):
+            continue
+        key = (tensor_number, view.number(reader), index)
+        text = stub_runs(lay, view, key, incoming=False)
+        w = runs_width(text, FONT_SIZE) + 6.0
+        later = steps.col_of[id(reader)] > steps.only
+        lay.boxes[f"o{key[0]}_{key[1]}_{index}"] = Box(
+            fx + (0.5 if later else -0.5) * width, fy - 1.5 * ROW, w, CONST_HEIGHT)
+
+
+def stub_runs(lay: Layout, view: GraphView, key: tuple[int, int, int],
+              incoming: bool) -> list[tuple[str, str]]:
+    """A stub's text: the state that enters (its name) or where the state goes (its step)."""
+    tensor = view.tensors[key[0]]
+    if incoming:
+        return lay.namer.tensor(tensor) or [("from t = " + shorten(tensor.producer.scope.get("t")), "")]
+    reader = view.nodes[key[1]]
+    return [(f"to t = {shorten(reader.scope.get('t'))}", "")]
+
+
+def _initial_state_at(lay: Layout, node: Node, i: int, leaf: float, at: tuple[float, float],
+                      source: tuple[int, int], arrangement: Arrangement, column: Column,
+                      base: float, width: float) -> tuple[float, float]:
+    """Where an initial state (h_0, c_0) of width ``leaf`` goes: beside a through line, toward
+    the previous step; otherwise part of the way to where that step's state would be."""
     j, delta = source
     if i in arrangement.through:
-        half = op_width(lay.namer, node) / 2 + 14.0 + leaf_width(lay.namer, view, node, index) / 2
+        half = op_width(lay.namer, node) / 2 + 14.0 + leaf / 2
         return (at[0] + (-half if delta < 0 else half), at[1])
     jdx, jrow = arrangement.junction.get(j, arrangement.node[j])
     sx, sy = column.origin + jdx + delta * width, base + jrow * ROW
@@ -344,7 +396,7 @@ def _settle_leaves(view: GraphView, lay: Layout) -> None:
     """Move a leaf that overlaps a box to the first free place around its reader: the other
     side, below, above, or further out."""
     grid = Grid()
-    leaves = {k: b for k, b in lay.boxes.items() if k[0] in "pc"}
+    leaves = {k: b for k, b in lay.boxes.items() if k[0] in "pcs"}
     for key, box in lay.boxes.items():
         if key not in leaves:
             grid.add_box(box.grown(3.0), key)
@@ -356,8 +408,9 @@ def _settle_leaves(view: GraphView, lay: Layout) -> None:
             if not any(candidate.overlaps(b) for b, _ in near):
                 break
         lay.boxes[key] = candidate
-        tensor_number, number, index = (int(v) for v in key[1:].split("_"))
-        lay.leaf_pos[(tensor_number, number, index)] = (candidate.x, candidate.y)
+        if key[0] != "s":
+            tensor_number, number, index = (int(v) for v in key[1:].split("_"))
+            lay.leaf_pos[(tensor_number, number, index)] = (candidate.x, candidate.y)
         grid.add_box(candidate.grown(3.0), key)
 
 

@@ -84,6 +84,7 @@ class SceneBuilder:
         for node in view.nodes:
             reader = self.item(node)
             if reader is None:
+                self._leaving_stubs(node)
                 continue
             chain = self.lay.sums.get(id(node))
             for index, tensor in enumerate(node.inputs):
@@ -199,6 +200,7 @@ class SceneBuilder:
         view = self.view
         producer = self.item(tensor.producer)
         if producer is None:
+            self._entering_stub(tensor, node, reader, index)
             return
         junction = view.is_junction(tensor) and view.tensor_number(tensor) in self.lay.junction_pos
         source = f"j{view.tensor_number(tensor)}" if junction else producer
@@ -225,6 +227,43 @@ class SceneBuilder:
             self._edge(reader, source, "gradient", runs, forward,
                        tooltip=full_text_tip(tensor.name or ""),
                        **self._grad_style(grad, style.GRADIENT))
+
+    def _entering_stub(self, tensor: Tensor, node: Node, reader: str, index: int) -> None:
+        """A one-step picture: the state made at the step before enters through a stub, and
+        the gradient for it leaves "to t−1"."""
+        stub = f"s{self.view.tensor_number(tensor)}_{self.view.number(node)}_{index}"
+        if stub not in self.lay.boxes:
+            return
+        forward = self._edge(stub, reader, "forward", [], None, **self._forward_style(
+            self.view.total_grad(tensor), style.FORWARD))
+        if self.backward:
+            grad = self.view.contribution(tensor, node, index)
+            gap = step_gap(tensor.producer, node)
+            note = "to t−1" if gap > 0 else "to t+1"
+            self.nonlocal_drawn = True
+            self._edge(reader, stub, "nonlocal", self._grad_runs(tensor, grad, note), forward,
+                       **self._grad_style(grad, style.NONLOCAL, nonlocal_edge=True))
+
+    def _leaving_stubs(self, node: Node) -> None:
+        """A one-step picture: what a drawn node hands to the step after leaves through a
+        stub, and its gradient comes back "from t+1"."""
+        view = self.view
+        for index, tensor in enumerate(node.inputs):
+            stub = f"o{view.tensor_number(tensor)}_{view.number(node)}_{index}"
+            if tensor.producer is None or stub not in self.lay.boxes:
+                continue
+            producer = self.item(tensor.producer)
+            junction = f"j{view.tensor_number(tensor)}"
+            source = junction if junction in self.lay.boxes else producer
+            forward = self._edge(source, stub, "forward", [], None, **self._forward_style(
+                view.total_grad(tensor), style.FORWARD))
+            if self.backward:
+                grad = view.contribution(tensor, node, index)
+                gap = step_gap(tensor.producer, node)
+                note = "from t+1" if gap > 0 else "from t−1"
+                self.nonlocal_drawn = True
+                self._edge(stub, source, "nonlocal", self._grad_runs(tensor, grad, note), forward,
+                           **self._grad_style(grad, style.NONLOCAL, nonlocal_edge=True))
 
     def _crosses_bands(self, producer: Node, reader: Node) -> bool:
         band_of = self.lay.bands.of
