@@ -94,10 +94,10 @@ class UnrolledWriter:
         self.opts = opts
         self.builder = SceneBuilder(view, lay, opts)
 
-    def write(self) -> str:
-        """The whole DOT text."""
-        edges = self.builder.build()
-        legend = self._legend()
+    def write(self, edges: list[Edge] | None = None, delays: bool = False) -> str:
+        """The whole DOT text (of ``edges`` when given: the rolled view's)."""
+        edges = self.builder.build() if edges is None else edges
+        legend = self._legend(delays)
         self._add_column_labels()
         self._route(edges)
         self._place_labels(edges)
@@ -157,15 +157,16 @@ class UnrolledWriter:
         for k, spot in zip(order, place_labels(requests, boxes, grid), strict=True):
             edges[k].label_at = spot
 
-    def _legend(self) -> list[str]:
-        opts, lay, view = self.opts, self.lay, self.view
+    def _legend(self, delays: bool) -> list[str]:
+        opts, lay = self.opts, self.lay
         if opts.legend is False:
             return []
         rows = legend_rows(
-            opts.view, params=any(view.is_parameter(t) for t in view.tensors),
-            junctions=bool(lay.junction_pos), nonlocal_edges=self.builder.nonlocal_drawn,
-            folded=lay.fold is not None, scale=self.builder.scale, sums=bool(lay.sums),
-            inferred=lay.bands.inferred)
+            opts.view, params=any(k[0] == "p" for k in lay.boxes),
+            junctions=any(k[0] == "j" for k in lay.boxes),
+            nonlocal_edges=self.builder.nonlocal_drawn, folded=lay.fold is not None,
+            scale=self.builder.scale, sums=bool(lay.sums), inferred=lay.bands.inferred,
+            delays=delays, reverse=any(isinstance(b, tuple) for b in lay.bands.order))
         beside_it = opts.legend == "beside"
         drawing_width = lay.width - 2 * MARGIN
         legend = build_legend(rows, self.builder.scale, 1 if beside_it else
@@ -249,9 +250,14 @@ class UnrolledWriter:
             name = shorten(out.name) if out.name else "output"
             value = f" = {labels.value_text(out.data)}" if out.data.size == 1 else ""
             return "  output " + attrs(
-                label=f"{name}{value}", pos=pos(box.x, box.y), shape="box", style="filled",
-                fillcolor=style.OUTPUT_FILL, color=style.OUTPUT_LINE, **size,
-                tooltip=full_text_tip(out.name or ""))
+                label=self.lay.output_label or f"{name}{value}", pos=pos(box.x, box.y),
+                shape="box", style="filled", fillcolor=style.OUTPUT_FILL,
+                color=style.OUTPUT_LINE, **size, tooltip=full_text_tip(out.name or ""))
+        if kind == "z":
+            return f"  {key} " + attrs(
+                label="z⁻¹", pos=pos(box.x, box.y), shape="box", style="rounded,filled",
+                fillcolor="#efe1f5", color=style.NONLOCAL, fontcolor=style.NONLOCAL, **size,
+                tooltip="delay: the value of the previous step")
         if kind == "band":
             text, x, y = self.lay.band_labels[int(key[4:])]
             return f"  {key} " + attrs(label=text, pos=pos(x, y), shape="plaintext",

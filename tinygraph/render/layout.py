@@ -97,6 +97,7 @@ class Layout:
     cluster_y: tuple[float, float] = (0.0, 0.0)
     output_pos: tuple[float, float] | None = None
     sum_elbow: dict[int, float] = field(default_factory=dict)  # sum number -> y of elbows
+    output_label: str | None = None                            # the output box's text
     width: float = 0.0
     height: float = 0.0
 
@@ -179,7 +180,7 @@ def compute_layout(view: GraphView, steps: Steps) -> Layout:
             lay.band_labels.append((bands.label(band), 0.0, band_y[band] + 0.5 * band_rows[band] * ROW))
     _place_fold(lay, steps)
     _place_output(view, lay)
-    _normalise(lay)
+    normalise(lay)
     return lay
 
 
@@ -452,15 +453,16 @@ def _place_output(view: GraphView, lay: Layout) -> None:
                               OP_HEIGHT)
 
 
-def _normalise(lay: Layout) -> None:
+def normalise(lay: Layout) -> None:
     """Shift everything so the drawing starts at MARGIN, band labels at the far left."""
-    drawn = list(lay.boxes.values())
+    drawn = [b for k, b in lay.boxes.items() if not k.startswith("band")]
     if not drawn:
         lay.width, lay.height = 2 * MARGIN, 2 * MARGIN
         return
     label_width = max((text_width(t, TITLE_SIZE, 0.0) for t, _, _ in lay.band_labels if t),
                       default=0.0)
-    x_min = min(min(b.x0 for b in drawn), lay.columns[0].x0 if lay.columns else 0.0)
+    shown = [c.x0 for c in lay.columns if c.x1 > c.x0]
+    x_min = min(min(b.x0 for b in drawn), min(shown, default=math.inf))
     y_min = min(min(b.y0 for b in drawn), lay.cluster_y[0] - 4.0)
     dx = round(MARGIN + (label_width + 14.0 if label_width else 0.0) - x_min)
     dy = round(MARGIN - y_min)

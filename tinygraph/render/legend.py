@@ -24,7 +24,8 @@ class Legend:
 
 def legend_rows(view: str, *, params: bool, junctions: bool, nonlocal_edges: bool,
                 folded: bool, scale: NormScale | None, delays: bool = False,
-                sums: bool = False, inferred: bool = False) -> list[tuple[str, str]]:
+                sums: bool = False, inferred: bool = False,
+                reverse: bool = False) -> list[tuple[str, str]]:
     """(colour, text) of every line the picture needs, the heading first."""
     rows = [("#000000", "How to read")]
     forward = view in ("forward", "both", "rolled", "step")
@@ -33,10 +34,11 @@ def legend_rows(view: str, *, params: bool, junctions: bool, nonlocal_edges: boo
         rows.append((style.FORWARD, "solid: a tensor (h: step t below, layer above)"))
     if backward:
         rows.append((style.GRADIENT, "dashed: its gradient ∂L/∂(tensor), flowing back"))
+    step = "the next step (t−1 in a reverse layer)" if reverse else "the next step"
     if nonlocal_edges and backward and scale is None:
-        rows.append((style.NONLOCAL, "bold purple: ∂L/∂h from the next step (non-local)"))
+        rows.append((style.NONLOCAL, f"bold purple: ∂L/∂h from {step} (non-local)"))
     elif nonlocal_edges and backward:
-        rows.append((style.NONLOCAL, "bold, \"from t+1\": ∂L/∂h from the next step (non-local)"))
+        rows.append((style.NONLOCAL, f"bold, \"from t+1\": ∂L/∂h from {step} (non-local)"))
     if junctions:
         rows.append((style.JUNCTION_LINE, "Σ: read twice; forward copied, backward gradients added"))
     if params:
