@@ -67,11 +67,11 @@ def test_a_padded_step_leaves_the_reverse_direction_where_the_sequence_ends():
 
 
 def test_refused_with_cells_or_hoisting():
-    with pytest.raises(rnn.ConfigError, match="bidirectional=True builds Elman layers.*cell="):
+    with pytest.raises(rnn.ConfigError, match=r"bidirectional=True builds Elman layers.*cell="):
         rnn.RNN(cell=rnn.GRUCell(D, H), bidirectional=True)
     with pytest.raises(rnn.ConfigError, match="hoist_inputs=True"):
         rnn.RNN(D, H, bidirectional=True, hoist_inputs=True)
-    with pytest.raises(tg.ShapeError, match="list of 4 states .one per layer and direction"):
+    with pytest.raises(tg.ShapeError, match=r"list of 4 states \(one per layer and direction\)"):
         rnn.RNN(D, H, num_layers=2, bidirectional=True)(data()[0], h0=[np.zeros((B, H))] * 2)
 
 

@@ -7,7 +7,8 @@ carried, the carried tensors of the same role at every step form a chain (h^(0),
 LSTM's c), chains that feed each other both ways (an LSTM's h and c) are one band, and bands
 are ordered so that each is fed only by those below it. A node belongs to the lowest band whose
 carried tensor it feeds within its step; one that feeds none (a readout, a step's loss) is in
-the readout band (None). Nodes outside the steps that gather several steps (Σ_t L_t) are TOP.
+the readout band (None). Nodes outside the steps that gather several steps, and sums over time
+(Σ_t L_t, even a running sum inside the steps), are TOP.
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ def assign_bands(view: GraphView, steps: Steps, sums: dict[int, object]) -> Band
     """The band of every node of ``view`` (merged time sums are TOP)."""
     col_of = steps.col_of
     tagged = any("layer" in n.scope for n in view.nodes if "t" in n.scope)
-    inferred = {} if tagged else _inferred_bands(view, col_of)
+    inferred = {} if tagged else _inferred_bands(view, col_of, sums)
     of: dict[int, Any] = {}
     for node in view.nodes:
         if id(node) in sums or _gathers_steps(node, col_of, of):
@@ -101,7 +102,8 @@ def _gathers_steps(node: Node, col_of: dict[int, int | None], of: dict[int, Any]
     return len(input_columns(node, col_of)) >= 2
 
 
-def _inferred_bands(view: GraphView, col_of: dict[int, int | None]) -> dict[int, int]:
+def _inferred_bands(view: GraphView, col_of: dict[int, int | None],
+                    sums: dict[int, object]) -> dict[int, int]:
     """Bands from the recurrences (see the module doc): id(node) -> band index.
 
     A node's *role* is (what its op describes, how many such ops come before it in its step):
@@ -112,7 +114,7 @@ def _inferred_bands(view: GraphView, col_of: dict[int, int | None]) -> dict[int,
     by_col: dict[int, list[Node]] = {}
     for node in view.nodes:
         col = col_of[id(node)]
-        if col is not None and "t" in node.scope:
+        if col is not None and "t" in node.scope and id(node) not in sums:
             by_col.setdefault(col, []).append(node)
     role: dict[int, tuple[str, int]] = {}
     for members in by_col.values():
@@ -125,7 +127,8 @@ def _inferred_bands(view: GraphView, col_of: dict[int, int | None]) -> dict[int,
     for col, members in by_col.items():
         for node in members:
             readers = view.readers.get(id(node.output), ()) if node.output is not None else ()
-            if any("t" in r.scope and col_of.get(id(r)) not in (col, None) for r, _ in readers):
+            if any("t" in r.scope and col_of.get(id(r)) not in (col, None) and id(r) not in sums
+                   for r, _ in readers):
                 chain_of[id(node.output)] = role[id(node)]
     if not chain_of:
         return {}

@@ -149,10 +149,16 @@ class UnrolledWriter:
         paired = {id(e.twin) for e in edges if e.twin is not None}
         order = sorted((k for k, e in enumerate(edges) if e.runs),
                        key=lambda k: (PRIORITY.get(edges[k].kind, 4), k))
+        index = {id(e): k for k, e in enumerate(edges)}
+        twin_of = {id(e.twin): k for k, e in enumerate(edges) if e.twin is not None}
         requests = [Request(runs_width(edges[k].runs, FONT_SIZE) + 4.0,
                             label_height(edges[k].runs), edges[k].route,
                             PAIR + 1.5 if edges[k].twin is not None or id(edges[k]) in paired
-                            else 0.0, k) for k in order]
+                            else 0.0, k,
+                            index.get(id(edges[k].twin)) if edges[k].twin is not None
+                            else twin_of.get(id(edges[k])),
+                            tuple(self.lay.boxes[end] for end in (edges[k].dst, edges[k].src)
+                                  if end[0] in "pc")) for k in order]
         boxes = [b.grown(1.5) for key, b in self.lay.boxes.items()]
         for k, spot in zip(order, place_labels(requests, boxes, grid), strict=True):
             edges[k].label_at = spot
@@ -180,7 +186,7 @@ class UnrolledWriter:
             lay.height += legend.height + 8.0
             lay.width = max(lay.width, legend.width + 2 * MARGIN)
         return [f"  legend [label=<{legend.html}>, shape=plaintext, pos=\"{x:.1f},{y:.1f}!\", "
-                'margin="0"];']
+                'margin="0"]']
 
     # ------------------------------------------------------------------ nodes
     def _clusters(self) -> list[str]:

@@ -94,6 +94,27 @@ def segment_hits_rect(a: Point, b: Point, box: Box) -> bool:
     return box.contains(a) or box.contains(b) or segment_hits_box(a, b, box)
 
 
+def point_segment_distance(p: Point, a: Point, b: Point) -> float:
+    """The distance from ``p`` to the segment a–b."""
+    dx, dy = b[0] - a[0], b[1] - a[1]
+    n = dx * dx + dy * dy
+    t = 0.0 if n == 0.0 else max(0.0, min(1.0, ((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / n))
+    return math.hypot(p[0] - a[0] - t * dx, p[1] - a[1] - t * dy)
+
+
+def segment_box_distance(a: Point, b: Point, box: Box) -> float:
+    """The distance between the segment a–b and the rectangle ``box`` (0 when they meet)."""
+    if segment_hits_rect(a, b, box):
+        return 0.0
+    corners = ((box.x0, box.y0), (box.x1, box.y0), (box.x1, box.y1), (box.x0, box.y1))
+    near = min(point_segment_distance(c, a, b) for c in corners)
+    for p in (a, b):
+        dx = max(box.x0 - p[0], 0.0, p[0] - box.x1)
+        dy = max(box.y0 - p[1], 0.0, p[1] - box.y1)
+        near = min(near, math.hypot(dx, dy))
+    return near
+
+
 def boundary_point(box: Box, toward: Point) -> Point:
     """Where the ray from the box's centre toward ``toward`` leaves the box (or circle)."""
     dx, dy = toward[0] - box.x, toward[1] - box.y

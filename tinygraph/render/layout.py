@@ -175,7 +175,7 @@ def compute_layout(view: GraphView, steps: Steps) -> Layout:
     scoped = [band_y[b] for b in bands.order if b != TOP and b in band_y]
     top_scoped = max((band_y[b] + band_rows[b] * ROW for b in band_y if b != TOP), default=0.0)
     lay.cluster_y = (min(scoped, default=0.0) - BELOW - 0.9 * ROW, top_scoped + 0.5 * ROW)
-    for band in bands.order:
+    for band in bands.order if steps.times else ():          # no steps: no bands to name
         if band != TOP and band in band_y:
             lay.band_labels.append((bands.label(band), 0.0, band_y[band] + 0.5 * band_rows[band] * ROW))
     _place_fold(lay, steps)

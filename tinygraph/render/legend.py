@@ -46,7 +46,7 @@ def legend_rows(view: str, *, params: bool, junctions: bool, nonlocal_edges: boo
         rows.append((style.PARAM_LINE, "    its gradient is the sum over the copies: ∂L/∂W = Σ_t ∂L/∂W|_t"))
     rows.append((style.CONST_COLOR, "grey text: a constant input (no gradient)"))
     if sums:
-        rows.append((style.OUTPUT_LINE, "L = Σ_t L_t: the steps' losses added up"))
+        rows.append((style.OUTPUT_LINE, "L = Σ_t L_t: the steps' terms, however the code adds them"))
     if delays:
         rows.append((style.NONLOCAL, "z⁻¹: delay, h_(t−1) is fed to step t (unroll it to see BPTT)"))
     if folded:

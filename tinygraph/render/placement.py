@@ -5,14 +5,25 @@ A label is tried at points along its edge (the middle first, then toward either 
 its preferred side (the left of the edge's direction: a forward tensor's name left of it, the
 gradient running beside it on the right, the gradient's label right of that), then on the
 other side, where it also clears the twin edge; then a little further out. The first place
-that touches nothing wins. Positions are centres of label rectangles, in points.
+that touches nothing, and has no other edge nearer than its own (so it is read as the label
+of its edge), wins; an edge too short for its label (to a parameter's copy) has it under or
+over the box at one of its ends. Positions are centres of label rectangles, in points.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tinygraph.render.geometry import Box, Grid, Point, left_normal, segment_hits_rect
+from itertools import pairwise
+
+from tinygraph.render.geometry import (
+    Box,
+    Grid,
+    Point,
+    left_normal,
+    segment_box_distance,
+    segment_hits_rect,
+)
 
 GAP = 2.5                 # clear space between a label and its edge
 FRACTIONS = (0.5, 0.36, 0.64, 0.22, 0.78, 0.1, 0.9)
@@ -28,6 +39,8 @@ class Request:
     route: list[Point]
     twin: float
     key: object
+    twin_key: object = None
+    ends: tuple[Box, ...] = ()
 
 
 def place_labels(requests: list[Request], boxes: list[Box], grid: Grid) -> list[Point | None]:
@@ -48,9 +61,9 @@ def place_labels(requests: list[Request], boxes: list[Box], grid: Grid) -> list[
 
 
 def _find(request: Request, grid: Grid) -> Point | None:
-    segments = sorted(zip(request.route, request.route[1:]),
+    segments = sorted(pairwise(request.route),
                       key=lambda s: -((s[1][0] - s[0][0]) ** 2 + (s[1][1] - s[0][1]) ** 2))
-    for ring in (0.0, 5.0, 11.0):
+    for ring in (0.0, 4.0, 8.0, 13.0):
         for a, b in segments:
             n = left_normal(a, b)
             for f in FRACTIONS:
@@ -59,9 +72,27 @@ def _find(request: Request, grid: Grid) -> Point | None:
                     support = abs(n[0]) * request.width / 2 + abs(n[1]) * request.height / 2
                     off = GAP + ring + support + (request.twin if side < 0 else 0.0)
                     centre = (m[0] + side * n[0] * off, m[1] + side * n[1] * off)
-                    if _free(Box(centre[0], centre[1], request.width, request.height), grid):
+                    rect = Box(centre[0], centre[1], request.width, request.height)
+                    if _free(rect, grid) and _nearest_is_own(rect, request, grid):
                         return centre
+    for box in request.ends:          # a short edge: under or over the box at one of its ends
+        for y in (box.y0 - request.height / 2 - GAP, box.y1 + request.height / 2 + GAP):
+            rect = Box(box.x, y, request.width, request.height)
+            if _free(rect, grid) and _nearest_is_own(rect, request, grid, 3.0):
+                return (box.x, y)
     return None
+
+
+def _nearest_is_own(rect: Box, request: Request, grid: Grid, margin: float = 0.0) -> bool:
+    """Whether no edge but the label's own (and its twin) comes nearer to it than its own
+    (plus ``margin``)."""
+    own = min(segment_box_distance(a, b, rect) for a, b in pairwise(request.route))
+    reach = own + margin
+    for a, b, key in grid.segments_near(rect.x0 - reach, rect.y0 - reach, rect.x1 + reach,
+                                        rect.y1 + reach):
+        if key not in (request.key, request.twin_key) and segment_box_distance(a, b, rect) < reach:
+            return False
+    return True
 
 
 def _free(rect: Box, grid: Grid) -> bool:

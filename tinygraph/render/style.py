@@ -29,7 +29,7 @@ OUTPUT_FILL = "#f9d9dc"
 OUTPUT_LINE = "#9e3a44"
 
 FONT_SIZE = 10.0     # ops, parameters, constants, edge labels
-SUB_SIZE = 8.5      # subscripts and superscripts
+SUB_SIZE = 9.0      # subscripts and superscripts (Graphviz rounds point sizes to whole points)
 SMALL_SIZE = 9.0    # the legend
 TITLE_SIZE = 13.0   # step columns, band names
 LINE_HEIGHT = 1.25  # of a text line, in em (an HTML label with sub/superscripts: 1.45)

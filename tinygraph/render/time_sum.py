@@ -39,13 +39,17 @@ class TimeSum:
 
 def find_time_sums(view: GraphView, col_of: dict[int, int | None]) -> dict[int, TimeSum]:
     """Every time sum of ``view``, keyed by ``id(member)`` for each of its members."""
+    ladder = _ladder_adds(view)
     found: dict[int, TimeSum] = {}
     for top in reversed(view.nodes):           # newest first: a chain is found from its end
         if id(top) in found or not _summing(top, view) or not _outside_layers(top, view):
             continue
-        chain = _chain(top, view)
+        if "t" in top.scope and id(top) not in ladder:
+            continue
+        chain = _chain(top, view, ladder)
+        steps = {col_of.get(id(t.producer)) for t, _, _ in chain.terms if t.producer is not None}
         if chain.terms and all(t.producer is not None and "t" in t.producer.scope
-                               for t, _, _ in chain.terms):
+                               for t, _, _ in chain.terms) and (len(steps) >= 2 or "t" not in top.scope):
             for member in chain.members:
                 found[id(member)] = chain
     return found
@@ -62,7 +66,22 @@ def _summing(node: Node, view: GraphView) -> bool:
     return False
 
 
-def _chain(top: Node, view: GraphView) -> TimeSum:
+def _ladder_adds(view: GraphView) -> set[int]:
+    """The adds that can be partial sums: made outside the steps, or adding to a constant 0 or
+    to another such add (a running ``loss = loss + L_t`` inside the loop), never one of a
+    layer's own adds (x W + b + h V)."""
+    ladder: set[int] = set()
+    for node in view.nodes:
+        if node.op.name != "add" or len(node.inputs) != 2 or "layer" in node.scope:
+            continue
+        if "t" not in node.scope or any(
+                (t.producer is None and not t.requires_grad and _is_zero(t))
+                or (t.producer is not None and id(t.producer) in ladder) for t in node.inputs):
+            ladder.add(id(node))
+    return ladder
+
+
+def _chain(top: Node, view: GraphView, ladder: set[int]) -> TimeSum:
     """The adds below ``top`` whose outputs only feed the chain, and the terms they add."""
     chain = TimeSum(top)
     stack = [top]
@@ -76,8 +95,8 @@ def _chain(top: Node, view: GraphView) -> TimeSum:
             reader = node.inputs[0].producer
         for index, tensor in enumerate(inputs):
             producer = tensor.producer
-            if (producer is not None and producer.op.name == "add" and len(producer.inputs) == 2
-                    and len(view.readers.get(id(tensor), ())) == 1 and "layer" not in producer.scope):
+            if (producer is not None and id(producer) in ladder
+                    and len(view.readers.get(id(tensor), ())) == 1):
                 stack.append(producer)
             elif producer is None and not tensor.requires_grad and _is_zero(tensor):
                 chain.zeros.append((tensor, reader, index))
@@ -90,7 +109,8 @@ def _chain(top: Node, view: GraphView) -> TimeSum:
 
 def _outside_layers(node: Node, view: GraphView) -> bool:
     """A loss adds up outside the layers: the chain ends in the picture's output, or in a
-    node without a step; a recurrence (h_t = h_(t−1) + …) is never drawn as a sum."""
+    node without a step; a recurrence (h_t = h_(t−1) + …) is never drawn as a sum (nor is a
+    step's own add, even as the output: its terms come from one step)."""
     if "layer" in node.scope:
         return False
     return node.output is view.output or "t" not in node.scope
