@@ -1,26 +1,31 @@
-"""Render the pictures of docs/rendering.md, and time the backward view for T = 4 ... 128.
+"""Render the pictures of docs/rendering.md (and the README's), and time the backward view.
 
     .venv/bin/python scripts/render_docs_images.py            # images into docs/images
     .venv/bin/python scripts/render_docs_images.py --bench    # also the timing table
 
-The network is the 2-layer Elman RNN of tests/render_graphs.py (built from engine ops the way
-the rnn package builds it). Images are PNG (for the docs) and SVG (to zoom into).
+Most pictures are the 2-layer Elman RNN of tests/render_graphs.py (built from engine ops the
+way the rnn package builds it); the LSTM, GRU and bidirectional ones are built with rnn.
+Images are PNG (for the docs) and SVG (to zoom into). The timing table is
+benchmarks/render.py's.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 import tinygraph as tg  # noqa: E402
+import numpy as np  # noqa: E402
 from render_graphs import build_rnn_loss  # noqa: E402
 
-from tinygraph.render.drawing import pipe_with_timeout  # noqa: E402
+import rnn  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from render import main as bench_main  # noqa: E402
 
 PICTURES = [
     ("bptt_forward", 4, 0.5, "forward", {}),
@@ -29,11 +34,30 @@ PICTURES = [
     ("bptt_grad_norm", 8, 0.25, "backward", {"color_by": "grad_norm", "loss_at": "last"}),
     ("bptt_rolled", 4, 0.5, "rolled", {}),
     ("bptt_folded", 24, 0.5, "backward", {"max_steps": 4}),
+    ("bptt_step", 4, 0.5, "step", {"t": 2}),
+]
+
+
+def rnn_loss(cell: object = None, bidirectional: bool = False) -> tg.Tensor:
+    """Σ_t cross-entropy of a readout of an rnn.RNN over 3 steps (an LSTM, a GRU, or a
+    bidirectional Elman layer)."""
+    net = (rnn.RNN(cell=cell) if cell is not None
+           else rnn.RNN(3, 4, bidirectional=bidirectional, rng=0))
+    width = 8 if bidirectional else 4
+    readout = rnn.Linear(width, 3, rng=1)
+    hs, _ = net(np.random.default_rng(2).standard_normal((2, 3, 3)))
+    return rnn.sequence_cross_entropy([readout(h) for h in hs], [[0, 1, 2], [2, 1, 0]])
+
+
+CELLS = [
+    ("bptt_lstm", lambda: rnn_loss(rnn.LSTMCell(3, 4, rng=0))),
+    ("bptt_gru", lambda: rnn_loss(rnn.GRUCell(3, 4, rng=0))),
+    ("bptt_bidirectional", lambda: rnn_loss(bidirectional=True)),
 ]
 
 
 def render_images(out_dir: Path) -> None:
-    """Write every picture of PICTURES as PNG and SVG into ``out_dir``."""
+    """Write every picture of PICTURES and CELLS as PNG and SVG into ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, steps, scale, view, options in PICTURES:
         options = dict(options)
@@ -41,21 +65,10 @@ def render_images(out_dir: Path) -> None:
         for fmt in ("png", "svg"):
             path = tg.render(loss, out_dir / name, format=fmt, view=view, **options)
             print(f"wrote {path}")
-
-
-def bench(lengths: tuple[int, ...] = (4, 8, 16, 32, 64, 128)) -> None:
-    """Seconds to build the DOT text and to run Graphviz, backward view to SVG, 2 layers."""
-    print(f"{'T':>5} {'nodes':>6} {'to_dot s':>9} {'svg s':>7} {'total s':>8}")
-    for steps in lengths:
-        loss, _ = build_rnn_loss(steps, 2)
-        start = time.perf_counter()
-        text = tg.to_dot(loss, "backward")
-        middle = time.perf_counter()
-        pipe_with_timeout(text, "svg")
-        end = time.perf_counter()
-        nodes = sum(1 for line in text.splitlines() if "pos=" in line)
-        print(f"{steps:>5} {nodes:>6} {middle - start:>9.2f} {end - middle:>7.2f} "
-              f"{end - start:>8.2f}")
+    for name, make in CELLS:
+        loss = make()
+        for fmt in ("png", "svg"):
+            print(f"wrote {tg.render(loss, out_dir / name, format=fmt, view='backward')}")
 
 
 def main() -> None:
@@ -66,7 +79,8 @@ def main() -> None:
     args = parser.parse_args()
     render_images(args.out)
     if args.bench:
-        bench()
+        sys.argv = [sys.argv[0], "--quick"]
+        bench_main()
 
 
 if __name__ == "__main__":

@@ -35,11 +35,11 @@ def nodes(text: str) -> dict[str, str]:
 
 
 def label(attributes: str) -> str:
-    """The label of an edge or node as plain text: ``h_3^(1)`` for h<SUB>3</SUB><SUP>(1)</SUP>
-    (None-like "" when it has none)."""
+    """The label of an edge or node as plain text: ``h_3^(1)`` for h<SUB>3</SUB><SUP>(1)</SUP>,
+    a line break as a space ("" when it has none)."""
     m = HTML_LABEL.search(attributes + "]") if "label=<" in attributes else None
     if m:
-        body = SUB.sub(lambda s: "_" + s.group(1), m.group(1))
+        body = SUB.sub(lambda s: "_" + s.group(1), m.group(1).replace("<BR/>", " "))
         body = SUP.sub(lambda s: "^" + s.group(1), body)
         return html.unescape(TAG.sub("", body))
     m = PLAIN_LABEL.search(attributes)

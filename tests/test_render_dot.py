@@ -122,9 +122,12 @@ def test_gradient_labels_hold_hand_derived_values():
     x = tg.Tensor(2.0, name="x")
     y = w * x + w * w           # dy/dw = x + 2w = 8, w is read twice (two copies)
     y.name = "y"
-    text = tg.to_dot(y, "backward", show_grads=True)
+    text = tg.to_dot(y, "both", show_grads=True)
     labels = sorted(label(a) for *_, a in edges(text) if label(a).startswith("∂L/∂w"))
     assert labels == ["∂L/∂w 2", "∂L/∂w 3", "∂L/∂w 3"]   # x from w·x, w twice from w·w
+    quiet = tg.to_dot(y, "backward", show_grads=True)     # the value alone, beside its copy
+    values = sorted(label(a) for s, t, a in edges(quiet) if t.startswith("p"))
+    assert values == ["2", "3", "3"]
     assert 'label="y = 15"' in text
     values = tg.to_dot(y, "forward", show_values=True)
     assert "= 6" in values and "= 9" in values

@@ -21,7 +21,7 @@ from tinygraph.render.geometry import Box, Grid, boundary_point
 from tinygraph.render.graph_view import GraphView
 from tinygraph.render.layout import MARGIN, Layout, shift_all, stub_runs, sum_runs
 from tinygraph.render.legend import build_legend, legend_rows
-from tinygraph.render.names import Runs, runs_html, runs_text, runs_width
+from tinygraph.render.names import Runs, runs_html, runs_lines, runs_text, runs_width
 from tinygraph.render.options import Options
 from tinygraph.render.placement import Request, place_labels
 from tinygraph.render.routing import Router, beside
@@ -31,7 +31,7 @@ from tinygraph.render.style import FONT_SIZE, LINE_HEIGHT, TITLE_SIZE, quote
 
 PAIR = 3.6          # distance between a forward edge and its gradient
 ARROW = 6.0         # arrowhead length (arrowsize 0.6)
-PRIORITY = {"nonlocal": 0, "forward": 1, "gradient": 2, "output": 3}
+PRIORITY = {"nonlocal": 0, "total": 1, "forward": 2, "gradient": 3, "output": 4}
 
 
 def header(lay: Layout, title: str | None = None, width: float | None = None) -> list[str]:
@@ -81,8 +81,9 @@ def spline(route: list[tuple[float, float]]) -> str:
 
 
 def label_height(runs: Runs) -> float:
-    """The height of a one-line label (taller with a sub- or superscript)."""
-    return FONT_SIZE * (LINE_HEIGHT + (0.35 if any(k for _, k in runs) else 0.0))
+    """The height of a label: its lines, each taller with a sub- or superscript."""
+    return sum(FONT_SIZE * (LINE_HEIGHT + (0.35 if any(k for _, k in line) else 0.0))
+               for line in runs_lines(runs))
 
 
 class UnrolledWriter:
@@ -118,19 +119,29 @@ class UnrolledWriter:
                     column.x, y, style.text_width(column.label, TITLE_SIZE, 4.0), TITLE_SIZE * 1.3)
 
     def _route(self, edges: list[Edge]) -> None:
+        """Route every forward edge around the boxes; move each gradient beside its forward
+        edge (PAIR apart); spread edges that join the same two boxes (x · x reads x twice)."""
         router = Router(self.lay.boxes)
         boxes = self.lay.boxes
         paired = {id(e.twin) for e in edges if e.twin is not None}
+        parallel: dict[tuple[str, str], list[Edge]] = {}
+        for edge in edges:
+            if edge.twin is None:
+                parallel.setdefault((edge.src, edge.dst), []).append(edge)
+        spread = {id(e): (k - (len(group) - 1) / 2) * (2 * PAIR + 2.0)
+                  for group in parallel.values() for k, e in enumerate(group)}
         for edge in edges:
             if edge.twin is None:
                 route = self._elbow(edge) or router.route(edge.src, edge.dst)
-                if id(edge) in paired:
-                    route = beside(route, -PAIR / 2, boxes[edge.src], boxes[edge.dst])
+                shift = spread[id(edge)] - (PAIR / 2 if id(edge) in paired else 0.0)
+                if shift:
+                    route = beside(route, shift, boxes[edge.src], boxes[edge.dst])
                 edge.route = route
         for edge in edges:
             if edge.twin is not None:
                 forward = self._elbow(edge.twin) or router.route(edge.twin.src, edge.twin.dst)
-                moved = beside(forward, PAIR / 2, boxes[edge.twin.src], boxes[edge.twin.dst])
+                moved = beside(forward, spread[id(edge.twin)] + PAIR / 2,
+                               boxes[edge.twin.src], boxes[edge.twin.dst])
                 edge.route = moved[::-1]
 
     def _elbow(self, edge: Edge) -> list[tuple[float, float]] | None:
@@ -172,7 +183,8 @@ class UnrolledWriter:
             junctions=any(k[0] == "j" for k in lay.boxes),
             nonlocal_edges=self.builder.nonlocal_drawn, folded=lay.fold is not None,
             scale=self.builder.scale, sums=bool(lay.sums), inferred=lay.bands.inferred,
-            delays=delays, reverse=any(isinstance(b, tuple) for b in lay.bands.order))
+            delays=delays, reverse=any(isinstance(b, tuple) for b in lay.bands.order),
+            steps=any(c.clustered for c in lay.columns))
         beside_it = opts.legend == "beside"
         drawing_width = lay.width - 2 * MARGIN
         legend = build_legend(rows, self.builder.scale, 1 if beside_it else

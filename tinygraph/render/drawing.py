@@ -85,7 +85,8 @@ def dot_text(graph: GraphView, opts: Options, steps: Steps, trace: Trace | None 
     """The DOT text of a planned picture; gradients from ``trace`` (made when needed)."""
     if needs_grads(opts):
         attach_trace(graph, trace if trace is not None else _trace(graph.output))
-    lay = compute_layout(graph, steps)
+    lay = compute_layout(graph, steps, roomy=opts.show_grads or opts.show_grad_norms
+                         or opts.show_values)
     if opts.view == "rolled":
         return write_rolled(graph, lay, opts)
     return UnrolledWriter(graph, lay, opts).write()

@@ -44,6 +44,8 @@ FOLD_COLUMN = 130.0
 MARGIN = 12.0
 CONST_HEIGHT = 14.0
 ELBOW = 30.0        # how far above the steps the edges into a time sum turn toward it
+ROOMY = 1.5         # rows this much further apart when labels carry values
+ROOMY_PAD = 30.0    # and columns this much wider on each side
 
 
 @dataclass
@@ -98,6 +100,7 @@ class Layout:
     output_pos: tuple[float, float] | None = None
     sum_elbow: dict[int, float] = field(default_factory=dict)  # sum number -> y of elbows
     output_label: str | None = None                            # the output box's text
+    row: float = ROW                                           # distance between rows
     width: float = 0.0
     height: float = 0.0
 
@@ -144,21 +147,22 @@ def drawn_count(view: GraphView, steps: Steps) -> int:
     return count
 
 
-def compute_layout(view: GraphView, steps: Steps) -> Layout:
-    """Place every node, junction and leaf copy of ``view`` in the columns of ``steps``."""
+def compute_layout(view: GraphView, steps: Steps, roomy: bool = False) -> Layout:
+    """Place every node, junction and leaf copy of ``view`` in the columns of ``steps``
+    (``roomy``: rows and columns wider apart, for labels that carry values)."""
     sums, bands, namer = picture_parts(view, steps)
-    lay = Layout(bands, namer, sums)
+    lay = Layout(bands, namer, sums, row=ROOMY * ROW if roomy else ROW)
+    pad = COLUMN_PAD + (ROOMY_PAD if roomy else 0.0)
     col_of = steps.col_of
     blocks = _blocks(view, steps, bands, sums)
     arrangements = block_arrangements(view, namer, blocks, col_of)
     left = max((-a.reach[0] for a in arrangements.values()), default=0.0)
     right = max((a.reach[1] for a in arrangements.values()), default=0.0)
-    width = math.ceil(max(MIN_COLUMN, left + right + 2 * COLUMN_PAD))
+    width = math.ceil(max(MIN_COLUMN, left + right + 2 * pad))
     has_outside = any(c is None for (c, _) in blocks)
-    _columns(lay, steps, has_outside, width,
-             round(COLUMN_PAD + left + (width - left - right - 2 * COLUMN_PAD) / 2))
+    _columns(lay, steps, has_outside, width, round(pad + left + (width - left - right - 2 * pad) / 2))
     outside = len(lay.columns) - 1
-    band_y, band_rows = _band_offsets(view, bands, blocks, arrangements, bool(sums))
+    band_y, band_rows = _band_offsets(view, bands, blocks, arrangements, bool(sums), lay.row)
     for node in view.nodes:
         number = view.number(node)
         col = col_of[id(node)]
@@ -173,11 +177,13 @@ def compute_layout(view: GraphView, steps: Steps) -> Layout:
     _place_sums(view, lay, steps)
     _settle_leaves(view, lay)
     scoped = [band_y[b] for b in bands.order if b != TOP and b in band_y]
-    top_scoped = max((band_y[b] + band_rows[b] * ROW for b in band_y if b != TOP), default=0.0)
+    top_scoped = max((band_y[b] + band_rows[b] * lay.row for b in band_y if b != TOP),
+                     default=0.0)
     lay.cluster_y = (min(scoped, default=0.0) - BELOW - 0.9 * ROW, top_scoped + 0.5 * ROW)
     for band in bands.order if steps.times else ():          # no steps: no bands to name
         if band != TOP and band in band_y:
-            lay.band_labels.append((bands.label(band), 0.0, band_y[band] + 0.5 * band_rows[band] * ROW))
+            lay.band_labels.append((bands.label(band), 0.0,
+                                    band_y[band] + 0.5 * band_rows[band] * lay.row))
     _place_fold(lay, steps)
     _place_output(view, lay)
     normalise(lay)
@@ -197,8 +203,8 @@ def _blocks(view: GraphView, steps: Steps, bands: Bands,
 
 
 def _band_offsets(view: GraphView, bands: Bands, blocks: dict[tuple, list[Node]],
-                  arrangements: dict[tuple, Arrangement],
-                  has_sums: bool) -> tuple[dict[Any, float], dict[Any, float]]:
+                  arrangements: dict[tuple, Arrangement], has_sums: bool,
+                  row: float) -> tuple[dict[Any, float], dict[Any, float]]:
     """The base y and the number of rows of every band, bottom-up."""
     band_y: dict[Any, float] = {}
     band_rows: dict[Any, float] = {}
@@ -216,7 +222,7 @@ def _band_offsets(view: GraphView, bands: Bands, blocks: dict[tuple, list[Node]]
             y += BELOW
         band_y[band] = y
         band_rows[band] = rows
-        y += rows * ROW + BAND_GAP
+        y += rows * row + BAND_GAP
     return band_y, band_rows
 
 
@@ -253,15 +259,15 @@ def _place_block(view: GraphView, lay: Layout, members: list[Node], arrangement:
     for i, node in enumerate(members):
         number = view.number(node)
         dx, row = arrangement.node[i]
-        x, y = column.origin + dx, base + row * ROW
+        x, y = column.origin + dx, base + row * lay.row
         lay.node_pos[number] = (x, y)
         lay.boxes[f"n{number}"] = Box(x, y, op_width(namer, node), OP_HEIGHT)
         out = node.output
         if i in arrangement.junction and out is not None and view.is_junction(out):
             jdx, jrow = arrangement.junction[i]
             tensor_number = view.tensor_number(out)
-            lay.junction_pos[tensor_number] = (column.origin + jdx, base + jrow * ROW)
-            lay.boxes[f"j{tensor_number}"] = Box(column.origin + jdx, base + jrow * ROW,
+            lay.junction_pos[tensor_number] = (column.origin + jdx, base + jrow * lay.row)
+            lay.boxes[f"j{tensor_number}"] = Box(column.origin + jdx, base + jrow * lay.row,
                                                  2 * JUNCTION_HALF, 2 * JUNCTION_HALF, True)
         initial = frozenset(k for (j, k) in arrangement.carried_in if j == i)
         for index, (ldx, ldy) in leaf_offsets(view, namer, node, arrangement.side[i], row,
@@ -336,7 +342,7 @@ def _initial_state_at(lay: Layout, node: Node, i: int, leaf: float, at: tuple[fl
         half = op_width(lay.namer, node) / 2 + 14.0 + leaf / 2
         return (at[0] + (-half if delta < 0 else half), at[1])
     jdx, jrow = arrangement.junction.get(j, arrangement.node[j])
-    sx, sy = column.origin + jdx + delta * width, base + jrow * ROW
+    sx, sy = column.origin + jdx + delta * width, base + jrow * lay.row
     return (at[0] + 0.42 * (sx - at[0]), at[1] + 0.42 * (sy - at[1]))
 
 
@@ -421,12 +427,21 @@ def _leaf_order(key: str) -> tuple[int, int, int]:
 
 
 def _leaf_candidates(box: Box, reader: Box) -> list[Box]:
+    """Where a leaf may go when its place is taken: near its place first (moved along the
+    line to its reader, or a little up, down, out), then the other side of its reader, below
+    and above it, and further out."""
     dx, dy = box.x - reader.x, box.y - reader.y
-    out = [box, Box(reader.x - dx, box.y, box.w, box.h)]
+    out = [box]
+    for f in (0.75, 1.25, 0.5, 1.5):
+        out.append(Box(reader.x + dx * f, reader.y + dy * f, box.w, box.h))
+    for step in (0.5 * ROW, -0.5 * ROW):
+        out.append(Box(box.x, box.y + step, box.w, box.h))
+    out.append(Box(reader.x - dx, box.y, box.w, box.h))
     for y in (reader.y - 0.85 * ROW, reader.y + 0.85 * ROW):
         out.append(Box(reader.x, y, box.w, box.h))
+    sign = 1.0 if dx >= 0 else -1.0
     for k in range(1, 4):
-        out.append(Box(box.x + (dx or 1.0) / max(abs(dx), 1.0) * 24.0 * k, box.y + dy * 0.0, box.w, box.h))
+        out.append(Box(box.x + sign * 24.0 * k, box.y, box.w, box.h))
         out.append(Box(box.x, box.y - 0.5 * ROW * k, box.w, box.h))
     return out
 

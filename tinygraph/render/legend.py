@@ -24,14 +24,13 @@ class Legend:
 
 def legend_rows(view: str, *, params: bool, junctions: bool, nonlocal_edges: bool,
                 folded: bool, scale: NormScale | None, delays: bool = False,
-                sums: bool = False, inferred: bool = False,
-                reverse: bool = False) -> list[tuple[str, str]]:
+                sums: bool = False, inferred: bool = False, reverse: bool = False,
+                steps: bool = True) -> list[tuple[str, str]]:
     """(colour, text) of every line the picture needs, the heading first."""
     rows = [("#000000", "How to read")]
-    forward = view in ("forward", "both", "rolled", "step")
+    rows.append((style.FORWARD, "solid: a tensor (h: step t below, layer above)" if steps
+                 else "solid: a tensor, named on its arrow"))
     backward = view in ("backward", "both", "step")
-    if forward or backward:
-        rows.append((style.FORWARD, "solid: a tensor (h: step t below, layer above)"))
     if backward:
         rows.append((style.GRADIENT, "dashed: its gradient ∂L/∂(tensor), flowing back"))
     step = "the next step (t−1 in a reverse layer)" if reverse else "the next step"

@@ -102,9 +102,13 @@ def op_runs(node: Node, is_parameter: Any) -> Runs:
 
 
 def runs_html(runs: Runs, size: float) -> str:
-    """The runs as the inside of a Graphviz HTML label (escaped), sub/superscripts smaller."""
+    """The runs as the inside of a Graphviz HTML label (escaped), sub/superscripts smaller,
+    a run of kind "br" a line break."""
     parts = []
     for text, kind in runs:
+        if kind == "br":
+            parts.append("<BR/>")
+            continue
         body = escape(text, quote=False).replace("\n", " ")
         if kind:
             tag = "SUB" if kind == "sub" else "SUP"
@@ -114,17 +118,29 @@ def runs_html(runs: Runs, size: float) -> str:
 
 
 def runs_text(runs: Runs) -> str:
-    """The runs as plain text: ``h_3^(1)``."""
+    """The runs as plain text: ``h_3^(1)`` (a line break as a space)."""
     out = []
     for text, kind in runs:
-        out.append(text if not kind else ("_" if kind == "sub" else "^") + text)
+        out.append(" " if kind == "br" else text if not kind else
+                   ("_" if kind == "sub" else "^") + text)
     return "".join(out)
 
 
+def runs_lines(runs: Runs) -> list[Runs]:
+    """The runs split at their line breaks."""
+    lines: list[Runs] = [[]]
+    for run in runs:
+        if run[1] == "br":
+            lines.append([])
+        else:
+            lines[-1].append(run)
+    return lines
+
+
 def runs_width(runs: Runs, size: float) -> float:
-    """The estimated width in points of the runs at font ``size``."""
-    return sum(text_width(text, min(SUB_SIZE, size) if kind else size, pad=0.0)
-               for text, kind in runs)
+    """The estimated width in points of the runs at font ``size`` (the widest line)."""
+    return max(sum(text_width(text, min(SUB_SIZE, size) if kind else size, pad=0.0)
+                   for text, kind in line) for line in runs_lines(runs))
 
 
 class Namer:

@@ -27,6 +27,7 @@ from tinygraph.render.geometry import (
 
 GAP = 2.5                 # clear space between a label and its edge
 FRACTIONS = (0.5, 0.36, 0.64, 0.22, 0.78, 0.1, 0.9)
+END_REACH = 16.0          # a label under or over an end box stays this near its edge
 
 
 @dataclass
@@ -75,12 +76,16 @@ def _find(request: Request, grid: Grid) -> Point | None:
                     rect = Box(centre[0], centre[1], request.width, request.height)
                     if _free(rect, grid) and _nearest_is_own(rect, request, grid):
                         return centre
+    found = []
     for box in request.ends:          # a short edge: under or over the box at one of its ends
+        half = (request.width - box.w) / 2
         for y in (box.y0 - request.height / 2 - GAP, box.y1 + request.height / 2 + GAP):
-            rect = Box(box.x, y, request.width, request.height)
-            if _free(rect, grid) and _nearest_is_own(rect, request, grid, 3.0):
-                return (box.x, y)
-    return None
+            for x in (box.x, box.x + half, box.x - half):
+                rect = Box(x, y, request.width, request.height)
+                own = min(segment_box_distance(a, b, rect) for a, b in pairwise(request.route))
+                if own <= END_REACH and _free(rect, grid) and _nearest_is_own(rect, request, grid, 3.0):
+                    found.append((own, x, y))
+    return min(found)[1:] if found else None
 
 
 def _nearest_is_own(rect: Box, request: Request, grid: Grid, margin: float = 0.0) -> bool:

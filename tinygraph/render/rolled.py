@@ -48,10 +48,12 @@ def write_rolled(view: GraphView, lay: Layout, opts: Options) -> str:
 def _keep_only(view: GraphView, lay: Layout, members: list[Node], step: int) -> None:
     """Leave in ``lay.boxes`` only the boxes of step ``step`` (and the band names)."""
     numbers = {view.number(n) for n in members}
+    named = {lay.bands.label(lay.bands.of.get(id(n))) for n in members}
     kept = {}
     for key, box in lay.boxes.items():
         if key.startswith("band"):
-            kept[key] = box
+            if lay.band_labels[int(key[4:])][0] in named:
+                kept[key] = box
         elif key[0] == "n" and key[1:].isdigit() and int(key[1:]) in numbers:
             kept[key] = box
         elif key[0] == "j" and key[1:].isdigit():

@@ -7,7 +7,9 @@ backward views draw the same forward arrows (solid; quiet grey in ``"backward"``
 red, or bold purple for the gradient a recurrence brings from step t+1 (from t−1 in a
 reverse-direction layer), labelled with where it comes from. Labels name the tensor with its
 step and layer (:mod:`tinygraph.render.names`); gradients are labelled in ``"both"`` or
-when values are asked for. Arrows into or out of the fold box stand for all the folded ones.
+when values are asked for (in ``"backward"`` by the value alone, beside the forward edge
+that names the tensor; the non-local ones and the Σ sums always by name). Arrows into or out
+of the fold box stand for all the folded ones.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from tinygraph.node import Node
 from tinygraph.render import labels, style
 from tinygraph.render.graph_view import GraphView
 from tinygraph.render.layout import Layout
-from tinygraph.render.names import Runs, runs_text
+from tinygraph.render.names import Runs, runs_text, runs_width
 from tinygraph.render.options import Options
 from tinygraph.render.safe_text import full_text_tip
 from tinygraph.render.steps import time_key
@@ -31,15 +33,17 @@ from tinygraph.tensor import Tensor
 
 QUIET = "#9a9a9a"        # forward arrows in the backward view
 QUIET_TEXT = "#505050"
+WRAP = 90.0              # a gradient label wider than this (points) puts its value below
 
 
 @dataclass
 class Edge:
     """One arrow: from box ``src`` to box ``dst`` (ids of :attr:`Layout.boxes`).
 
-    ``kind`` is "forward" (a tensor), "gradient", "nonlocal" (a gradient from another step)
-    or "output"; ``twin`` is the forward edge a gradient runs beside; ``route`` and
-    ``label_at`` are filled in by routing and label placement.
+    ``kind`` is "forward" (a tensor), "gradient", "nonlocal" (a gradient from another step),
+    "total" (a junction's sum, back to the producer) or "output"; ``twin`` is the forward
+    edge a gradient runs beside; ``route`` and ``label_at`` are filled in by routing and
+    label placement.
     """
 
     src: str
@@ -172,7 +176,9 @@ class SceneBuilder:
         elif grad is not None and self.opts.show_grad_norms:
             extra.append(labels.norm_text(grad))
         if extra:
-            runs.append(((" " if runs else "") + " ".join(extra), ""))
+            wide = runs and runs_width([*runs, (" ".join(extra), "")], style.FONT_SIZE) > WRAP
+            runs += [("", "br"), (" ".join(extra), "")] if wide else \
+                [((" " if runs else "") + " ".join(extra), "")]
         return runs
 
     def _values_asked(self) -> bool:
@@ -192,7 +198,7 @@ class SceneBuilder:
                              **self._forward_style(view.total_grad(tensor), style.PARAM_LINE))
         if self.backward:
             grad = view.contribution(tensor, node, index)
-            runs = self._grad_runs(tensor, grad) if self._values_asked() else []
+            runs = self._grad_runs(tensor, grad, named=self.rich) if self._values_asked() else []
             self._edge(reader, leaf, "gradient", runs, forward,
                        **self._grad_style(grad, style.GRADIENT))
 
@@ -223,7 +229,8 @@ class SceneBuilder:
                        tooltip=full_text_tip(tensor.name or ""),
                        **self._grad_style(grad, style.NONLOCAL, nonlocal_edge=True))
         else:
-            runs = self._grad_runs(tensor, grad) if self.rich or self._values_asked() else []
+            runs = self._grad_runs(tensor, grad, named=self.rich) \
+                if self.rich or self._values_asked() else []
             self._edge(reader, source, "gradient", runs, forward,
                        tooltip=full_text_tip(tensor.name or ""),
                        **self._grad_style(grad, style.GRADIENT))
@@ -283,7 +290,7 @@ class SceneBuilder:
             grad = view.total_grad(tensor)
             runs = self._grad_runs(tensor, grad, "(Σ)") if self.rich or self._values_asked() \
                 else []
-            self._edge(f"j{tensor_number}", producer, "gradient", runs, forward,
+            self._edge(f"j{tensor_number}", producer, "total", runs, forward,
                        tooltip=full_text_tip(tensor.name or ""),
                        **self._grad_style(grad, style.GRADIENT))
 

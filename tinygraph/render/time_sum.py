@@ -5,9 +5,10 @@ inside the loop, ``L_0 + L_1 + L_2`` and ``tg.stack(losses).sum()`` all compute 
 over the steps. Drawn op by op they are a ladder of ``add`` nodes, one more constant 0, and
 edges from every step converging on it. A *time sum* is such a chain: adds (or a stack read
 only by a full sum) outside the layers, whose partial results are read by nothing but the
-next one, adding terms that are each made at a step (one step's loss, at T = 1, is a Σ_t
-too). The picture draws the chain as one node at the top, one edge per term, and leaves out
-the constant zeros the chain starts from (adding 0 changes nothing).
+next one, adding terms that each belong to a step (made in its scope, or from its tensors
+outside any scope; one step's loss, at T = 1, is a Σ_t too). The picture draws the chain as
+one node at the top, one edge per term, and leaves out the constant zeros the chain starts
+from (adding 0 changes nothing).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ class TimeSum:
     Attributes:
         node: the chain's last node (its output is the sum); the picture draws it.
         members: every node of the chain, ``node`` included.
-        terms: (tensor, reading member, input index) for each term added (each made at a
+        terms: (tensor, reading member, input index) for each term added (each belongs to a
             step).
         zeros: (tensor, reading member, input index) for each constant 0 left out.
     """
@@ -48,7 +49,7 @@ def find_time_sums(view: GraphView, col_of: dict[int, int | None]) -> dict[int, 
             continue
         chain = _chain(top, view, ladder)
         steps = {col_of.get(id(t.producer)) for t, _, _ in chain.terms if t.producer is not None}
-        if chain.terms and all(t.producer is not None and "t" in t.producer.scope
+        if chain.terms and all(t.producer is not None and col_of.get(id(t.producer)) is not None
                                for t, _, _ in chain.terms) and (len(steps) >= 2 or "t" not in top.scope):
             for member in chain.members:
                 found[id(member)] = chain
