@@ -61,6 +61,12 @@ def reverse_topological(root: Tensor) -> list[Node]:
     return nodes
 
 
+def graph_nodes(out: Tensor) -> list[Node]:
+    """Every node ``out`` depends on, in creation order (the backward's own walk, reversed):
+    each node comes after every node whose output it reads."""
+    return reverse_topological(out)[::-1]
+
+
 def make_seed(root: Tensor, grad: Any) -> np.ndarray:
     """dL/dL: 1.0 for a one-entry output, else the given ``grad`` of the output's shape."""
     if not root.requires_grad:

@@ -59,9 +59,9 @@ def scoped_range(count: int, start: int = 0, key: str = "t", **tags: Any) -> Ite
     ``{key: t, **tags}`` merged over the enclosing scope, as ``with tg.scope(t=t, layer=0):``
     around the body would, for a fraction of its cost per step (an RNN's time loop).
 
-    Engine-internal: iterate it directly with a ``for`` statement, which closes it when the
-    loop ends (break and exceptions included) and so brings the enclosing tags back. A
-    generator kept and abandoned half-way holds its step's tags until it is closed.
+    Iterate it directly with a ``for`` statement, which closes it when the loop ends (break
+    and exceptions included) and so brings the enclosing tags back. A generator kept and
+    abandoned half-way holds its step's tags until it is closed.
     """
     tags = check_tags(tags, "scoped_range")
     outer = STATE.tags
