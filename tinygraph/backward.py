@@ -23,7 +23,7 @@ from tinygraph.errors import BackwardError, DTypeError, GraphStateError, ShapeEr
 from tinygraph.indexed_grad import IndexedGrad, densify
 from tinygraph.node import Node
 from tinygraph.scope import STATE
-from tinygraph.tensor import NUMERIC_KINDS, Tensor, as_array
+from tinygraph.tensor import NUMERIC_KINDS, Tensor, as_array, describe
 
 _BY_ID = attrgetter("id")
 
@@ -71,14 +71,14 @@ def make_seed(root: Tensor, grad: Any) -> np.ndarray:
     """dL/dL: 1.0 for a one-entry output, else the given ``grad`` of the output's shape."""
     if not root.requires_grad:
         raise GraphStateError(
-            f"backward: {_describe(root)} does not require grad, so no graph was recorded for "
+            f"backward: {describe(root)} does not require grad, so no graph was recorded for "
             "it (made from constants only, or inside tg.no_grad()?)"
         )
     data = root._data
     if grad is None:
         if data.size != 1:
             raise GraphStateError(
-                f"backward: {_describe(root)} has shape {root.shape}, not a scalar; pass the "
+                f"backward: {describe(root)} has shape {root.shape}, not a scalar; pass the "
                 "gradient of the output, e.g. out.backward(np.ones(out.shape)), or reduce it "
                 "first with out.sum()"
             )
@@ -87,12 +87,12 @@ def make_seed(root: Tensor, grad: Any) -> np.ndarray:
         seed = as_array(grad)
     except DTypeError as exc:
         reason = str(exc).removeprefix("Tensor: ")
-        raise DTypeError(f"backward: the seed for {_describe(root)}: {reason}") from None
+        raise DTypeError(f"backward: the seed for {describe(root)}: {reason}") from None
     if data.dtype.kind == "f":
         seed = seed.astype(data.dtype, copy=False)
     if seed.shape != root.shape:
         raise ShapeError(
-            f"backward: the seed has shape {seed.shape} but {_describe(root)} has shape {root.shape}"
+            f"backward: the seed has shape {seed.shape} but {describe(root)} has shape {root.shape}"
         )
     return seed
 
@@ -256,7 +256,7 @@ def _fit(node: Node, grad: Any, tensor: Tensor) -> np.ndarray | IndexedGrad:
         if grad.shape != data.shape:
             raise BackwardError(
                 f"backward of {node.where()} returned an IndexedGrad of shape {grad.shape} for "
-                f"{_describe(tensor)}, which has shape {data.shape}"
+                f"{describe(tensor)}, which has shape {data.shape}"
             )
         if grad.values.dtype.kind not in NUMERIC_KINDS:
             _refuse_dtype(node, grad.values, tensor)
@@ -267,7 +267,7 @@ def _fit(node: Node, grad: Any, tensor: Tensor) -> np.ndarray | IndexedGrad:
             what = "complex " if array.dtype.kind == "c" else ""
             raise BackwardError(
                 f"backward of {node.where()} returned a {what}{type(grad).__name__} as the "
-                f"gradient of {_describe(tensor)}; return a real ndarray of shape "
+                f"gradient of {describe(tensor)}; return a real ndarray of shape "
                 f"{data.shape} (or None)"
             )
         grad = array
@@ -286,7 +286,7 @@ def _fit(node: Node, grad: Any, tensor: Tensor) -> np.ndarray | IndexedGrad:
     hint = ("; only axes that the forward broadcast may be summed" if node.op.broadcasts else "")
     raise BackwardError(
         f"backward of {node.where()} returned a gradient of shape {grad.shape} for input "
-        f"{index} ({_describe(tensor)}), which has shape {data.shape}{hint}"
+        f"{index} ({describe(tensor)}), which has shape {data.shape}{hint}"
     )
 
 
@@ -299,7 +299,7 @@ def _refuse_dtype(node: Node, grad: np.ndarray, tensor: Tensor) -> None:
     index = input_index(node, tensor)
     raise BackwardError(
         f"backward of {node.where()} returned a gradient of dtype {grad.dtype} for input "
-        f"{index} ({_describe(tensor)}), which is {tensor.dtype}; gradients must be real"
+        f"{index} ({describe(tensor)}), which is {tensor.dtype}; gradients must be real"
     )
 
 
@@ -321,8 +321,8 @@ def check_unchanged(node: Node, out: Tensor) -> None:
 
 def _changed_in_place(node: Node, tensor: Tensor, role: str) -> GraphStateError:
     return GraphStateError(
-        f"backward through {node.where()}: its {role} ({_describe(tensor)}, shape "
-        f"{tensor.shape}) was changed in place after the forward pass used it, so its gradient "
+        f"backward through {node.where()}: its {role} ({describe(tensor, with_shape=True)}) "
+        "was changed in place after the forward pass used it, so its gradient "
         "would use the new values. Change .data only after backward(), rebind it instead of "
         "writing into it (x.data = x.data + 1, not x.data += 1), or run the forward pass again"
     )
@@ -368,7 +368,7 @@ def grad(
         if not isinstance(tensor, Tensor):
             raise GraphStateError(f"grad: input {i} is a {type(tensor).__name__}, not a Tensor")
         if not tensor.requires_grad:
-            raise GraphStateError(f"grad: input {i} ({_describe(tensor)}) does not require grad")
+            raise GraphStateError(f"grad: input {i} ({describe(tensor)}) does not require grad")
     seed = make_seed(output, grad_output)
     if not inputs:
         return []
@@ -385,10 +385,3 @@ def grad(
             given.add(id(tensor))
     return result
 
-
-def _describe(tensor: Tensor) -> str:
-    if tensor.name:
-        return f"tensor {tensor.name!r}"
-    if tensor.producer is not None:
-        return f"the output of {tensor.producer.where()}"
-    return f"a tensor of shape {tensor.shape}"

@@ -420,6 +420,18 @@ def _rebound(value: Any) -> np.ndarray:
     return as_array(value)
 
 
+def describe(tensor: Tensor, with_shape: bool = False) -> str:
+    """A tensor as every message writes it: ``tensor 'W'``, ``the output of tanh (t=3)`` or ``a
+    tensor of shape (2, 3)``; ``with_shape`` adds ``, shape (2, 3)`` where it is not said."""
+    if tensor.name:
+        text = f"tensor {tensor.name!r}"
+    elif tensor.producer is not None:
+        text = f"the output of {tensor.producer.where()}"
+    else:
+        return f"a tensor of shape {tensor.shape}"
+    return f"{text}, shape {tensor.shape}" if with_shape else text
+
+
 def _label(name: str | None) -> str:
     return f" {name!r}" if name else ""
 
