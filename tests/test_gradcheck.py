@@ -183,7 +183,8 @@ def test_errors_name_the_mistake() -> None:
         tg.gradcheck(lambda: W * W, [W])
     with pytest.raises(tg.DTypeError, match="got a float"):
         tg.gradcheck(lambda: float((W.data**2).sum()), [W])
-    with pytest.raises(tg.GraphStateError, match=r"input 1 \(tensor 'c', shape \(3,\)\) does not require grad"):
+    with pytest.raises(tg.GraphStateError,
+                       match=r"input 1 \(tensor 'c', shape \(3,\)\) does not require grad"):
         tg.gradcheck(lambda: (W * c).sum(), [W, c])
     with pytest.raises(tg.DTypeError, match=r"not a tg\.Tensor"):
         tg.gradcheck(lambda: (W * W).sum(), [W.data])
