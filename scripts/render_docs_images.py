@@ -3,9 +3,9 @@
     .venv/bin/python scripts/render_docs_images.py            # images into docs/images
     .venv/bin/python scripts/render_docs_images.py --bench    # also the timing table
 
-Most pictures are the 2-layer Elman RNN of tests/render_graphs.py (built from engine ops the
-way the rnn package builds it); the LSTM, GRU and bidirectional ones are built with rnn.
-Images are PNG (for the docs) and SVG (to zoom into). The timing table is
+The pictures are the 2-layer Elman RNN of docs/rendering.md's code (rnn.RNN and rnn.Linear,
+so the tensors carry rnn's names), and an LSTM, a GRU and a bidirectional layer built the
+same way. Images are PNG (for the docs) and SVG (to zoom into). The timing table is
 benchmarks/render.py's.
 """
 
@@ -20,7 +20,6 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import tinygraph as tg  # noqa: E402
 import numpy as np  # noqa: E402
-from render_graphs import build_rnn_loss  # noqa: E402
 
 import rnn  # noqa: E402
 
@@ -28,14 +27,28 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from render import main as bench_main  # noqa: E402
 
 PICTURES = [
-    ("bptt_forward", 4, 0.5, "forward", {}),
-    ("bptt_backward", 4, 0.5, "backward", {}),
-    ("bptt_both", 4, 0.5, "both", {}),
-    ("bptt_grad_norm", 8, 0.25, "backward", {"color_by": "grad_norm", "loss_at": "last"}),
-    ("bptt_rolled", 4, 0.5, "rolled", {}),
-    ("bptt_folded", 24, 0.5, "backward", {"max_steps": 4}),
-    ("bptt_step", 4, 0.5, "step", {"t": 2}),
+    ("bptt_forward", 4, 1.0, "forward", {}),
+    ("bptt_backward", 4, 1.0, "backward", {}),
+    ("bptt_both", 4, 1.0, "both", {}),
+    ("bptt_grad_norm", 8, 0.5, "backward", {"color_by": "grad_norm", "loss_at": "last"}),
+    ("bptt_rolled", 4, 1.0, "rolled", {}),
+    ("bptt_folded", 24, 1.0, "backward", {"max_steps": 4}),
+    ("bptt_step", 4, 1.0, "step", {"t": 2}),
 ]
+
+
+def elman_loss(steps: int, scale: float = 1.0, loss_at: str = "all") -> tg.Tensor:
+    """The network of docs/rendering.md over ``steps`` steps: its weights times ``scale``; the
+    loss at every step, or (``loss_at="last"``) only at the last one (many-to-one)."""
+    net, readout = rnn.RNN(input_size=3, hidden_size=4, num_layers=2, rng=0), rnn.Linear(4, 3, rng=1)
+    for p in net.parameters():
+        p.data *= scale
+    rng = np.random.default_rng(2)
+    hs, _ = net(rng.standard_normal((2, steps, 3)))
+    targets = rng.integers(0, 3, size=(2, steps))
+    if loss_at == "last":
+        return rnn.last_step_cross_entropy(readout(hs[-1]), targets[:, -1])
+    return rnn.sequence_cross_entropy([readout(h) for h in hs], targets)
 
 
 def rnn_loss(cell: object = None, bidirectional: bool = False) -> tg.Tensor:
@@ -61,7 +74,7 @@ def render_images(out_dir: Path) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, steps, scale, view, options in PICTURES:
         options = dict(options)
-        loss, _ = build_rnn_loss(steps, 2, w_scale=scale, loss_at=options.pop("loss_at", "all"))
+        loss = elman_loss(steps, scale, options.pop("loss_at", "all"))
         for fmt in ("png", "svg"):
             path = tg.render(loss, out_dir / name, format=fmt, view=view, **options)
             print(f"wrote {path}")
