@@ -94,8 +94,9 @@ def assign_bands(view: GraphView, steps: Steps, sums: dict[int, object]) -> Band
 
 
 def _gathers_steps(node: Node, col_of: dict[int, int | None], of: dict[int, Any]) -> bool:
-    """An untimed node reading several steps, or reading the top band: it goes on top."""
-    if "t" in node.scope:
+    """An untimed node outside the layers reading several steps, or reading the top band: it
+    goes on top."""
+    if "t" in node.scope or "layer" in node.scope:
         return False
     if any(t.producer is not None and of.get(id(t.producer)) == TOP for t in node.inputs):
         return True

@@ -400,24 +400,29 @@ def sum_runs(lay: Layout, chain: TimeSum) -> list[tuple[str, str]]:
 
 
 def _settle_leaves(view: GraphView, lay: Layout) -> None:
-    """Move a leaf that overlaps a box to the first free place around its reader: the other
-    side, below, above, or further out."""
+    """Move a leaf (or a stub) that overlaps a box to the first free place around the box it
+    is drawn for (its reader; for a stub to a later step, the state's Σ or producer): near
+    its place, the other side, below, above, or further out."""
     grid = Grid()
-    leaves = {k: b for k, b in lay.boxes.items() if k[0] in "pcs"}
+    leaves = {k: b for k, b in lay.boxes.items() if k[0] in "pcso"}
     for key, box in lay.boxes.items():
         if key not in leaves:
             grid.add_box(box.grown(3.0), key)
     for key in sorted(leaves, key=_leaf_order):
         box = leaves[key]
-        reader = lay.boxes[f"n{key.split('_')[1]}"]
+        tensor_number, number, _ = (int(v) for v in key[1:].split("_"))
+        if key[0] == "o":
+            producer = view.tensors[tensor_number].producer
+            reader = lay.boxes.get(f"j{tensor_number}") or lay.boxes[f"n{view.number(producer)}"]
+        else:
+            reader = lay.boxes[f"n{number}"]
         for candidate in _leaf_candidates(box, reader):
             near = grid.boxes_near(candidate.x0, candidate.y0, candidate.x1, candidate.y1)
             if not any(candidate.overlaps(b) for b, _ in near):
                 break
         lay.boxes[key] = candidate
-        if key[0] != "s":
-            tensor_number, number, index = (int(v) for v in key[1:].split("_"))
-            lay.leaf_pos[(tensor_number, number, index)] = (candidate.x, candidate.y)
+        if key[0] in "pc":
+            lay.leaf_pos[tuple(int(v) for v in key[1:].split("_"))] = (candidate.x, candidate.y)
         grid.add_box(candidate.grown(3.0), key)
 
 

@@ -2,7 +2,8 @@
 
 Every node with a ``t`` tag sits in its step's column; a node without one sits in the column
 of its newest input (a readout applied after the loop stays beside its step), and one with no
-input from any step in a column of its own at the right. ``max_steps`` keeps the first and
+input from any step (or a layer's own node gathering several steps) in a column of its own at
+the right. ``max_steps`` keeps the first and
 last steps and folds the middle ones into one column; ``view="step"`` shows one column only.
 """
 
@@ -93,7 +94,9 @@ def _step_columns(count: int, fold_range: range | None) -> list[int]:
 
 def _assign_columns(view: GraphView, t_index: dict[Any, int],
                     step_col: list[int]) -> dict[int, int | None]:
-    """Column of each node (by id): its step's; for untimed nodes, their newest input's."""
+    """Column of each node (by id): its step's; for untimed nodes, their newest input's, except
+    a layer's own node that gathers several steps (a hoisted projection's tg.stack of the
+    layer below), which goes outside the steps with everything it feeds."""
     col_of: dict[int, int | None] = {}
     for node in view.nodes:
         if "t" in node.scope:
@@ -101,6 +104,8 @@ def _assign_columns(view: GraphView, t_index: dict[Any, int],
             continue
         cols = [col_of[id(t.producer)] for t in node.inputs if t.producer is not None]
         known = [c for c in cols if c is not None]
+        if "layer" in node.scope and (len(set(known)) >= 2 or len(known) < len(cols)):
+            known = []
         col_of[id(node)] = max(known) if known else None
     return col_of
 
