@@ -19,7 +19,8 @@ from typing import Any
 from tinygraph.render import labels, style
 from tinygraph.render.geometry import Box, Grid, boundary_point
 from tinygraph.render.graph_view import GraphView
-from tinygraph.render.layout import MARGIN, Layout, shift_all, stub_runs, sum_runs
+from tinygraph.render.layout import MARGIN, Layout, shift_all, sum_runs
+from tinygraph.render.leaves import stub_runs
 from tinygraph.render.legend import build_legend, legend_rows
 from tinygraph.render.names import Runs, runs_html, runs_lines, runs_text, runs_width
 from tinygraph.render.options import Options
