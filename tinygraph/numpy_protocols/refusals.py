@@ -136,7 +136,10 @@ def unsupported_keyword(call: str, key: str, value: Any, takes: tuple[str, ...])
 
 
 def _short(value: Any) -> str:
-    """A value as a message shows it: its repr, cut to 40 characters."""
+    """A value as a message shows it: a numpy type as ``np.float32``, else its repr, cut to 40
+    characters."""
+    if isinstance(value, type):
+        return f"np.{value.__name__}" if value.__module__ == "numpy" else value.__name__
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
