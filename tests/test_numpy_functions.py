@@ -282,3 +282,27 @@ def test_no_numpy_function_returns_an_ndarray_from_a_tensor_that_requires_grad()
             assert not any(isinstance(part, np.ndarray) for part in parts), func.__name__
             recorded_or_refused += 1
     assert recorded_or_refused > 200
+
+
+def test_an_rnn_written_with_numpy_draws_and_traces_as_its_tg_spelling():
+    """The same nodes in the same order: the DOT text and the trace table are identical."""
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(shape) for shape in [(3, 2), (3, 3), (3, 1)]]
+    xs = rng.standard_normal((4, 2, 1))
+
+    def build(spelling: str) -> tg.Tensor:
+        Wxh, Whh, bh = (tg.Tensor(a, requires_grad=True, name=n)
+                        for a, n in zip(arrays, ["Wxh", "Whh", "bh"]))
+        h = np.zeros((3, 1))
+        for t in range(4):
+            with tg.scope(t=t):
+                if spelling == "numpy":
+                    h = np.tanh(np.dot(Wxh, xs[t]) + np.dot(Whh, h) + bh)
+                else:
+                    h = tg.tanh(tg.matmul(Wxh, xs[t]) + tg.matmul(Whh, h) + bh)
+        return np.sum(h) if spelling == "numpy" else tg.sum(h)
+
+    with_numpy, with_tg = build("numpy"), build("tg")
+    assert tg.to_dot(with_numpy, view="both") == tg.to_dot(with_tg, view="both")
+    assert str(tg.trace_backward(with_numpy)) == str(tg.trace_backward(with_tg))
+    assert tg.gradcheck_nodes(with_numpy).ok
