@@ -81,7 +81,8 @@ def _taken_arguments(func: Callable[..., Any], handler: Handler, args: tuple[Any
     for key, value in bound.arguments.items():
         parameter = signature.parameters[key]
         if parameter.kind is inspect.Parameter.VAR_KEYWORD:  # np.clip(..., **ufunc keywords)
-            for extra_key, extra in value.items():
+            if value:
+                extra_key, extra = next(iter(value.items()))
                 raise refusals.unsupported_keyword(call, extra_key, extra, handler.takes)
         elif key in handler.takes:
             taken[key] = value
@@ -139,13 +140,13 @@ def mean(a: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     return shape.mean(a, axis=axis, keepdims=_flag(keepdims))
 
 
-@records(*{np.max, np.amax}, takes=("a", "axis", "keepdims"))
+@records(np.max, np.amax, takes=("a", "axis", "keepdims"))
 def max_(a: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """numpy.max (numpy.amax) as tg.max."""
     return minmax.max(a, axis, _flag(keepdims))
 
 
-@records(*{np.min, np.amin}, takes=("a", "axis", "keepdims"))
+@records(np.min, np.amin, takes=("a", "axis", "keepdims"))
 def min_(a: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """numpy.min (numpy.amin) as tg.min."""
     return minmax.min(a, axis, _flag(keepdims))

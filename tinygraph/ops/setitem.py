@@ -118,7 +118,7 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
 
 
 def _check_recordable(x: Tensor, index: Any) -> None:
-    where = f"{locate(SetItem(index), STATE.tags)}"
+    where = locate(SetItem(index), STATE.tags)
     label = f" {x.name!r}" if x.name else ""
     if x.is_leaf and x.requires_grad:
         raise GraphStateError(
