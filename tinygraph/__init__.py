@@ -39,6 +39,7 @@ from tinygraph.ops.softmax import cross_entropy, log_softmax, softmax
 from tinygraph.ops.split import split
 from tinygraph.render import draw, render, to_dot
 from tinygraph.output_path import output_path_fault
+from tinygraph.render.explore import Explorer, explore
 from tinygraph.render.stepthrough import stepthrough, stepthrough_html
 from tinygraph.scope import (
     current_scope,
@@ -57,6 +58,7 @@ __all__ = [
     "BackwardError",
     "ConfigError",
     "DTypeError",
+    "Explorer",
     "ForwardModeError",
     "GradcheckReport",
     "GraphStateError",
@@ -88,6 +90,7 @@ __all__ = [
     "draw",
     "enable_grad",
     "exp",
+    "explore",
     "format_scope",
     "grad",
     "gradcheck",

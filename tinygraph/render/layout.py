@@ -241,7 +241,7 @@ def _columns(lay: Layout, steps: Steps, has_outside: bool, step_width: float,
         else:
             t = first_time[col]
             width, label, clustered, key = step_width, f"t = {shorten(t)}", True, t
-        if steps.only is not None and col != steps.only:
+        if steps.hides_column(col):
             width = 0.0
         lay.columns.append(Column(key, label, x + width / 2, x, x + width, clustered,
                                   x + (origin if key != "fold" else width / 2)))

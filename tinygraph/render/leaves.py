@@ -35,7 +35,7 @@ def add_stubs(view: GraphView, lay: Layout, steps: Steps, members: list[Node], i
     node = members[i]
     number = view.number(node)
     leaving = [j for j, n in enumerate(members) if n.output is not None and any(
-        steps.hidden(r) for r, _ in view.readers.get(id(n.output), ()))]
+        steps.hidden(r) and id(r) not in lay.sums for r, _ in view.readers.get(id(n.output), ()))]
     same_role = max(leaving, key=lambda j: (j in arrangement.junction, arrangement.node[j][1]),
                     default=i)
     x, y = lay.node_pos[number]
@@ -56,7 +56,7 @@ def add_stubs(view: GraphView, lay: Layout, steps: Steps, members: list[Node], i
     tensor_number = view.tensor_number(out)
     fx, fy = lay.junction_pos.get(tensor_number, (x, y))
     for reader, index in view.readers.get(id(out), ()):
-        if not steps.hidden(reader):
+        if not steps.hidden(reader) or id(reader) in lay.sums:   # a time sum is always drawn
             continue
         key = (tensor_number, view.number(reader), index)
         text = stub_runs(lay, view, key, incoming=False)

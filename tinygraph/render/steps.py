@@ -31,7 +31,9 @@ class Steps:
         step_col: per index into ``times``, its column.
         col_of: ``id(node) -> column`` (None for a node outside every step with no input
             from one).
-        only: the one column drawn (``view="step"``), or None for all of them.
+        only: the first column drawn (``view="step"``: the one column; the explorer's window
+            of steps: its first), or None for all of them.
+        span: how many columns from ``only`` are drawn.
     """
 
     times: list[Any]
@@ -39,6 +41,7 @@ class Steps:
     step_col: list[int]
     col_of: dict[int, int | None]
     only: int | None = None
+    span: int = 1
 
     @property
     def fold_col(self) -> int | None:
@@ -49,7 +52,7 @@ class Steps:
     def shown(self) -> int:
         """How many steps are drawn as their own column."""
         if self.only is not None:
-            return 1
+            return self.span
         return len(self.times) - (len(self.fold_range) if self.fold_range is not None else 0)
 
     def folded(self, node: Node) -> bool:
@@ -59,7 +62,11 @@ class Steps:
     def hidden(self, node: Node) -> bool:
         """Whether ``node`` is left out of a one-step picture (it belongs to another step)."""
         col = self.col_of[id(node)]
-        return self.only is not None and col is not None and col != self.only
+        return col is not None and self.hides_column(col)
+
+    def hides_column(self, col: int) -> bool:
+        """Whether column ``col`` is left out (outside the one step or the window drawn)."""
+        return self.only is not None and not self.only <= col < self.only + self.span
 
 
 def plan_steps(view: GraphView, max_steps: int | None = None, only: Any = None) -> Steps:
@@ -77,6 +84,18 @@ def plan_steps(view: GraphView, max_steps: int | None = None, only: Any = None) 
     col_of = _assign_columns(view, t_index, step_col)
     return Steps(times, fold_range, step_col, col_of,
                  None if only is None else step_col[t_index[only]])
+
+
+def plan_range(view: GraphView, start: int, stop: int) -> Steps:
+    """The columns of ``view``'s steps with only the steps ``times[start:stop]`` drawn (a
+    window of the explorer): what enters it from an earlier step or leaves it for a later one
+    is drawn as a stub, as in ``view="step"``."""
+    times = sorted({n.scope["t"] for n in view.nodes if "t" in n.scope}, key=time_key)
+    if not 0 <= start < stop <= len(times):
+        raise ValueError(f"plan_range: steps {start}..{stop} outside 0..{len(times)}")
+    step_col = list(range(len(times)))
+    col_of = _assign_columns(view, {t: i for i, t in enumerate(times)}, step_col)
+    return Steps(times, None, step_col, col_of, start, stop - start)
 
 
 def _step_columns(count: int, fold_range: range | None) -> list[int]:

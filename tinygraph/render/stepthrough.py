@@ -147,7 +147,7 @@ def build_frames(view: GraphView, trace: Trace, names: set[str]) -> list[Frame]:
             here = item(step.node)
             caption = _node_caption(step, trace.numbers)
             sent = []
-            for index, tensor in _sent_inputs(step):
+            for index, tensor in sent_inputs(step):
                 edge = f"{here}->{_target(view, step.node, index, tensor, item, names)}"
                 if edge in names and edge not in sent and not edge.startswith(f"{here}->{here}"):
                     sent.append(edge)
@@ -168,7 +168,7 @@ def build_frames(view: GraphView, trace: Trace, names: set[str]) -> list[Frame]:
     return frames
 
 
-def _sent_inputs(step: NodeStep) -> list[tuple[int, Tensor]]:
+def sent_inputs(step: NodeStep) -> list[tuple[int, Tensor]]:
     """(input index, tensor) for each gradient a node step sent (in input order)."""
     inputs = step.node.inputs
     found, index = [], 0

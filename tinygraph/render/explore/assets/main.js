@@ -1,0 +1,26 @@
+// main: decode the data, draw the first windows, then wire everything; body[data-ready="1"]
+// says the page is interactive (the browser test and the benchmark wait for it).
+function start() {
+  return gunzip(blobText('tg-data')).then(function (text) {
+    DATA = JSON.parse(text);
+    return Promise.all(shownWindows(null, []).map(decodeWindow));
+  }).then(function () {
+    setUpView();
+    setUpPanel();
+    setUpStory();
+    setUpFlow();
+    renderStrip();
+    setUpFilm();
+    var h = readHash();
+    showFrame('frame' in h ? h.frame : 0, false);
+    firstView();
+    document.body.setAttribute('data-ready', '1');
+  }).catch(function (error) {
+    var box = byId('caption');
+    box.textContent = 'This page could not start: ' + error + '. It needs a browser with ' +
+      'DecompressionStream (Chrome 80, Firefox 113, Safari 16.4 or later).';
+    document.body.setAttribute('data-ready', 'error');
+  });
+}
+
+start();

@@ -1,0 +1,69 @@
+"""The explorer's pictures: each window of steps drawn by the backward view, as inline SVG
+whose every box and edge carries its key (``data-k``) and nothing else that names it.
+
+A window is drawn as ``view="step"`` draws one step: only its steps, with stubs where a state
+enters from an earlier step or leaves for a later one, so windows set side by side read as
+one picture. Graphviz's ``<title>`` elements (which browsers show as tooltips: ``n2->n0``),
+its tooltips and its ids are removed; the page shows its own.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from tinygraph.render.dot_writer import UnrolledWriter
+from tinygraph.render.explore.edge_keys import edge_keys
+from tinygraph.render.graph_view import GraphView
+from tinygraph.render.graphviz_run import pipe_with_timeout
+from tinygraph.render.layout import compute_layout
+from tinygraph.render.options import check_options
+from tinygraph.render.steps import Steps, plan_range, plan_steps
+from tinygraph.render.stepthrough import inline_svg
+
+_GROUP = re.compile(r'<g id="([^"]*)" class="(node|edge|cluster)([^"]*)">\s*<title>(.*?)</title>', re.S)
+_SIZE = re.compile(r'<svg width="[^"]*" height="[^"]*"\s+viewBox="([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+)"')
+
+
+def window_dot(view: GraphView, steps: Steps) -> tuple[str, list[str]]:
+    """The DOT text of the backward picture of ``steps`` (no legend) and the key of each edge,
+    in order; each edge gets the DOT id ``e<k>`` of its position."""
+    opts = check_options("backward", {"legend": False, "max_nodes": None}, "explore")
+    writer = UnrolledWriter(view, compute_layout(view, steps), opts)
+    edges = writer.builder.build()
+    keys = edge_keys(view, writer.builder, edges)
+    for k, edge in enumerate(edges):
+        edge.attrs["id"] = f"e{k}"
+    return writer.write(edges), keys
+
+
+def window_steps(view: GraphView, start: int, stop: int, count: int) -> Steps:
+    """The steps of a window (every step when the window holds them all, or there are none)."""
+    if count == 0 or (start, stop) == (0, count):
+        return plan_steps(view)
+    return plan_range(view, start, stop)
+
+
+def window_svg(view: GraphView, start: int, stop: int, count: int, timeout: float) -> str:
+    """The cleaned SVG of steps ``start .. stop-1`` of ``count``."""
+    text, keys = window_dot(view, window_steps(view, start, stop, count))
+    return clean_svg(pipe_with_timeout(text, "svg", timeout).decode("utf-8"), keys)
+
+
+def clean_svg(svg: str, keys: list[str]) -> str:
+    """Graphviz's SVG for inlining: each node, edge and step column a ``<g>`` with its key in
+    ``data-k`` (an edge's from ``keys`` by its id ``e<k>``), no titles, tooltips or ids, and
+    its size in CSS pixels equal to its points."""
+    body = inline_svg(svg)
+
+    def group(match: re.Match[str]) -> str:
+        ident, kind, rest, title = match.groups()
+        key = keys[int(ident[1:])] if kind == "edge" else html.unescape(title)
+        return f'<g class="{kind}{rest}" data-k="{html.escape(key)}">'
+
+    body = _GROUP.sub(group, body)
+    body = re.sub(r"<title>.*?</title>\s*", "", body, flags=re.S)
+    body = re.sub(r"</?a\b[^>]*>", "", body)
+    body = re.sub(r'(<g) id="[^"]*"', r"\1", body)
+    return _SIZE.sub(lambda m: f'<svg width="{m.group(3)}" height="{m.group(4)}" '
+                               f'viewBox="{" ".join(m.groups())}"', body, count=1)
