@@ -20,6 +20,7 @@ from tinygraph.errors import (
 from tinygraph.gradcheck import gradcheck
 from tinygraph.gradcheck_nodes import NodeCheckReport, gradcheck_nodes
 from tinygraph.gradcheck_report import GradcheckReport
+from tinygraph.memory import MemoryReport, saved_bytes
 from tinygraph.node import Node, Op
 from tinygraph.numerical import numerical_grad
 from tinygraph.ops.arith import add, div, matmul, mul, neg, power, sub
@@ -38,6 +39,7 @@ __all__ = [
     "DTypeError",
     "GradcheckReport",
     "GraphStateError",
+    "MemoryReport",
     "Node",
     "NodeCheckReport",
     "NumericsError",
@@ -76,6 +78,7 @@ __all__ = [
     "relu",
     "render",
     "reshape",
+    "saved_bytes",
     "scope",
     "sigmoid",
     "softmax",
