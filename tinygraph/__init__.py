@@ -6,6 +6,7 @@ from tinygraph.tensor import Tensor  # isort: skip
 from tinygraph.allocator import keep_freed_memory
 from tinygraph.anomaly import detect_anomaly
 from tinygraph.backward import backward, grad
+from tinygraph.checkpoint import checkpoint
 from tinygraph.gc_pause import pause_gc
 from tinygraph.errors import (
     BackwardError,
@@ -51,6 +52,7 @@ __all__ = [
     "Trace",
     "add",
     "backward",
+    "checkpoint",
     "concat",
     "cross_entropy",
     "current_scope",

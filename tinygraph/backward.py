@@ -124,6 +124,24 @@ def run_backward(
         return grads, owned
 
 
+class _Pass:
+    """A backward pass in progress: the gradient sums so far (``grads``), the buffers it owns
+    (``owned``, summed into in place), the tensors whose sums it keeps, its recorder."""
+
+    __slots__ = ("anomaly", "grads", "keep", "owned", "recorder")
+
+    def __init__(self, grads: dict[Tensor, np.ndarray], keep: set[Tensor],
+                 recorder: Recorder | None) -> None:
+        self.grads = grads
+        self.owned: set[Tensor] = set()
+        self.keep = keep
+        self.recorder = recorder
+        self.anomaly = STATE.detect_anomaly
+
+
+_RUNNING: list[_Pass] = []  # the passes in progress, innermost last
+
+
 def _propagate(
     root: Tensor,
     seed: np.ndarray,
@@ -133,10 +151,36 @@ def _propagate(
     keep: set[Tensor],
     recorder: Recorder | None,
 ) -> tuple[dict[Tensor, np.ndarray], set[Tensor]]:
-    grads: dict[Tensor, np.ndarray] = {root: seed}
-    owned: set[Tensor] = set()
+    state = _Pass({root: seed}, keep, recorder)
+    _RUNNING.append(state)
+    try:
+        _sweep(state, nodes, free, refuse_consumed)
+    finally:
+        _RUNNING.pop()
+    if recorder is not None:
+        recorder.finish(state.grads)
+    return state.grads, state.owned
+
+
+def continue_pass(root: Tensor, seed: np.ndarray, nodes: list[Node]) -> bool:
+    """Back-propagate ``seed`` = dL/droot through ``nodes`` (newest first) inside the pass that
+    is running, so every gradient they send is added onto the sums that pass holds, in the
+    order the nodes come (``tg.checkpoint``: the recomputed segment continues the sums exactly
+    where the plain graph's nodes would). ``root`` must be new to the pass. The nodes' saved
+    arrays are dropped as they are passed. Returns False, doing nothing, when no pass runs.
+    """
+    if not _RUNNING:
+        return False
+    state = _RUNNING[-1]
+    state.grads[root] = seed
+    _sweep(state, nodes, True, False)
+    return True
+
+
+def _sweep(state: _Pass, nodes: list[Node], free: bool, refuse_consumed: bool) -> None:
+    grads, owned, keep, recorder, anomaly = (state.grads, state.owned, state.keep, state.recorder,
+                                             state.anomaly)
     take, peek, ndarray = grads.pop, grads.get, np.ndarray
-    anomaly = STATE.detect_anomaly
     written = bool(nodes) and versions.last_write > nodes[-1].id  # a write since the oldest node?
     for node in nodes:
         if node.freed:
@@ -196,9 +240,6 @@ def _propagate(
                 owned.add(tensor)
         if free:  # drop the op's saved arrays as soon as its backward has run
             node.free()
-    if recorder is not None:
-        recorder.finish(grads)
-    return grads, owned
 
 
 def _as_gradient(node: Node, g: object, tensor: Tensor) -> np.ndarray:
