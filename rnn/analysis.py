@@ -269,7 +269,7 @@ def clipping_demo(
             optimiser.zero_grad()
             with np.errstate(over="ignore", invalid="ignore"):  # the unclipped run overflows
                 hs, _ = net(xs)
-                loss = mse_loss(readout(hs[-1]), target)
+                loss = mse_loss(readout(hs[-1]), target, reduction="mean")
                 loss.backward()
                 norm = float(np.sqrt(sum(float(np.sum(p.grad ** 2)) for p in params)))
             losses.append(loss.item())

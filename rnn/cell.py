@@ -5,6 +5,8 @@ The cell step interface
 ``rnn.RNN`` unrolls any object with this interface, so LSTM and GRU cells plug in unchanged:
 
 * ``cell.input_size``, ``cell.hidden_size``: ints (D and H).
+* ``cell.dtype`` (optional): the float dtype it computes in; without it, ``rnn.RNN`` takes the
+  dtype of the cell's first parameter.
 * ``cell.initial_state(batch_size) -> state``: the state before step 0. A state is a Tensor
   (B, H) or a tuple of them (an LSTM's ``(h, c)``); every Tensor in it has shape (B, H).
 * ``cell.step(x_t, state) -> state``: one time step; ``x_t`` is a Tensor (B, D). ``rnn.RNN``
@@ -24,8 +26,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 import tinygraph as tg
+from rnn.checks import RngLike, check_dtype, check_flag, check_size, make_rng
 from rnn.errors import ConfigError
 from tinygraph.scope import current_scope, format_scope
 
@@ -35,14 +39,6 @@ NONLINEARITIES: dict[str, Callable[[tg.Tensor], tg.Tensor]] = {
     "sigmoid": tg.sigmoid,
     "identity": tg.identity,
 }
-
-RngLike = np.random.Generator | int | None
-
-
-def make_rng(rng: RngLike) -> np.random.Generator:
-    """A numpy Generator from a Generator, a seed, or None (a fresh unseeded generator)."""
-    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-
 
 def activation(name: str, where: str = "ElmanCell") -> Callable[[tg.Tensor], tg.Tensor]:
     """The tinygraph function for a nonlinearity name: tanh, relu, sigmoid or identity."""
@@ -55,11 +51,33 @@ def activation(name: str, where: str = "ElmanCell") -> Callable[[tg.Tensor], tg.
         ) from None
 
 
-def check_size(size: object, label: str, where: str) -> int:
-    """A layer width as an int >= 1 (bools and floats are refused, numpy ints accepted)."""
-    if isinstance(size, (bool, np.bool_)) or not isinstance(size, (int, np.integer)) or size < 1:
-        raise ConfigError(f"{where}: {label} must be a positive int, got {size!r}")
-    return int(size)
+STEP_INTERFACE = ("input_size", "hidden_size", "initial_state", "step", "output", "parameters")
+CELL_CLASSES = {"lstm": "LSTMCell", "gru": "GRUCell", "elman": "ElmanCell", "rnn": "ElmanCell"}
+
+
+def check_cell(cell: object, where: str, sizes: str) -> None:
+    """Refuse an object without the step interface above, saying which cell to pass instead.
+
+    ``sizes`` is the "D, H" text of the example (``rnn.LSTMCell(D, H)``) the message suggests.
+    """
+    if isinstance(cell, str):
+        named = CELL_CLASSES.get(cell.lower())
+        classes = [named] if named else ["LSTMCell", "GRUCell", "ElmanCell"]
+        options = " or ".join(f"cell=rnn.{name}({sizes})" for name in classes)
+        valid = ", ".join(repr(k) for k in NONLINEARITIES)
+        raise ConfigError(
+            f"{where}: cell={cell!r} is a name, but cell= takes a cell object: pass {options}; "
+            f"for Elman layers leave cell out and choose nonlinearity= ({valid})"
+        )
+    if isinstance(cell, type):
+        name = f"rnn.{cell.__name__}" if cell.__module__.startswith("rnn.") else cell.__name__
+        raise ConfigError(f"{where}: cell={name} is a class; pass an instance, cell={name}({sizes})")
+    missing = [name for name in STEP_INTERFACE if not hasattr(cell, name)]
+    if missing:
+        raise ConfigError(
+            f"{where}: the cell (of type {type(cell).__name__}) lacks {', '.join(missing)} of "
+            f"the cell step interface (see rnn.cell); pass e.g. cell=rnn.LSTMCell({sizes})"
+        )
 
 
 def where_now() -> str:
@@ -81,9 +99,12 @@ class ElmanCell:
             of the concatenations (the same numbers; a different graph to draw).
         rng: a numpy Generator or seed for the initial weights, drawn uniformly from
             [−1/√H, 1/√H] as PyTorch does.
+        dtype: the float dtype of the parameters (float64 by default); the cell computes in
+            it, and its zero h_0 has it too. The weights are drawn in float64 and rounded, so
+            one seed gives the same weights, to rounding, in every dtype.
 
     Parameters: ``W_xh`` (D, H), ``W_hh`` (H, H), ``b_h`` (H,) and, with ``learn_h0``, ``h0`` (H,),
-    all float64 Tensors with ``requires_grad=True``.
+    all Tensors of ``dtype`` with ``requires_grad=True``.
     """
 
     def __init__(
@@ -95,24 +116,33 @@ class ElmanCell:
         learn_h0: bool = False,
         fused: bool = False,
         rng: RngLike = None,
+        dtype: DTypeLike = np.float64,
     ) -> None:
         self.input_size = check_size(input_size, "input_size", "ElmanCell")
         self.hidden_size = check_size(hidden_size, "hidden_size", "ElmanCell")
         self.nonlinearity = nonlinearity
         self.activation = activation(nonlinearity, f"ElmanCell{where_now()}")
-        self.fused = bool(fused)
-        generator = make_rng(rng)
+        self.fused = check_flag(fused, "fused", "ElmanCell")
+        learn_h0 = check_flag(learn_h0, "learn_h0", "ElmanCell")
+        resolved = check_dtype(dtype, "ElmanCell")
+        generator = make_rng(rng, "ElmanCell")
         bound = 1.0 / np.sqrt(self.hidden_size)
         D, H = self.input_size, self.hidden_size
 
         def uniform(shape: tuple[int, ...], name: str) -> tg.Tensor:
-            data = generator.uniform(-bound, bound, size=shape)
+            data = generator.uniform(-bound, bound, size=shape).astype(resolved, copy=False)
             return tg.Tensor(data, requires_grad=True, name=name)
 
         self.W_xh = uniform((D, H), "W_xh")
         self.W_hh = uniform((H, H), "W_hh")
         self.b_h = uniform((H,), "b_h")
-        self.h0 = tg.Tensor(np.zeros(H), requires_grad=True, name="h0") if learn_h0 else None
+        self.h0 = (tg.Tensor(np.zeros(H, dtype=resolved), requires_grad=True, name="h0")
+                   if learn_h0 else None)
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The dtype the cell computes in: that of its parameters."""
+        return self.W_hh.dtype
 
     def named_parameters(self) -> dict[str, tg.Tensor]:
         """The parameters under their local names: W_xh, W_hh, b_h (and h0)."""
@@ -126,8 +156,9 @@ class ElmanCell:
         return list(self.named_parameters().values())
 
     def initial_state(self, batch_size: int) -> tg.Tensor:
-        """h_0 for a batch: zeros (B, H), or the learned h0 broadcast to (B, H) (h_0 = 0 + h0)."""
-        zeros = tg.Tensor(np.zeros((batch_size, self.hidden_size)), name="h0")
+        """h_0 for a batch: zeros (B, H) in the cell's dtype, or the learned h0 broadcast to
+        (B, H) (h_0 = 0 + h0)."""
+        zeros = tg.Tensor(np.zeros((batch_size, self.hidden_size), dtype=self.dtype), name="h0")
         if self.h0 is None:
             return zeros
         state = zeros + self.h0

@@ -23,6 +23,7 @@ recurrent matmul and by z ⊙ h_(t−1), a junction in the backward trace.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 import tinygraph as tg
 from rnn.cell import RngLike
@@ -36,6 +37,7 @@ class GRUCell:
         input_size: D, the width of x_t.
         hidden_size: H, the width of h_t.
         rng: a numpy Generator or seed for the initial weights (U(−1/√H, 1/√H), as torch).
+        dtype: the float dtype of the parameters and of the zero initial state (float64).
 
     Parameters: ``W_ih`` (D, 3H), ``W_hh`` (H, 3H), ``b_ih`` (3H,), ``b_hh`` (3H,).
     The state is h, a (B, H) tensor, zeros at t = 0.
@@ -43,12 +45,19 @@ class GRUCell:
 
     gates = 3
 
-    def __init__(self, input_size: int, hidden_size: int, *, rng: RngLike = None) -> None:
+    def __init__(self, input_size: int, hidden_size: int, *, rng: RngLike = None,
+                 dtype: DTypeLike = np.float64) -> None:
         check_sizes("GRUCell", input_size, hidden_size)
         self.input_size = int(input_size)
         self.hidden_size = int(hidden_size)
-        params = gate_parameters(self.input_size, self.hidden_size, self.gates, rng)
+        params = gate_parameters("GRUCell", self.input_size, self.hidden_size, self.gates, rng,
+                                 dtype)
         self.W_ih, self.W_hh, self.b_ih, self.b_hh = params.values()
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The dtype the cell computes in: that of its parameters."""
+        return self.W_hh.dtype
 
     def named_parameters(self) -> dict[str, tg.Tensor]:
         """The parameters under their local names: W_ih, W_hh, b_ih, b_hh."""
@@ -59,8 +68,8 @@ class GRUCell:
         return list(self.named_parameters().values())
 
     def initial_state(self, batch_size: int) -> tg.Tensor:
-        """h_0: zeros (B, H)."""
-        return tg.Tensor(np.zeros((batch_size, self.hidden_size)), name="h0")
+        """h_0: zeros (B, H) in the cell's dtype."""
+        return tg.Tensor(np.zeros((batch_size, self.hidden_size), dtype=self.dtype), name="h0")
 
     def step(self, x_t: tg.Tensor, h_prev: tg.Tensor) -> tg.Tensor:
         """h_t from x_t (B, D) and h_(t−1) (B, H), by the equations of the module doc."""

@@ -2,6 +2,12 @@
 
 Each returns a scalar Tensor built from engine ops, so ``loss.backward()`` is BPTT. An optional
 (B, T) mask (see ``rnn.pad_sequences``) leaves padded steps out of the sum.
+
+Every loss sums by default (``reduction="sum"``) and divides by the number of terms only with
+``reduction="mean"``: the contract of ``tg.cross_entropy`` (a sum over the batch), and the loss
+of the seeds, L = −Σ_t log p(y_t), a sum over the steps. Sums add up: the loss of a sequence is
+the sum of its steps' losses, and truncated BPTT's blocks add up to the full gradient, with no
+1/N that would change with the batch size or the length of a block.
 """
 
 from __future__ import annotations
@@ -19,6 +25,11 @@ from rnn.sequences import float_array, numeric_array
 def _check_reduction(reduction: str, where: str) -> None:
     if reduction not in ("sum", "mean"):
         raise ConfigError(f"{where}: reduction must be 'sum' or 'mean', got {reduction!r}")
+
+
+def _bool_mask(mask: Any, where: str) -> np.ndarray | None:
+    """The (B, T) mask as booleans (None: every step counts)."""
+    return None if mask is None else numeric_array(mask, where, "mask").astype(bool)
 
 
 def _rows(mask: np.ndarray | None, t: int, batch: int) -> np.ndarray | None:
@@ -49,7 +60,7 @@ def sequence_cross_entropy(
             f"sequence_cross_entropy: targets have shape {y.shape}, expected (B, T) = "
             f"({B}, {len(logits)})"
         )
-    m = None if mask is None else np.asarray(mask, dtype=bool)
+    m = _bool_mask(mask, where)
     if m is not None and m.shape != y.shape:
         raise tg.ShapeError(f"sequence_cross_entropy: mask {m.shape} != targets {y.shape}")
     terms = []
@@ -111,16 +122,19 @@ def mse_loss(
     predictions: tg.Tensor | Sequence[tg.Tensor],
     targets: Any,
     mask: Any = None,
-    reduction: str = "mean",
+    reduction: str = "sum",
 ) -> tg.Tensor:
-    """Mean squared error: L = (1/N) Σ (ŷ − y)² over every (unmasked) entry (N of them).
+    """Squared error: L = Σ (ŷ − y)² over every (unmasked) entry; ``reduction="mean"`` divides
+    by their number N (the mean squared error).
 
     predictions: one Tensor (B, O) with targets (B, O) (many-to-one), or T Tensors (B, O) with
-    targets (B, T, O) (many-to-many, mask (B, T) optional). ``reduction="sum"`` skips the 1/N.
+    targets (B, T, O) (many-to-many, mask (B, T) optional). The targets are converted to the
+    predictions' dtype, so a float32 model gets a float32 loss. The default is the sum, as for
+    every loss here (see the module docstring).
     """
     _check_reduction(reduction, "mse_loss")
-    y = float_array(targets, "mse_loss", "targets")
     if isinstance(predictions, tg.Tensor):
+        y = float_array(targets, "mse_loss", "targets", predictions.dtype)
         if predictions.shape != y.shape:
             raise tg.ShapeError(
                 f"mse_loss: predictions {predictions.shape} and targets {y.shape} differ"
@@ -128,13 +142,14 @@ def mse_loss(
         total = ((predictions - y) ** 2).sum()
         return total / y.size if reduction == "mean" else total
     preds = _step_list(predictions, "mse_loss", "a single Tensor (B, O)")
+    y = float_array(targets, "mse_loss", "targets", preds[0].dtype)
     if not preds or y.ndim != 3 or y.shape[:2] != (preds[0].shape[0], len(preds)):
         first = preds[0].shape if preds else None
         raise tg.ShapeError(
             f"mse_loss: {len(preds)} step predictions of shape {first} need targets (B, T, O), "
             f"got {y.shape}"
         )
-    m = None if mask is None else np.asarray(mask, dtype=bool)
+    m = _bool_mask(mask, "mse_loss")
     if m is not None and m.shape != y.shape[:2]:
         raise tg.ShapeError(f"mse_loss: mask {m.shape} != targets' (B, T) {y.shape[:2]}")
     terms = []

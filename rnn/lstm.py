@@ -27,33 +27,36 @@ two contributions in ``tg.trace_backward``: the path through time and the path t
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 import tinygraph as tg
-from rnn.cell import RngLike, make_rng, where_now
-from rnn.errors import ConfigError
+from rnn.cell import RngLike, where_now
+from rnn.checks import check_dtype, check_real, check_size, make_rng
 
 
 def check_sizes(cell_name: str, input_size: int, hidden_size: int) -> None:
     """Reject sizes that are not positive ints, naming the cell and the argument."""
     for label, size in (("input_size", input_size), ("hidden_size", hidden_size)):
-        if not isinstance(size, (int, np.integer)) or isinstance(size, bool) or size < 1:
-            raise ConfigError(f"{cell_name}: {label} must be a positive int, got {size!r}")
+        check_size(size, label, cell_name)
 
 
 def gate_parameters(
-    input_size: int, hidden_size: int, gates: int, rng: RngLike
+    cell_name: str, input_size: int, hidden_size: int, gates: int, rng: RngLike, dtype: DTypeLike
 ) -> dict[str, tg.Tensor]:
     """W_ih (D, gates·H), W_hh (H, gates·H), b_ih, b_hh (gates·H,), uniform in [−1/√H, 1/√H].
 
-    The same initialisation as torch.nn.LSTM / GRU (every weight and bias from U(−k, k), k = 1/√H).
+    The same initialisation as torch.nn.LSTM / GRU (every weight and bias from U(−k, k), k = 1/√H),
+    drawn in float64 and rounded to ``dtype``.
     """
-    generator = make_rng(rng)
+    resolved = check_dtype(dtype, cell_name)
+    generator = make_rng(rng, cell_name)
     bound = 1.0 / np.sqrt(hidden_size)
     width = gates * hidden_size
     shapes = {"W_ih": (input_size, width), "W_hh": (hidden_size, width), "b_ih": (width,),
               "b_hh": (width,)}
     return {
-        name: tg.Tensor(generator.uniform(-bound, bound, size=shape), requires_grad=True, name=name)
+        name: tg.Tensor(generator.uniform(-bound, bound, size=shape).astype(resolved, copy=False),
+                        requires_grad=True, name=name)
         for name, shape in shapes.items()
     }
 
@@ -91,6 +94,7 @@ class LSTMCell:
             (0.0 keeps PyTorch's initialisation; 1.0 is the common "remember by default" choice
             of Gers et al. 2000 and Jozefowicz et al. 2015).
         rng: a numpy Generator or seed for the initial weights.
+        dtype: the float dtype of the parameters and of the zero initial state (float64).
 
     Parameters: ``W_ih`` (D, 4H), ``W_hh`` (H, 4H), ``b_ih`` (4H,), ``b_hh`` (4H,).
     The state is the tuple (h, c) of two (B, H) tensors, zeros at t = 0.
@@ -99,15 +103,21 @@ class LSTMCell:
     gates = 4
 
     def __init__(self, input_size: int, hidden_size: int, *, forget_bias: float = 0.0,
-                 rng: RngLike = None) -> None:
+                 rng: RngLike = None, dtype: DTypeLike = np.float64) -> None:
         check_sizes("LSTMCell", input_size, hidden_size)
         self.input_size = int(input_size)
         self.hidden_size = int(hidden_size)
-        self.forget_bias = float(forget_bias)
-        params = gate_parameters(self.input_size, self.hidden_size, self.gates, rng)
+        self.forget_bias = check_real(forget_bias, "forget_bias", "LSTMCell")
+        params = gate_parameters("LSTMCell", self.input_size, self.hidden_size, self.gates, rng,
+                                 dtype)
         self.W_ih, self.W_hh, self.b_ih, self.b_hh = params.values()
         H = self.hidden_size
         self.b_ih.data[H:2 * H] += self.forget_bias
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The dtype the cell computes in: that of its parameters."""
+        return self.W_hh.dtype
 
     def named_parameters(self) -> dict[str, tg.Tensor]:
         """The parameters under their local names: W_ih, W_hh, b_ih, b_hh."""
@@ -118,9 +128,10 @@ class LSTMCell:
         return list(self.named_parameters().values())
 
     def initial_state(self, batch_size: int) -> tuple[tg.Tensor, tg.Tensor]:
-        """(h_0, c_0): two zero tensors (B, H)."""
+        """(h_0, c_0): two zero tensors (B, H) in the cell's dtype."""
         shape = (batch_size, self.hidden_size)
-        return tg.Tensor(np.zeros(shape), name="h0"), tg.Tensor(np.zeros(shape), name="c0")
+        return (tg.Tensor(np.zeros(shape, dtype=self.dtype), name="h0"),
+                tg.Tensor(np.zeros(shape, dtype=self.dtype), name="c0"))
 
     def step(self, x_t: tg.Tensor, state: tuple[tg.Tensor, tg.Tensor]) -> tuple[tg.Tensor, tg.Tensor]:
         """(h_t, c_t) from x_t (B, D) and (h_(t−1), c_(t−1)), by the equations of the module doc."""

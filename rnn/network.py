@@ -11,10 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+from numpy.typing import DTypeLike
 
 import tinygraph as tg
 from tinygraph.gc_pause import pause_gc
-from rnn.cell import ElmanCell, RngLike, activation, check_size, make_rng
+from rnn.cell import ElmanCell, RngLike, activation, check_cell
+from rnn.checks import check_count, check_dtype, check_flag, check_size, make_rng
 from rnn.errors import ConfigError
 from rnn.hoisted import hoisted_unroll
 from rnn.sequences import (
@@ -22,8 +25,8 @@ from rnn.sequences import (
     State,
     carry_where_masked,
     check_mask,
-    float_array,
     state_tensors,
+    tensor_in_dtype,
 )
 
 
@@ -41,6 +44,14 @@ class RNN:
         hoist_inputs: compute each layer's x_t W_xh + b_h for all steps in one matmul before
             its time loop (see ``rnn.hoisted``): same values and gradients, fewer nodes per
             step, the speed of a hand-written numpy BPTT. Elman cells without ``fused`` only.
+        dtype: the float dtype of the Elman layers' parameters; None means float64, or, with
+            ``cell=``, the cells' own dtype (given with ``cell=``, it must match them).
+
+    The network runs in its parameters' dtype (``net.dtype``): the zero h_0 has it, and inputs
+    and h0 given as arrays (or constant Tensors) of another dtype are converted to it, so a
+    float32 network fed float64 data computes and returns float32 (numpy would upcast
+    everything to float64, PyTorch refuses). A Tensor that requires grad is not converted: a
+    different dtype is a DTypeError.
 
     Parameters are renamed ``layer{l}.<name>`` (``layer0.W_xh``, ``layer1.b_h``, ...).
     """
@@ -57,9 +68,20 @@ class RNN:
         fused: bool = False,
         rng: RngLike = None,
         hoist_inputs: bool = False,
+        dtype: DTypeLike | None = None,
     ) -> None:
+        resolved = None if dtype is None else check_dtype(dtype, "rnn.RNN")
+        generator = make_rng(rng, "rnn.RNN")
+        for label, flag in (("learn_h0", learn_h0), ("fused", fused), ("hoist_inputs", hoist_inputs)):
+            check_flag(flag, label, "rnn.RNN")
         if cell is not None:
             cells = list(cell) if isinstance(cell, (list, tuple)) else [cell]
+            if not cells:
+                raise ConfigError(f"rnn.RNN: cell={cell!r} holds no cells; pass one cell per layer")
+            for idx, one in enumerate(cells):
+                sizes = "D, H" if None in (input_size, hidden_size) or len(cells) > 1 else (
+                    f"{input_size}, {hidden_size}")
+                check_cell(one, "rnn.RNN" if len(cells) == 1 else f"rnn.RNN (layer={idx})", sizes)
             if num_layers not in (1, len(cells)):
                 raise ConfigError(
                     f"rnn.RNN: num_layers={num_layers} but {len(cells)} cell(s) were given; "
@@ -80,13 +102,14 @@ class RNN:
                 )
             for idx, name in enumerate(names):
                 activation(name, f"rnn.RNN (layer={idx})")
-            generator = make_rng(rng)
             self.layers = [
                 ElmanCell(input_size if idx == 0 else hidden_size, hidden_size, names[idx],
-                          learn_h0=learn_h0, fused=fused, rng=generator)
+                          learn_h0=learn_h0, fused=fused, rng=generator,
+                          dtype=np.float64 if resolved is None else resolved)
                 for idx in range(num_layers)
             ]
         self._check_layers(input_size, hidden_size)
+        self._check_dtypes(resolved)
         if hoist_inputs and not all(isinstance(c, ElmanCell) and not c.fused for c in self.layers):
             raise ConfigError("rnn.RNN: hoist_inputs=True needs Elman cells without fused=True")
         self.hoist_inputs = hoist_inputs
@@ -118,6 +141,27 @@ class RNN:
                     f"outputs width {below.hidden_size}"
                 )
 
+    def _check_dtypes(self, given: np.dtype | None) -> None:
+        dtypes = [_cell_dtype(cell) for cell in self.layers]
+        for idx, found in enumerate(dtypes):
+            if found is not None and found != dtypes[0]:
+                raise ConfigError(
+                    f"rnn.RNN: layer 0 computes in {dtypes[0]} but layer {idx} in {found}; give "
+                    "every cell the same dtype="
+                )
+            if given is not None and found is not None and found != given:
+                raise ConfigError(
+                    f"rnn.RNN: dtype={given} but layer {idx}'s cell has {found} parameters; "
+                    "create the cells with that dtype= (or leave RNN's dtype out)"
+                )
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The dtype the network computes in: that of layer 0's parameters (float64 if it has
+        none)."""
+        found = _cell_dtype(self.layers[0])
+        return np.dtype(np.float64) if found is None else found
+
     def named_parameters(self) -> dict[str, tg.Tensor]:
         """Every parameter under its model name: ``layer0.W_xh``, ``layer0.W_hh``, ..."""
         named: dict[str, tg.Tensor] = {}
@@ -139,6 +183,7 @@ class RNN:
         single one is accepted when num_layers == 1). mask: optional (B, T) 0/1 right-padding
         mask (see ``rnn.pad_sequences``); a padded step carries every state forward.
         hs: the top layer's h_t for t = 0..T−1; h_last: each layer's final hidden output.
+        Arrays are converted to the network's dtype (see the class docstring).
         """
         hs, states = self.forward_states(xs, h0, mask=mask)
         return hs, [cell.output(s) for cell, s in zip(self.layers, states)]
@@ -150,7 +195,8 @@ class RNN:
 
         ``t0`` offsets the time tags, so a window of a long stream keeps its absolute steps.
         """
-        inputs = InputSequence(xs, self.input_size)
+        t0 = check_count(t0, "t0", "rnn.RNN.forward_states")
+        inputs = InputSequence(xs, self.input_size, dtype=self.dtype)
         B, T = inputs.batch_size, inputs.length
         current = self._initial_states(states, B)
         keep = None if mask is None else check_mask(mask, B, T)
@@ -174,6 +220,7 @@ class RNN:
 
     def initial_states(self, batch_size: int) -> list[State]:
         """Every layer's initial state for a batch of ``batch_size``."""
+        batch_size = check_count(batch_size, "batch_size", "rnn.RNN.initial_states")
         states = []
         for idx, cell in enumerate(self.layers):
             with tg.scope(layer=idx):
@@ -193,7 +240,7 @@ class RNN:
             )
         states = []
         for idx, (cell, state) in enumerate(zip(self.layers, given)):
-            state = _as_state(state, idx)
+            state = _as_state(state, idx, self.dtype)
             for tensor in state_tensors(state):
                 expected = (batch_size, cell.hidden_size)
                 if tensor.shape != expected:
@@ -209,14 +256,13 @@ class RNN:
         return f"RNN([{inner}])"
 
 
-def _as_state(state: Any, layer: int) -> State:
-    """A given initial state as Tensors: arrays and nested lists become float Tensors "h0"."""
+def _as_state(state: Any, layer: int, dtype: np.dtype) -> State:
+    """A given initial state as Tensors: arrays and nested lists become Tensors "h0" of the
+    network's dtype (copies)."""
     where = f"rnn.RNN (layer={layer})"
 
     def tensor(x: Any) -> tg.Tensor:
-        if isinstance(x, tg.Tensor):
-            return x
-        return tg.Tensor(float_array(x, where, "h0"), name="h0")
+        return tensor_in_dtype(x, dtype, where, "h0", "h0")
 
     if isinstance(state, (tuple, list)) and state and not _is_number_row(state):
         return type(state)(tensor(s) for s in state)
@@ -227,6 +273,14 @@ def _is_number_row(state: list | tuple) -> bool:
     """True for a nested list of numbers (one (B, H) array), not a tuple of state Tensors."""
     return all(isinstance(s, (list, tuple)) and all(isinstance(v, (int, float)) for v in s)
                for s in state)
+
+
+def _cell_dtype(cell: Any) -> np.dtype | None:
+    """The dtype a cell computes in: its ``dtype``, else its first parameter's (None if none)."""
+    if hasattr(cell, "dtype"):
+        return np.dtype(cell.dtype)
+    params = cell.parameters()
+    return params[0].dtype if params else None
 
 
 def _local_names(cell: Any) -> dict[str, tg.Tensor]:

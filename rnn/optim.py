@@ -1,22 +1,62 @@
 """Optimisers (SGD with momentum, Adam), gradient-norm clipping and zero_grad.
 
 Updates replace each parameter's array (``p.data = p.data − step``) rather than writing into
-it, so arrays saved by a graph recorded earlier are never changed behind its back.
+it, so arrays saved by a graph recorded earlier are never changed behind its back. The new
+array keeps the parameter's dtype (a float32 parameter stays float32 whatever its gradient's
+dtype), and so do the optimizer's state arrays.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
 import tinygraph as tg
+from rnn.checks import check_fraction, check_positive
 from rnn.errors import ConfigError
+
+
+def parameter_list(params: Any, where: str) -> list[tg.Tensor]:
+    """The parameters as a list of distinct Tensors, or an error saying what to pass.
+
+    A module (an RNN, a Linear: anything with ``.parameters()``) or a single Tensor is refused
+    with the fix; a parameter listed twice is refused too, since it would be updated twice and
+    counted twice in a gradient norm.
+    """
+    if isinstance(params, tg.Tensor) or (hasattr(params, "parameters")
+                                         and not isinstance(params, (list, tuple))):
+        fix = "[tensor]" if isinstance(params, tg.Tensor) else "net.parameters()"
+        raise tg.DTypeError(
+            f"{where}: params is an object of type {type(params).__name__}, not a list of "
+            f"parameters; pass {fix}"
+        )
+    try:
+        found = list(params)
+    except TypeError:
+        raise tg.DTypeError(
+            f"{where}: params must be a list of Tensors (e.g. net.parameters()), got "
+            f"{type(params).__name__}"
+        ) from None
+    seen: set[int] = set()
+    for idx, p in enumerate(found):
+        if not isinstance(p, tg.Tensor):
+            raise tg.DTypeError(
+                f"{where}: parameter {idx} is of type {type(p).__name__}, not a tg.Tensor"
+            )
+        if id(p) in seen:
+            raise ConfigError(
+                f"{where}: parameter {idx} ({p.name or 'unnamed'}, shape {p.shape}) appears twice "
+                "in the list; give each parameter once"
+            )
+        seen.add(id(p))
+    return found
 
 
 def zero_grad(params: Iterable[tg.Tensor]) -> None:
     """Forget every parameter's accumulated gradient (``p.grad = None``)."""
-    for p in params:
+    for p in parameter_list(params, "zero_grad"):
         p.grad = None
 
 
@@ -26,9 +66,8 @@ def clip_grad_norm(params: Iterable[tg.Tensor], max_norm: float) -> float:
     n = sqrt(Σ_p ||g_p||²); if n > max_norm every g_p becomes g_p · max_norm / n.
     Returns n, the norm before clipping (parameters without a gradient are skipped).
     """
-    if not max_norm > 0:
-        raise ConfigError(f"clip_grad_norm: max_norm must be > 0, got {max_norm!r}")
-    grads = [p for p in params if p.grad is not None]
+    max_norm = check_positive(max_norm, "max_norm", "clip_grad_norm")
+    grads = [p for p in parameter_list(params, "clip_grad_norm") if p.grad is not None]
     norm = float(np.sqrt(sum(float(np.sum(p.grad * p.grad)) for p in grads)))
     if not np.isfinite(norm):
         raise tg.NumericsError(f"clip_grad_norm: the gradient norm is {norm}")
@@ -43,12 +82,11 @@ class Optimizer:
     """Base class: holds the parameter list; ``zero_grad()`` and ``step()``."""
 
     def __init__(self, params: Iterable[tg.Tensor], lr: float) -> None:
-        self.params = list(params)
+        where = type(self).__name__
+        self.params = parameter_list(params, where)
         if not self.params:
-            raise ConfigError(f"{type(self).__name__}: the parameter list is empty")
-        if not lr > 0:
-            raise ConfigError(f"{type(self).__name__}: lr must be > 0, got {lr!r}")
-        self.lr = float(lr)
+            raise ConfigError(f"{where}: the parameter list is empty")
+        self.lr = check_positive(lr, "lr", where)
 
     def zero_grad(self) -> None:
         """Set every parameter's ``.grad`` to None."""
@@ -64,9 +102,7 @@ class SGD(Optimizer):
 
     def __init__(self, params: Iterable[tg.Tensor], lr: float = 0.1, momentum: float = 0.0) -> None:
         super().__init__(params, lr)
-        if not 0.0 <= momentum < 1.0:
-            raise ConfigError(f"SGD: momentum must be in [0, 1), got {momentum!r}")
-        self.momentum = float(momentum)
+        self.momentum = check_fraction(momentum, "momentum", "SGD")
         self.velocity: list[np.ndarray | None] = [None] * len(self.params)
 
     def step(self) -> None:
@@ -74,7 +110,8 @@ class SGD(Optimizer):
         for i, p in enumerate(self.params):
             if p.grad is None:
                 continue
-            v = p.grad if self.velocity[i] is None else self.momentum * self.velocity[i] + p.grad
+            g = _grad_in_dtype(p)
+            v = g if self.velocity[i] is None else self.momentum * self.velocity[i] + g
             if self.momentum:
                 self.velocity[i] = v
             p.data = p.data - self.lr * v
@@ -93,8 +130,11 @@ class Adam(Optimizer):
         eps: float = 1e-8,
     ) -> None:
         super().__init__(params, lr)
-        self.beta1, self.beta2 = betas
-        self.eps = eps
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise tg.DTypeError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
+        self.beta1 = check_fraction(betas[0], "betas[0]", "Adam")
+        self.beta2 = check_fraction(betas[1], "betas[1]", "Adam")
+        self.eps = check_positive(eps, "eps", "Adam")
         self.m = [np.zeros_like(p.data) for p in self.params]
         self.v = [np.zeros_like(p.data) for p in self.params]
         self.steps = [0] * len(self.params)
@@ -104,7 +144,7 @@ class Adam(Optimizer):
         for i, p in enumerate(self.params):
             if p.grad is None:
                 continue
-            g = p.grad
+            g = _grad_in_dtype(p)
             self.steps[i] += 1
             k = self.steps[i]
             self.m[i] = self.beta1 * self.m[i] + (1.0 - self.beta1) * g
@@ -112,3 +152,8 @@ class Adam(Optimizer):
             m_hat = self.m[i] / (1.0 - self.beta1**k)
             v_hat = self.v[i] / (1.0 - self.beta2**k)
             p.data = p.data - self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+
+
+def _grad_in_dtype(p: tg.Tensor) -> np.ndarray:
+    """The parameter's gradient in the parameter's own dtype."""
+    return p.grad.astype(p.data.dtype, copy=False)

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 import tinygraph as tg
+from rnn.checks import check_real
 
 State = Any  # a Tensor, or a tuple of Tensors (e.g. an LSTM's (h, c))
 
@@ -26,14 +27,21 @@ State = Any  # a Tensor, or a tuple of Tensors (e.g. an LSTM's (h, c))
 class InputSequence:
     """A validated (B, T, D) input, served one step at a time as Tensors (B, D).
 
+    Arrays and constant Tensors (B, T, D) are copied once: the steps are new leaves whose
+    arrays the graph keeps, so the caller may refill their own buffer before backward().
+
     Args:
         xs: ndarray or Tensor (B, T, D), or a list of T Tensors/arrays (B, D).
         input_size: D expected by layer 0 (checked when given).
         where: the name of the caller, for messages ("rnn.RNN").
+        dtype: the dtype the network computes in: arrays and constant Tensors are converted
+            to it (see ``tensor_in_dtype``); None keeps float arrays' own dtype.
     """
 
-    def __init__(self, xs: Any, input_size: int | None = None, where: str = "rnn.RNN") -> None:
+    def __init__(self, xs: Any, input_size: int | None = None, where: str = "rnn.RNN",
+                 dtype: np.dtype | None = None) -> None:
         self.where = where
+        self.dtype = dtype
         if isinstance(xs, (list, tuple)):
             self._steps = [self._as_step(x, t) for t, x in enumerate(xs)]
             self._whole: tg.Tensor | None = None
@@ -50,8 +58,10 @@ class InputSequence:
             self.batch_size, self.input_width = first
             self.length = len(self._steps)
         else:
-            whole = xs if isinstance(xs, tg.Tensor) else tg.Tensor(float_array(xs, where),
-                                                                   name="x")
+            if isinstance(xs, tg.Tensor) and xs.requires_grad:
+                whole = tensor_in_dtype(xs, dtype, where, "the input", "x")
+            else:
+                whole = tg.Tensor(float_array(xs, where, dtype=dtype), name="x")
             if whole.ndim != 3:
                 hint = " (one sequence (T, D)? add a batch axis: xs[None])" if whole.ndim == 2 \
                     else ""
@@ -72,8 +82,7 @@ class InputSequence:
             )
 
     def _as_step(self, x: Any, t: int) -> tg.Tensor:
-        tensor = x if isinstance(x, tg.Tensor) else tg.Tensor(
-            float_array(x, self.where, f"input step t={t}"), name="x")
+        tensor = tensor_in_dtype(x, self.dtype, self.where, f"input step t={t}", "x")
         if tensor.ndim != 2:
             raise tg.ShapeError(
                 f"{self.where}: input step t={t} has shape {tensor.shape} (rank {tensor.ndim}); "
@@ -114,22 +123,49 @@ class InputSequence:
         return x_t
 
 
-def float_array(x: Any, where: str, what: str = "input") -> np.ndarray:
-    """x as a float array: float arrays keep their dtype, ints and bools become float64."""
+def float_array(x: Any, where: str, what: str = "input", dtype: np.dtype | None = None) -> np.ndarray:
+    """x as a fresh float array (see ``numeric_array``) of ``dtype``; without one, float arrays
+    keep their dtype and ints and bools become float64."""
     array = numeric_array(x, where, what)
-    return array if array.dtype.kind == "f" else array.astype(np.float64)
+    if dtype is None:
+        dtype = array.dtype if array.dtype.kind == "f" else np.float64
+    return array.astype(dtype, copy=False)
+
+
+def tensor_in_dtype(x: Any, dtype: np.dtype | None, where: str, what: str, name: str) -> tg.Tensor:
+    """x as a Tensor of the dtype a layer computes in (its parameters' dtype).
+
+    Arrays, lists and constant Tensors of another dtype become a new constant Tensor of
+    ``dtype`` (a copy): a float64 batch fed to a float32 network runs in float32, instead of
+    numpy silently upcasting the whole computation to float64. A Tensor that requires grad is
+    never converted (that would need an op in its graph): a different dtype is a DTypeError,
+    as PyTorch refuses mixed dtypes. ``dtype=None`` keeps a Tensor and converts only ints and
+    bools (to float64).
+    """
+    if isinstance(x, tg.Tensor):
+        if dtype is None or x.dtype == dtype:
+            return x
+        if x.requires_grad:
+            raise tg.DTypeError(
+                f"{where}: {what} is a {x.dtype} Tensor that requires grad, but the parameters "
+                f"are {dtype}; create it as {dtype} (or the layers with dtype=np.{x.dtype})"
+            )
+    return tg.Tensor(float_array(x, where, what, dtype), name=name)
 
 
 def numeric_array(x: Any, where: str, what: str) -> np.ndarray:
-    """np.asarray(x), refusing ragged nested lists and non-numeric (object, string) data.
+    """A copy of x as an ndarray, refusing ragged nested lists and non-numeric (object, string)
+    data.
 
-    Integer and bool arrays pass unchanged (class targets are integers); the error names the
-    caller ``where`` and the argument ``what``.
+    Always a copy: the ops built from it may keep it for their backward pass, and the caller
+    may refill their own buffer (the next step's targets, the next batch's inputs) before
+    calling backward(). Integer and bool arrays pass with their dtype (class targets are
+    integers); the error names the caller ``where`` and the argument ``what``.
     """
     if isinstance(x, tg.Tensor):
-        return x.data
+        return x.data.copy()
     try:
-        array = np.asarray(x)
+        array = np.array(x)
     except (ValueError, TypeError) as exc:
         raise tg.DTypeError(
             f"{where}: {what} cannot be made into an array (ragged nested lists?): {exc}"
@@ -154,8 +190,16 @@ class PaddedBatch:
 def pad_sequences(sequences: Sequence[Any], pad_value: float = 0.0) -> PaddedBatch:
     """Stack sequences x_i of shapes (T_i, D) into xs (B, T_max, D), padding at the end.
 
-    mask[i, t] = 1 for t < T_i and 0 after; the padded entries hold ``pad_value``.
+    mask[i, t] = 1 for t < T_i and 0 after; the padded entries hold ``pad_value``, a finite
+    number: padded steps still run through the network (their results are masked out), and a
+    NaN or an infinity there would reach the gradients (0 · NaN = NaN).
     """
+    if not isinstance(sequences, (list, tuple, np.ndarray)):
+        raise tg.DTypeError(
+            f"pad_sequences: sequences must be a list of arrays (T_i, D), got "
+            f"{type(sequences).__name__}"
+        )
+    pad_value = check_real(pad_value, "pad_value", "pad_sequences")
     if len(sequences) == 0:
         raise tg.ShapeError("pad_sequences: the list of sequences is empty")
     arrays = [float_array(s, "pad_sequences", f"sequence {i}") for i, s in enumerate(sequences)]
@@ -181,7 +225,7 @@ def pad_sequences(sequences: Sequence[Any], pad_value: float = 0.0) -> PaddedBat
 
 def check_mask(mask: Any, batch_size: int, length: int, where: str = "rnn.RNN") -> np.ndarray:
     """Validate a (B, T) mask of 0/1 that is right-padded (1...1 0...0 per row, T_i >= 1)."""
-    m = np.asarray(mask, dtype=np.float64)
+    m = numeric_array(mask, where, "mask").astype(np.float64)
     if m.shape != (batch_size, length):
         raise tg.ShapeError(
             f"{where}: mask has shape {m.shape}, expected (B, T) = ({batch_size}, {length})"
@@ -200,13 +244,15 @@ def check_mask(mask: Any, batch_size: int, length: int, where: str = "rnn.RNN") 
 class CarryWhereMasked(tg.Op):
     """y = where(m, new, old), m a (B, 1) 0/1 column;  d new = dy · m, d old = dy · (1 − m).
 
-    Rows with m = 0 are padding: the state is carried forward unchanged.
+    Rows with m = 0 are padding: the state is carried forward unchanged. The op keeps its own
+    boolean copy of ``keep``, so the caller's mask may change before backward().
     """
 
     name = "mask_carry"
+    saved_arrays = ("keep",)
 
     def __init__(self, keep: np.ndarray) -> None:
-        self.keep = keep
+        self.keep = np.array(keep, dtype=bool)
 
     def forward(self, new: np.ndarray, old: np.ndarray) -> np.ndarray:
         return np.where(self.keep, new, old)
@@ -234,7 +280,7 @@ def state_tensors(state: State) -> list[tg.Tensor]:
 
 def carry_where_masked(new: State, old: State, keep: np.ndarray) -> State:
     """The new state where ``keep`` (B,) is 1, the old one where it is 0 (Tensor by Tensor)."""
-    column = keep.astype(bool)[:, None]
+    column = keep[:, None]
 
     def blend(pair: tuple[tg.Tensor, tg.Tensor]) -> tg.Tensor:
         out = CarryWhereMasked(column)(*pair)

@@ -1,20 +1,31 @@
 """Truncated backpropagation through time, BPTT(k2; k1) in the style of Williams & Peng (1990).
 
-The stream x_0 .. x_(T−1) is processed in blocks of k1 steps. At the end of each block, at
-step t (t = k1, 2·k1, ..., and T for a last partial block), the gradient
+The stream x_0 .. x_(T−1) is processed in blocks of k1 steps, [b, b + k1) for b = 0, k1, 2·k1,
+..., the last block [b, T) shorter when k1 does not divide T. For each block the gradient
 
-    g_t = Σ_{s = t−k1}^{t−1} ∂L_s/∂θ,   back-propagated only to the state entering step t−k2
+    g_b = Σ_{s = b}^{e−1} ∂L_s/∂θ,   back-propagated only to the state entering step c,
+    c = max(0, b − (k2 − k1)),       e = min(b + k1, T),
 
-is computed: the state entering step max(0, t−k2) is a detached constant (a leaf), and the
-last k2 steps are unrolled from it. Then the optimizer (if any) takes one step with g_t. The
-hidden state is carried forward detached, so memory stays O(k2) however long the stream.
+is computed: every block, the last one included, looks back exactly k2 − k1 steps before its
+own first step. The state entering step c is a detached constant (a leaf) and steps c .. e−1
+are unrolled from it; for a full block c = e − k2, the usual cut k2 steps before the update.
+Then the optimizer (if any) takes one step with g_b. The hidden state is carried forward
+detached, so memory stays O(k2) however long the stream.
 
-* k1 = k2 = k: the common chunked scheme (each chunk back-propagates through itself only).
-* k2 > k1: each update looks further back than the block it learns from; the window's last
-  k2 steps are recomputed with the current parameters from the stored state at t−k2 (that
-  state was computed once, with the parameters in force when the stream first reached it).
-* k2 >= T: no truncation. Without an optimizer (``optimizer=None``) the blocks' gradients just
-  accumulate in ``.grad`` and add up to exactly the full BPTT gradient of Σ_s L_s.
+* k1 = k2 = k: the chunked scheme for any T. Each chunk [b, b + k) starts from the previous
+  chunk's final state as a constant and back-propagates through itself only; a last, shorter
+  chunk does too (it never re-runs steps of the chunk before it).
+* k2 > k1: each update looks further back than the block it learns from; the window's steps
+  before the block are recomputed with the current parameters from the stored state at c
+  (that state was computed once, with the parameters in force when the stream first reached
+  it).
+* k2 >= T: no truncation. Every block back-propagates to step 0 (for a last, shorter block
+  this overrides the rule above), so without an optimizer (``optimizer=None``) the blocks'
+  gradients, which accumulate in ``.grad``, add up to exactly the full BPTT gradient of Σ_s L_s.
+
+Worked example: RNN(1, 1) with W_xh = .5, W_hh = .9, b_h = .1, xs = [1, −1, .5, 2], L_t = h_t,
+k1 = k2 = 3. The chunks are [0, 3) and [3, 4), the second from h_2 held constant:
+dL/dW_hh = 1.08369, what a PyTorch loop that detaches h at the start of each chunk gives.
 
 k2 < k1 is refused: the earliest losses of a block would then lie before the cut.
 """
@@ -26,6 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import tinygraph as tg
+from rnn.checks import check_positive, check_scalar_loss, check_size
 from rnn.errors import ConfigError
 from rnn.network import RNN
 from rnn.optim import Optimizer, clip_grad_norm
@@ -61,26 +73,44 @@ def tbptt(
         xs: the inputs, any form ``net`` accepts.
         step_loss: ``step_loss(t, h_t)`` returns the scalar loss L_t of step t from the top
             layer's h_t (a Tensor), or None when step t has no loss.
-        k1: steps between updates; k2: steps back-propagated (k2 >= k1).
+        k1: steps between updates; k2: steps back-propagated (k2 >= k1); ints >= 1.
         optimizer: updated after every block; None only accumulates ``.grad``.
         h0: initial states as for ``net(xs, h0)``.
-        clip_norm: if given, clip the global gradient norm of the optimizer's parameters.
+        clip_norm: if given (a finite number > 0), clip the global gradient norm of the
+            optimizer's parameters before each update; it needs an optimizer.
     """
-    for label, k in (("k1", k1), ("k2", k2)):
-        if not isinstance(k, int) or k < 1:
-            raise ConfigError(f"tbptt: {label} must be a positive int, got {k!r}")
+    if not isinstance(net, RNN):
+        raise tg.DTypeError(f"tbptt: net must be an rnn.RNN, got a {type(net).__name__}")
+    if not callable(step_loss):
+        raise tg.DTypeError(
+            f"tbptt: step_loss must be a function step_loss(t, h_t) -> scalar Tensor or None, "
+            f"got a {type(step_loss).__name__}"
+        )
+    k1, k2 = check_size(k1, "k1", "tbptt"), check_size(k2, "k2", "tbptt")
+    if optimizer is not None and not isinstance(optimizer, Optimizer):
+        raise tg.DTypeError(
+            f"tbptt: optimizer must be an rnn optimizer (rnn.SGD, rnn.Adam) or None, got a "
+            f"{type(optimizer).__name__}"
+        )
+    if clip_norm is not None:
+        clip_norm = check_positive(clip_norm, "clip_norm", "tbptt")
+        if optimizer is None:
+            raise ConfigError(
+                "tbptt: clip_norm needs an optimizer (it clips the gradient before each update); "
+                "with optimizer=None the gradients only accumulate in .grad"
+            )
     if k2 < k1:
         raise ConfigError(
             f"tbptt: k2={k2} < k1={k1}: the first {k1 - k2} losses of every block would lie "
             "before the truncation point; use k2 >= k1"
         )
-    inputs = InputSequence(xs, net.input_size, where="tbptt")
+    inputs = InputSequence(xs, net.input_size, where="tbptt", dtype=net.dtype)
     T = inputs.length
     stored: dict[int, list[State]] = {}  # detached state entering step s
     result = TBPTTResult()
     for block_start in range(0, T, k1):
         end = min(block_start + k1, T)
-        start = max(0, end - k2)
+        start = _window_start(block_start, k1, k2, T)
         current = _starting_state(net, h0, inputs.batch_size) if start == 0 else stored[start]
         terms = []
         for s in range(start, end):
@@ -91,8 +121,9 @@ def tbptt(
                 with tg.scope(t=s):
                     loss = step_loss(s, hs[0])
                 if loss is not None:
-                    terms.append(loss)
-        next_start = max(0, min(end + k1, T) - k2)
+                    terms.append(check_scalar_loss(
+                        loss, f"tbptt: step_loss({s}, h)", "or None when step t has no loss"))
+        next_start = _window_start(end, k1, k2, T)
         for s in [s for s in stored if s < next_start]:
             del stored[s]
         if not terms:
@@ -109,6 +140,12 @@ def tbptt(
         result.updates += 1
     result.state = stored.get(T, [])
     return result
+
+
+def _window_start(block_start: int, k1: int, k2: int, T: int) -> int:
+    """c = max(0, b − (k2 − k1)), the step whose entering state is the block's cut (0 when
+    k2 >= T: no truncation)."""
+    return 0 if k2 >= T else max(0, block_start - (k2 - k1))
 
 
 def _starting_state(net: RNN, h0: Any, batch_size: int) -> list[State]:

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import tinygraph as tg
+from rnn.checks import check_flag, check_positive, check_scalar_loss, check_size
 from rnn.errors import ConfigError
 from rnn.optim import Optimizer, clip_grad_norm
 
@@ -34,8 +35,18 @@ def train(
     function of the epoch index that returns the batches of that epoch (e.g. freshly sampled
     ones).
     """
-    if not isinstance(epochs, int) or epochs < 1:
-        raise ConfigError(f"train: epochs must be a positive int, got {epochs!r}")
+    if not callable(loss_fn):
+        raise tg.DTypeError(
+            f"train: loss_fn must be a function of a batch, got a {type(loss_fn).__name__}"
+        )
+    if not isinstance(optimizer, Optimizer):
+        raise tg.DTypeError(
+            f"train: optimizer must be an rnn optimizer, e.g. rnn.SGD(net.parameters()), got a "
+            f"{type(optimizer).__name__}"
+        )
+    epochs = check_size(epochs, "epochs", "train")
+    clip_norm = None if clip_norm is None else check_positive(clip_norm, "clip_norm", "train")
+    progress = check_flag(progress, "progress", "train")
     bar = _progress_bar(epochs) if progress else None
     history = []
     for epoch in range(epochs):
@@ -43,7 +54,8 @@ def train(
         for batch in batches(epoch) if callable(batches) else batches:
             with tg.pause_gc():  # the step's graph is freed (by refcount) before the collector runs
                 optimizer.zero_grad()
-                loss = loss_fn(batch)
+                loss = check_scalar_loss(loss_fn(batch), f"train: loss_fn (epoch {epoch})",
+                                         "e.g. rnn.sequence_cross_entropy(...)")
                 loss.backward()
                 if clip_norm is not None:
                     clip_grad_norm(optimizer.params, clip_norm)

@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "language_model.md"
 IMAGE = ROOT / "docs" / "images" / "lm_loss.svg"
 BEGIN, END = "<!-- lm-run:begin -->", "<!-- lm-run:end -->"
+NOT_OUTPUT = "<!-- not output: a sample written by scripts/make_lm_docs.py -->"
 SAMPLE_AT = (1, 5, 20, 60)
 TEMPERATURE = 0.7
 
@@ -86,7 +87,7 @@ def main() -> None:
              f"(temperature {TEMPERATURE}, seed 0, after a newline):", ""]
     for epoch, sample in sorted(samples.items()):
         when = "before training" if epoch == 0 else f"after epoch {epoch}"
-        lines += [f"**{when}**", "", "```text", sample, "```", ""]
+        lines += [f"**{when}**", "", NOT_OUTPUT, "```text", sample, "```", ""]
     lines.append(END)
     doc = DOC.read_text(encoding="utf-8")
     head, rest = doc.split(BEGIN, 1)

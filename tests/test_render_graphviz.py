@@ -10,7 +10,9 @@ import pytest
 from render_graphs import build_rnn_loss
 
 import tinygraph as tg
-from tinygraph.render import drawing as draw_module
+from fake_graphviz import fake_neato
+from tinygraph.render import graphviz_run as run_module
+from tinygraph.render.graphviz_run import pipe_with_timeout
 
 needs_graphviz = pytest.mark.skipif(
     shutil.which("neato") is None,
@@ -70,27 +72,18 @@ def test_missing_binary_raises_with_install_hint(loss, tmp_path, monkeypatch):
     assert "digraph" in tg.to_dot(loss, "backward")      # text needs no binary
 
 
-def test_timeout_raises_with_the_fold_hint(loss, monkeypatch):
-    def slow(*args, **kwargs):
-        raise subprocess.TimeoutExpired(args[0], kwargs["timeout"])
-    monkeypatch.setattr(draw_module.subprocess, "run", slow)
-    monkeypatch.setattr(draw_module.shutil, "which", lambda name: "/usr/bin/neato")
-    with pytest.raises(tg.RenderError, match=r"longer than 0.5 s.*max_steps"):
-        draw_module.pipe_with_timeout(tg.to_dot(loss), "svg", timeout=0.5)
+def test_timeout_raises_with_the_fold_hint(tmp_path, monkeypatch):
+    fake_neato(tmp_path, monkeypatch, "exec sleep 30")
+    with pytest.raises(tg.RenderError, match=r"longer than 0.5 s.* 24 steps.*max_steps=12"):
+        pipe_with_timeout(tg.to_dot(build_rnn_loss(24, 1)[0]), "svg", timeout=0.5)
 
 
-def test_exit_code_one_with_a_complete_file_is_accepted(monkeypatch):
-    def quirky(command, **kwargs):
-        return subprocess.CompletedProcess(command, 1, b"<svg>ok</svg>\n", b"init_rank")
-    monkeypatch.setattr(draw_module.subprocess, "run", quirky)
-    monkeypatch.setattr(draw_module.shutil, "which", lambda name: "/usr/bin/neato")
-    assert draw_module.pipe_with_timeout("digraph {}", "svg") == b"<svg>ok</svg>\n"
-
-    def broken(command, **kwargs):
-        return subprocess.CompletedProcess(command, 1, b"<svg>cut", b"syntax error")
-    monkeypatch.setattr(draw_module.subprocess, "run", broken)
+def test_exit_code_one_with_a_complete_file_is_accepted(tmp_path, monkeypatch):
+    fake_neato(tmp_path, monkeypatch, "echo '<svg>ok</svg>'; echo init_rank >&2; exit 1")
+    assert pipe_with_timeout("digraph {}", "svg") == b"<svg>ok</svg>\n"
+    fake_neato(tmp_path, monkeypatch, "printf '<svg>cut'; echo syntax error >&2; exit 1")
     with pytest.raises(tg.RenderError, match="exited with code 1: syntax error"):
-        draw_module.pipe_with_timeout("digraph {}", "svg")
+        pipe_with_timeout("digraph {}", "svg")
 
 
 def test_digraph_pipe_and_render_use_the_timeout_runner(loss, tmp_path, monkeypatch):
@@ -100,12 +93,15 @@ def test_digraph_pipe_and_render_use_the_timeout_runner(loss, tmp_path, monkeypa
     written = dot.render(tmp_path / "bptt", format="svg")
     assert written == str(tmp_path / "bptt.svg") and (tmp_path / "bptt").read_text() == dot.source
 
-    def slow(*args, **kwargs):
-        raise subprocess.TimeoutExpired(args[0], kwargs["timeout"])
-    monkeypatch.setattr(draw_module.subprocess, "run", slow)
-    with pytest.raises(tg.RenderError, match=r"longer than 0.25 s.*max_steps"):
+    fake_neato(tmp_path, monkeypatch, "exec sleep 30")
+    with pytest.raises(tg.RenderError, match=r"longer than 0.25 s.*raise timeout="):
         dot.pipe(format="svg", timeout=0.25)
-    with pytest.raises(tg.RenderError, match=r"longer than 60 s.*max_steps"):
+
+    class TimesOutAtOnce(subprocess.Popen):
+        def communicate(self, input=None, timeout=None):  # noqa: A002
+            raise subprocess.TimeoutExpired(self.args, timeout)
+    monkeypatch.setattr(run_module.subprocess, "Popen", TimesOutAtOnce)
+    with pytest.raises(tg.RenderError, match=r"longer than 60 s.*raise timeout="):
         dot.render(tmp_path / "slow", format="svg")
 
 
@@ -118,10 +114,8 @@ def test_digraph_without_the_binary_raises_with_install_hint(loss, tmp_path, mon
         dot.render(tmp_path / "x", format="png")
 
 
-def test_digraph_failure_is_a_render_error(loss, monkeypatch):
-    def broken(command, **kwargs):
-        return subprocess.CompletedProcess(command, 1, b"", b"Error: bad label")
-    monkeypatch.setattr(draw_module.subprocess, "run", broken)
+def test_digraph_failure_is_a_render_error(loss, tmp_path, monkeypatch):
+    fake_neato(tmp_path, monkeypatch, "echo 'Error: bad label' >&2; exit 1")
     with pytest.raises(tg.RenderError, match="exited with code 1: Error: bad label"):
         tg.draw(loss).pipe(format="svg")
 
@@ -129,7 +123,7 @@ def test_digraph_failure_is_a_render_error(loss, monkeypatch):
 def test_unwritable_paths_are_refused_before_graphviz_runs(loss, tmp_path, monkeypatch):
     def never(*args, **kwargs):
         raise AssertionError("Graphviz must not run")
-    monkeypatch.setattr(draw_module.subprocess, "run", never)
+    monkeypatch.setattr(run_module.subprocess, "Popen", never)
     missing = tmp_path / "missing" / "dir" / "a"
     with pytest.raises(tg.RenderError, match=r"a\.svg'.*directory '.*dir' does not exist"):
         tg.render(loss, missing)

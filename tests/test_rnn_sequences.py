@@ -151,10 +151,25 @@ def test_mean_reduction_counts_only_unmasked_steps():
 
 def test_mse_many_to_one_by_hand():
     p = tg.Tensor(np.array([[1.0, 2.0]]), requires_grad=True)
-    loss = rnn.mse_loss(p, [[0.0, 0.0]])
+    loss = rnn.mse_loss(p, [[0.0, 0.0]], reduction="mean")
     assert loss.item() == 2.5  # (1 + 4) / 2
     loss.backward()
     np.testing.assert_array_equal(p.grad, [[1.0, 2.0]])  # 2 (p − y) / N
+
+
+def test_mse_sums_by_default_as_the_cross_entropy_losses_do():
+    """One default for every loss: the sum (tg.cross_entropy's contract; the seeds' −Σ_t log p)."""
+    p = tg.Tensor(np.array([[1.0, 2.0], [0.0, -1.0]]), requires_grad=True)
+    loss = rnn.mse_loss(p, np.zeros((2, 2)))
+    assert loss.item() == 6.0  # 1 + 4 + 0 + 1
+    loss.backward()
+    np.testing.assert_array_equal(p.grad, [[2.0, 4.0], [0.0, -2.0]])  # 2 (p − y)
+    logits = tg.Tensor(np.zeros((2, 3)))
+    y = np.array([0, 1])
+    assert rnn.last_step_cross_entropy(logits, y).item() == pytest.approx(2 * np.log(3))
+    assert tg.cross_entropy(logits, y).item() == pytest.approx(2 * np.log(3))
+    steps = [tg.Tensor(np.ones((2, 2))), tg.Tensor(np.zeros((2, 2)))]
+    assert rnn.mse_loss(steps, np.zeros((2, 2, 2))).item() == 4.0  # Σ over steps, rows, entries
 
 
 class PairStateCell:

@@ -8,8 +8,10 @@ import shutil
 
 import numpy as np
 import pytest
+from render_graphs import build_rnn_loss
 
 import tinygraph as tg
+from expect_error import expect
 from tinygraph.render.graph_view import collect
 from tinygraph.stepthrough import build_frames, inline_svg, svg_names
 from tinygraph.trace import JunctionStep, NodeStep
@@ -131,3 +133,48 @@ def test_a_missing_directory_is_a_render_error(tmp_path):
     loss = (x * x).sum()
     with pytest.raises(tg.RenderError, match="does not exist"):
         tg.stepthrough(loss, tmp_path / "missing" / "page.html")
+
+
+@needs_graphviz
+def test_a_300_step_unroll_is_refused_with_advice_that_stepthrough_accepts(monkeypatch):
+    import sys
+    loss, _ = build_rnn_loss(300, 2)
+
+    def never(*args, **kwargs):
+        raise AssertionError("the size is checked before the trace")
+    monkeypatch.setattr(sys.modules["tinygraph.stepthrough"], "trace_backward", never)
+    error = expect(tg.RenderError, lambda: tg.stepthrough_html(loss),
+                   "stepthrough: the picture would have 7801 nodes (300 steps of about 26)",
+                   "fold the middle steps with max_steps=16", "or pass max_nodes=None")
+    monkeypatch.undo()
+    advised = int(re.search(r"max_steps=(\d+)", str(error)).group(1))
+    trace = tg.trace_backward(loss)
+    page = tg.stepthrough_html(loss, trace=trace, max_steps=advised)
+    frames = frames_of(page)
+    assert len(frames) == len(trace)                     # every step of the pass, folded or not
+    svg = page[page.index("<svg"):page.index("</svg>")]
+    names = set(svg_names(svg))
+    assert re.findall(r">t = (\d+)</text>", svg) == [str(t) for t in [*range(8), *range(292, 300)]]
+    for current, sent, _ in frames:
+        assert current and all(n in names for n in current.split() + sent.split())
+    folded = [(sent, body) for current, sent, body in frames if current == "fold"]
+    assert 0 < len(folded) < len(frames) and all("a folded step" in body for _, body in folded)
+    # out of the box go what step t=8 sends back: ∂L/∂h_7 to the Σ of h at t=7 in both layers,
+    # and ∂L/∂(L_0 + ... + L_7) to the add of the losses at t=7 (a node without t)
+    view = collect(loss)
+    out_of_fold = sorted(edge.split("->")[1] for sent, _ in folded for edge in sent.split())
+    sigmas = [f"j{view.trank(n.output)}" for n in view.nodes
+              if n.op.name == "tanh" and n.scope.get("t") == 7]
+    add = next(n for n in reversed(view.nodes) if n.op.name == "add" and "t" not in n.scope
+               and n.inputs[1].producer.scope == {"t": 7})
+    assert out_of_fold == sorted([*sigmas, f"n{view.rank(add)}"]) and len(sigmas) == 2
+
+
+def test_stepthrough_checks_its_folding_options_before_any_work(tmp_path):
+    loss, _ = two_step_rnn()
+    expect(tg.ConfigError, lambda: tg.stepthrough(loss, tmp_path / "p", max_steps=1),
+           "stepthrough: max_steps must be an int >= 2")
+    expect(tg.ConfigError, lambda: tg.stepthrough(loss, tmp_path / "p", max_nodes="9"),
+           "stepthrough: max_nodes must be an int >= 1")
+    expect(tg.RenderError, lambda: tg.stepthrough(loss, "."), "cannot write '.'", "directory")
+    assert list(tmp_path.iterdir()) == []

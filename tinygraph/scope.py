@@ -6,11 +6,18 @@ inner tags overriding the outer ones. ``with no_grad():`` turns recording off.
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
+import numpy as np
+
+from tinygraph.errors import ConfigError
+
 _EMPTY: dict[str, Any] = {}
+SCOPE_VALUES = (int, float, str, type(None))         # bool is an int
+SCOPE_NUMPY_VALUES = (np.integer, np.floating, np.bool_)
 
 
 class _State:
@@ -33,7 +40,7 @@ class scope:  # noqa: N801 (used like a function: ``with tg.scope(t=3):``)
     __slots__ = ("outer", "tags")
 
     def __init__(self, **tags: Any) -> None:
-        self.tags = tags
+        self.tags = check_tags(tags, "scope")
         self.outer: dict[str, Any] = _EMPTY
 
     def __enter__(self) -> dict[str, Any]:
@@ -55,6 +62,7 @@ def scoped_range(count: int, start: int = 0, key: str = "t", **tags: Any) -> Ite
     loop ends (break and exceptions included) and so brings the enclosing tags back. A
     generator kept and abandoned half-way holds its step's tags until it is closed.
     """
+    tags = check_tags(tags, "scoped_range")
     outer = STATE.tags
     mine = outer
     try:
@@ -64,6 +72,22 @@ def scoped_range(count: int, start: int = 0, key: str = "t", **tags: Any) -> Ite
     finally:
         if STATE.tags is mine:  # never undo a scope that someone else entered meanwhile
             STATE.tags = outer
+
+
+def check_tags(tags: dict[str, Any], where: str) -> dict[str, Any]:
+    """``tags`` with numpy scalars as Python ones (np.int64(3) -> 3, so steps sort as numbers),
+    or a ConfigError naming a tag whose value is not an int, float, str, bool or None: a tag
+    names a step or a layer, and pictures and tables sort and print it."""
+    for key, value in tags.items():
+        if isinstance(value, SCOPE_VALUES):
+            continue
+        if isinstance(value, SCOPE_NUMPY_VALUES):
+            tags[key] = value.item()
+            continue
+        raise ConfigError(f"{where}: tag {key}={reprlib.repr(value)} is a {type(value).__name__}; "
+                          "a scope tag names a step or a layer (t=3, layer=1) and must be an "
+                          "int, float, str, bool or None")
+    return tags
 
 
 def current_scope() -> dict[str, Any]:

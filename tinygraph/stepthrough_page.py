@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import html
 
+from tinygraph.render.safe_text import TEXT_LIMIT, shorten
+
 STYLE = """
 body { font-family: Helvetica, Arial, sans-serif; margin: 1em; color: #222; }
 #bar { position: sticky; top: 0; background: #fff; padding: .4em 0; border-bottom: 1px solid #ddd; }
@@ -84,9 +86,9 @@ SCRIPT = """
 
 
 def page(title: str, svg: str, frames: list[str]) -> str:
-    """The whole document: ``title`` is escaped here; ``svg`` and ``frames`` are markup already
-    escaped by their makers (Graphviz escapes labels; frames escape their captions)."""
-    heading = html.escape(title)
+    """The whole document: ``title`` is made safe and escaped here; ``svg`` and ``frames`` are
+    markup already escaped by their makers (Graphviz escapes labels; frames their captions)."""
+    heading = html.escape(shorten(title, TEXT_LIMIT))
     return "\n".join([
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',

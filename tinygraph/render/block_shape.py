@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from tinygraph.node import Node
 from tinygraph.render.graph_view import GraphView
-from tinygraph.render.style import constant_name, shape_text, text_width
+from tinygraph.render.style import constant_name, op_label, param_label, text_width
 from tinygraph.tensor import Tensor
 
 ROW = 46.0          # vertical distance between rows of a block
@@ -159,13 +159,13 @@ def _arrange(view: GraphView, members: list[Node], col_of: dict[int, int | None]
 
 def _half(node: Node) -> float:
     """Half the width of an op's box."""
-    return text_width(node.op.describe(), 10) / 2
+    return text_width(op_label(node), 10) / 2
 
 
 def _leaf_half(view: GraphView, tensor: Tensor) -> float:
     """Half the width of a leaf's box (parameter) or text (constant)."""
     if view.is_parameter(tensor):
-        return text_width(tensor.name or f"param [{shape_text(tensor.shape)}]", 9) / 2
+        return text_width(param_label(tensor), 9) / 2
     return text_width(constant_name(tensor), 9) / 2
 
 

@@ -12,7 +12,6 @@ reader in a later step is the non-local gradient, drawn bold purple and labelled
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -23,33 +22,19 @@ from tinygraph.render import style
 from tinygraph.render.graph_view import GraphView
 from tinygraph.render.layout import Layout, time_key
 from tinygraph.render.legend import legend_label
+from tinygraph.render.options import Options
+from tinygraph.render.safe_text import full_text_tip, shorten
 from tinygraph.render.style import NormScale, quote
 from tinygraph.tensor import Tensor
 
-VIEWS = ("forward", "backward", "both", "rolled")
-
-
-@dataclass
-class Options:
-    """What the labels show and how edges are coloured (see :func:`tinygraph.to_dot`)."""
-
-    view: str = "forward"
-    show_shapes: bool = True
-    show_values: bool = False
-    show_grads: bool = False
-    show_grad_norms: bool = False
-    color_by: str | None = None
-    max_steps: int | None = None
-    max_nodes: int | None = 6000
-    legend: bool = True
-    title: str | None = None
-
-
-def header(lay: Layout, name: str = "tinygraph") -> list[str]:
-    """The opening lines: straight edges, edges under nodes, the bounding box."""
+def header(lay: Layout, title: str | None = None) -> list[str]:
+    """The opening lines: straight edges, edges under nodes, the bounding box, and the
+    ``title`` as the graph's label at the top left (Graphviz makes room for it)."""
+    heading = (f"label={quote(title)}, labelloc=t, labeljust=l, fontsize=18, "
+               if title else "")
     return [
-        f"digraph {name} {{",
-        f'  graph [splines=line, outputorder=edgesfirst, bb="0,0,{lay.width:.0f},'
+        "digraph tinygraph {",
+        f'  graph [{heading}splines=line, outputorder=edgesfirst, bb="0,0,{lay.width:.0f},'
         f'{lay.height:.0f}", pad=0.2, bgcolor=white, fontname={quote(style.FONT)}];',
         f'  node [fontname={quote(style.FONT)}, fontsize=10, height=0.3, margin="0.04,0.02"];',
         f"  edge [fontname={quote(style.FONT)}, fontsize=8, arrowsize=0.6];",
@@ -69,7 +54,7 @@ def pos(x: float, y: float) -> str:
 
 def tensor_text(tensor: Tensor, opts: Options) -> str:
     """An edge label: ``name [shape]`` (and ``= value`` when values are shown)."""
-    parts = [tensor.name] if tensor.name else []
+    parts = [shorten(tensor.name)] if tensor.name else []
     if opts.show_shapes:
         parts.append(f"[{style.shape_text(tensor.shape)}]")
     if opts.show_values:
@@ -79,7 +64,7 @@ def tensor_text(tensor: Tensor, opts: Options) -> str:
 
 def grad_text(tensor: Tensor, grad: np.ndarray | None, opts: Options, note: str = "") -> str:
     """A gradient edge label: ``∂L/∂name`` plus the value or norm when asked for."""
-    parts = [f"∂L/∂{tensor.name}"] if tensor.name else []
+    parts = [f"∂L/∂{shorten(tensor.name)}"] if tensor.name else []
     if note:
         parts.append(note)
     if grad is not None and opts.show_grads:
@@ -109,7 +94,7 @@ class UnrolledWriter:
         self.legend_x = self.lay.width + 170.0
         if self.opts.legend:
             self.lay.width += 360.0
-        self.lines = header(self.lay)
+        self.lines = header(self.lay, self.opts.title)
         self._clusters()
         self._untimed_nodes()
         self._junction_nodes()
@@ -121,7 +106,7 @@ class UnrolledWriter:
     def _op_line(self, node: Node) -> str:
         rank = self.view.rank(node)
         x, y = self.lay.node_pos[rank]
-        label = node.op.describe()
+        label = style.op_label(node)
         return (f"    n{rank} " + attrs(
             label=label, pos=pos(x, y), shape="box", style="rounded,filled",
             fillcolor=style.OP_FILL, color=style.OP_LINE,
@@ -172,19 +157,20 @@ class UnrolledWriter:
         x, y = self.lay.leaf_pos[(trank, reader_rank, index)]
         if self.view.is_parameter(tensor):
             name = f"p{trank}_{reader_rank}_{index}"
-            label = tensor.name or f"param [{style.shape_text(tensor.shape)}]"
+            label = style.param_label(tensor)
             self.lines.append(f"  {name} " + attrs(
                 label=label, pos=pos(x, y), shape="box", style="filled", fontsize="9",
                 fillcolor=style.PARAM_FILL, color=style.PARAM_LINE, height="0.24",
                 width=f"{style.text_width(label, 9) / 72:.2f}", fixedsize="true",
-                tooltip=f"parameter {label} [{style.shape_text(tensor.shape)}], "
+                tooltip=f"parameter {tensor.name or label} [{style.shape_text(tensor.shape)}], "
                         "the same tensor at every step"))
         else:
             name = f"c{trank}_{reader_rank}_{index}"
             label = style.constant_name(tensor)
             self.lines.append(f"  {name} " + attrs(
                 label=label, pos=pos(x, y), shape="plaintext", fontsize="9",
-                fontcolor=style.CONST_COLOR, height="0.2", width="0.3"))
+                fontcolor=style.CONST_COLOR, height="0.2", width="0.3",
+                tooltip=full_text_tip(tensor.name or "")))
         return name
 
     # ------------------------------------------------------------------ edges
@@ -251,7 +237,8 @@ class UnrolledWriter:
         if self.forward:
             label = None if junction else tensor_text(tensor, self.opts)
             self._edge(source, reader, "f", **self._norm_style(view.total_grad(tensor),
-                                                               style.FORWARD), label=label)
+                                                               style.FORWARD), label=label,
+                       tooltip=None if junction else full_text_tip(tensor.name or ""))
         if self.backward:
             grad = view.contribution(tensor, node, index)
             step = _step_gap(tensor.producer, node)
@@ -260,10 +247,12 @@ class UnrolledWriter:
                 note = "from t+1" if step == 1 else f"from t+{step}"
                 self._edge(reader, source, "b", style="dashed,bold",
                            label=grad_text(tensor, grad, self.opts, note),
+                           tooltip=full_text_tip(tensor.name or ""),
                            **self._grad_style(grad, style.NONLOCAL, nonlocal_edge=True))
             else:
                 label = grad_text(tensor, grad, self.opts)
                 self._edge(reader, source, "b", style="dashed", label=label or None,
+                           tooltip=full_text_tip(tensor.name or ""),
                            **self._grad_style(grad, style.GRADIENT))
 
     def _junction_in(self, tensor: Tensor) -> None:
@@ -272,11 +261,13 @@ class UnrolledWriter:
         producer = self._item(tensor.producer)
         if self.forward:
             self._edge(producer, f"j{trank}", "f", label=tensor_text(tensor, self.opts),
+                       tooltip=full_text_tip(tensor.name or ""),
                        **self._norm_style(self.view.total_grad(tensor), style.FORWARD))
         if self.backward:
             grad = self.view.total_grad(tensor)
             self._edge(f"j{trank}", producer, "b", style="dashed",
                        label=grad_text(tensor, grad, self.opts, "(Σ)"),
+                       tooltip=full_text_tip(tensor.name or ""),
                        **self._grad_style(grad, style.GRADIENT))
 
     # ------------------------------------------------------------------ colours
@@ -309,7 +300,8 @@ class UnrolledWriter:
         lay = self.lay
         if lay.fold is not None:
             fold = lay.fold
-            label = (f"t = {fold.first_t} … {fold.last_t}\n{fold.count} steps folded\n"
+            label = (f"t = {shorten(fold.first_t)} … {shorten(fold.last_t)}\n"
+                     f"{fold.count} steps folded\n"
                      f"(max_steps={self.opts.max_steps})")
             self.lines.append("  fold " + attrs(
                 label=label, pos=pos(fold.x, fold.y), shape="box", style="rounded,filled,dashed",
@@ -323,11 +315,12 @@ class UnrolledWriter:
         out = self.view.output
         if out.producer is not None:
             x, y = lay.node_pos.get(self.view.rank(out.producer), (0.0, 0.0))
-            name = out.name or "output"
+            name = shorten(out.name) if out.name else "output"
             value = f" = {style.array_text(out.data)}" if out.data.size == 1 else ""
             self.lines.append("  output " + attrs(
                 label=f"{name}{value}", pos=pos(x, y + 44.0), shape="box", style="filled",
-                fillcolor=style.OUTPUT_FILL, color="#9e3a44", fontsize="10", height="0.26"))
+                fillcolor=style.OUTPUT_FILL, color="#9e3a44", fontsize="10", height="0.26",
+                tooltip=full_text_tip(out.name or "")))
             self._edge(self._item(out.producer), "output", "f",
                        color=style.FORWARD if self.forward else style.GRADIENT,
                        style=None if self.forward else "dashed", dir=None if self.forward

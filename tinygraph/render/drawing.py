@@ -1,17 +1,14 @@
 """Public entry points: ``to_dot`` (text), ``draw`` (a graphviz.Digraph), ``render`` (a file).
 
 Graphviz only draws: positions are ours (``pos="x,y!"`` in points), so every picture is made
-with ``neato -n2`` and straight edges, which takes well under a second even at T=128. The
-``graphviz`` package has no timeout, so files are made by running the binary ourselves with
-one (also for the ``pipe``/``render`` methods of the Digraph that ``draw`` returns); dot 2.43
-sometimes exits 1 after writing a complete file, which is accepted.
+with ``neato -n2`` and straight edges, which takes well under a second even at T=128. Files
+are made by running the binary ourselves (:mod:`tinygraph.render.graphviz_run`: a timeout,
+the output checked), also for the ``pipe``/``render`` methods of the Digraph ``draw`` returns.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -19,18 +16,16 @@ import graphviz
 
 from tinygraph.errors import GraphStateError, RenderError
 from tinygraph.output_path import output_path_fault
-from tinygraph.render.dot_writer import VIEWS, Options, UnrolledWriter
-from tinygraph.render.graph_view import attach_trace, collect
-from tinygraph.render.layout import compute_layout
+from tinygraph.gc_pause import pause_gc
+from tinygraph.render.dot_writer import UnrolledWriter
+from tinygraph.render.formats import check_format, output_format
+from tinygraph.render.graph_view import GraphView, attach_trace, collect
+from tinygraph.render.graphviz_run import ENGINE, check_timeout, pipe_with_timeout
+from tinygraph.render.layout import Steps, compute_layout, drawn_count, plan_steps
+from tinygraph.render.options import Options, check_options, needs_grads
 from tinygraph.render.rolled import write_rolled
 from tinygraph.tensor import Tensor
 from tinygraph.trace import Trace, trace_backward
-
-ENGINE = "neato"
-INSTALL_HINT = ("install Graphviz: 'sudo apt-get install graphviz' (Debian/Ubuntu), "
-                "'brew install graphviz' (macOS), 'conda install graphviz'; tg.to_dot() works "
-                "without it")
-PNG_LIMIT = 32000  # pixels; Graphviz caps bitmaps at 32767
 
 
 def to_dot(out: Tensor, view: str = "forward", *, trace: Trace | None = None,
@@ -43,19 +38,41 @@ def to_dot(out: Tensor, view: str = "forward", *, trace: Trace | None = None,
             or "rolled" (one step with a z⁻¹ delay on each recurrence).
         trace: a ``tg.trace_backward(out)`` result to take gradients from; made when a view
             or option needs gradients and none is given (``.grad`` is never touched).
-        show_shapes, show_values, show_grads, show_grad_norms: what edge labels add to the
-            tensor's name (shape; value; gradient value or norm; gradient norm ‖·‖).
-        color_by: "grad_norm" shades gradient edges by log10 ‖∂L/∂tensor‖, with a legend.
-        max_steps: keep the first and last steps, fold the middle ones into one box.
+        show_shapes, show_values: what forward edge labels add to the tensor's name (shape,
+            value); not in the backward view.
+        show_grads, show_grad_norms: what gradient edge labels add (the gradient's value or
+            norm; its norm ‖·‖); backward and both views only.
+        color_by: "grad_norm" shades edges by log10 ‖∂L/∂tensor‖, with a legend; not rolled.
+        max_steps: keep the first and last steps, fold the middle ones into one box; not rolled.
         max_nodes: refuse (RenderError) to draw more nodes than this; None for no limit.
         legend: add the legend box (default True).
+        title: a heading at the top left of the picture.
+
+    Every option is checked (type, range, and that it changes the chosen view: ConfigError),
+    and the picture's size before any layout or gradient is computed.
     """
-    opts = _options(view, options)
+    with pause_gc():
+        graph, opts, steps = plan_picture(out, view, options)
+        return dot_text(graph, opts, steps, trace)
+
+
+def plan_picture(out: Tensor, view: str, options: dict[str, Any],
+                 where: str = "to_dot") -> tuple[GraphView, Options, Steps]:
+    """The checks that come before any work: the options, then (one walk of the graph) the
+    number of things the picture would place, refused over ``max_nodes`` with advice; errors
+    name ``where``, the function the user called."""
+    opts = check_options(view, options, where)
     graph = collect(out)
-    if _needs_grads(opts):
-        attach_trace(graph, trace if trace is not None else _trace(out))
-    lay = compute_layout(graph, opts.max_steps if opts.view != "rolled" else None)
-    _check_size(graph, lay, opts)
+    steps = plan_steps(graph, opts.max_steps if opts.view != "rolled" else None)
+    _check_size(drawn_count(graph, steps), steps.shown, opts, where)
+    return graph, opts, steps
+
+
+def dot_text(graph: GraphView, opts: Options, steps: Steps, trace: Trace | None = None) -> str:
+    """The DOT text of a planned picture; gradients from ``trace`` (made when needed)."""
+    if needs_grads(opts):
+        attach_trace(graph, trace if trace is not None else _trace(graph.output))
+    lay = compute_layout(graph, steps)
     if opts.view == "rolled":
         return write_rolled(graph, lay, opts)
     return UnrolledWriter(graph, lay, opts).write()
@@ -90,7 +107,7 @@ class BpttDigraph(graphviz.Digraph):
                overwrite_source: bool = False, timeout: float = 60.0) -> str:
         """Save the DOT source as ``directory/filename`` and the picture beside it
         (``filename.format``, or ``outfile``); returns the picture's path, as graphviz does."""
-        fmt = format or self.format
+        fmt = check_format(format or self.format)
         source = Path(directory or self.directory or "") / (filename or self.filename)
         target = check_output_path(Path(outfile) if outfile is not None
                                    else source.with_name(f"{source.name}.{fmt}"))
@@ -122,20 +139,22 @@ def draw(out: Tensor, view: str = "forward", **options: Any) -> graphviz.Digraph
     return digraph
 
 
-def render(out: Tensor | graphviz.Digraph, filename: str | os.PathLike, format: str = "svg",  # noqa: A002
-           view: str = "forward", timeout: float = 60.0, **options: Any) -> Path:
-    """Draw ``out`` (or a Digraph from :func:`draw`) into ``filename`` (suffix added if absent).
+def render(out: Tensor | graphviz.Digraph, filename: str | os.PathLike,
+           format: str | None = None, view: str = "forward", timeout: float = 60.0,  # noqa: A002
+           **options: Any) -> Path:
+    """Draw ``out`` (or a Digraph from :func:`draw`) into ``filename`` and return its path.
 
-    Raises RenderError when the output path cannot be written (checked before Graphviz runs),
-    Graphviz is missing (with the install hint), runs past ``timeout`` seconds, or fails
-    without writing a complete file.
+    The format is ``format``, else the suffix of ``filename`` (``pic.png`` is a PNG), else svg;
+    a missing suffix is added (see :func:`tinygraph.render.output_format`). Raises, before
+    Graphviz runs, when the format or suffix is not one Graphviz writes, when they disagree,
+    or when the path cannot be written; then RenderError when Graphviz is missing (with the
+    install hint), runs past ``timeout`` seconds, or fails without writing a complete file.
     """
-    path = Path(filename)
-    if path.suffix != f".{format}":
-        path = path.with_name(path.name + f".{format}")
+    path, fmt = output_format(filename, format)
+    check_timeout(timeout)
     check_output_path(path)
     source = out.source if isinstance(out, graphviz.Digraph) else to_dot(out, view, **options)
-    write_bytes(path, pipe_with_timeout(source, format, timeout))
+    write_bytes(path, pipe_with_timeout(source, fmt, timeout))
     return path
 
 
@@ -155,80 +174,6 @@ def write_bytes(path: Path, data: bytes) -> None:
         raise RenderError(f"render: cannot write {str(path)!r}: {exc.strerror or exc}") from None
 
 
-def pipe_with_timeout(source: str, fmt: str = "svg", timeout: float = 60.0, *,
-                      engine: str = ENGINE, no_op: int = 2) -> bytes:
-    """Run ``neato -n2 -T<fmt>`` (or ``engine``) on DOT ``source`` and return the output bytes.
-
-    ``fmt`` may carry a renderer and formatter (``"png:cairo"``). A missing binary, a run past
-    ``timeout`` seconds or a failure without a complete output is a RenderError.
-    """
-    exe = shutil.which(engine)
-    if exe is None:
-        raise RenderError(f"render: the Graphviz program '{engine}' was not found on PATH; "
-                          + INSTALL_HINT)
-    base = fmt.split(":", 1)[0]
-    command = [exe, *([f"-n{no_op}"] if no_op else []), f"-T{fmt}"]
-    if base == "png":
-        command.append(f"-Gdpi={_png_dpi(source)}")
-    try:
-        done = subprocess.run(command, input=source.encode("utf-8"), capture_output=True,
-                              timeout=timeout, check=False)
-    except subprocess.TimeoutExpired:
-        raise RenderError(f"render: Graphviz ran longer than {timeout:g} s on a "
-                          f"{len(source)}-character graph; fold long unrolls with "
-                          "max_steps=16, or raise timeout=") from None
-    except OSError as exc:
-        raise RenderError(f"render: could not run {exe}: {exc}; " + INSTALL_HINT) from None
-    if done.returncode != 0 and not _complete(done.stdout, base):
-        message = done.stderr.decode("utf-8", "replace").strip()
-        raise RenderError(f"render: {engine} -T{fmt} exited with code "
-                          f"{done.returncode}: {message}")
-    return done.stdout
-
-
-def _complete(data: bytes, fmt: str) -> bool:
-    """Whether Graphviz wrote a whole file (it may exit 1 after a complete SVG)."""
-    if fmt == "svg":
-        return data.rstrip().endswith(b"</svg>")
-    if fmt == "png":
-        return data.startswith(b"\x89PNG") and b"IEND" in data[-16:]
-    if fmt == "pdf":
-        return b"%%EOF" in data[-32:]
-    return False
-
-
-def _png_dpi(source: str) -> int:
-    """96 dpi, or less so that neither side passes Graphviz's bitmap limit."""
-    start = source.find('bb="0,0,')
-    if start < 0:
-        return 96
-    width, height = (float(v) for v in source[start + 8:source.find('"', start + 8)].split(","))
-    biggest = max(width, height) / 72.0
-    return int(min(96, PNG_LIMIT / max(biggest, 1.0)))
-
-
-def _options(view: str, options: dict[str, Any]) -> Options:
-    if view not in VIEWS:
-        raise RenderError(f"to_dot: view must be one of {', '.join(VIEWS)}; got {view!r}")
-    fields = Options.__dataclass_fields__
-    unknown = sorted(set(options) - set(fields))
-    if unknown:
-        raise RenderError(f"to_dot: unknown option(s) {', '.join(unknown)}; known: "
-                          + ", ".join(f for f in fields if f != "view"))
-    opts = Options(view=view, **options)
-    if opts.color_by not in (None, "grad_norm"):
-        raise RenderError(f"to_dot: color_by must be None or 'grad_norm', got {opts.color_by!r}")
-    if opts.max_steps is not None and opts.max_steps < 2:
-        raise RenderError(f"to_dot: max_steps must be >= 2 (first and last step), "
-                          f"got {opts.max_steps}")
-    return opts
-
-
-def _needs_grads(opts: Options) -> bool:
-    return (opts.view in ("backward", "both") or opts.color_by is not None
-            or opts.show_grads or opts.show_grad_norms)
-
-
 def _trace(out: Tensor) -> Trace:
     try:
         return trace_backward(out)
@@ -237,20 +182,25 @@ def _trace(out: Tensor) -> Trace:
                           f"tg.trace_backward failed: {exc}") from None
 
 
-def _check_size(graph: Any, lay: Any, opts: Options) -> None:
-    drawn = len(lay.node_pos) + len(lay.leaf_pos) + len(lay.junction_pos)
+def _check_size(drawn: int, steps: int, opts: Options, where: str) -> None:
+    """A RenderError when ``drawn`` things (over ``steps`` step columns) exceed max_nodes."""
     if opts.max_nodes is None or drawn <= opts.max_nodes:
         return
-    steps = sum(1 for c in lay.columns if c.clustered)
     if steps < 3:
         raise RenderError(
-            f"to_dot: the picture would have {drawn} nodes, over max_nodes={opts.max_nodes}, "
+            f"{where}: the picture would have {drawn} nodes, over max_nodes={opts.max_nodes}, "
             f"and it has {'no' if steps == 0 else steps} time step{'' if steps == 1 else 's'} "
             "(tg.scope(t=...)) to fold with max_steps; draw a smaller part of the graph (a "
             "tensor nearer the inputs) or pass max_nodes=None to draw it anyway")
     per_step = drawn / steps
-    fit = max(int(opts.max_nodes / max(per_step, 1.0)), 2)
+    fit = int(opts.max_nodes / max(per_step, 1.0))
+    if fit < 2:
+        raise RenderError(
+            f"{where}: the picture would have {drawn} nodes ({steps} steps of about "
+            f"{per_step:.0f}), over max_nodes={opts.max_nodes}, and even the two steps that "
+            "max_steps=2 keeps are over it; draw a smaller part of the graph (a tensor nearer "
+            "the inputs) or pass max_nodes=None to draw it anyway")
     raise RenderError(
-        f"to_dot: the picture would have {drawn} nodes ({steps} steps of about "
+        f"{where}: the picture would have {drawn} nodes ({steps} steps of about "
         f"{per_step:.0f}), over max_nodes={opts.max_nodes}; fold the middle steps with "
         f"max_steps={min(fit, 16)} (keeps the first and last steps), or pass max_nodes=None")

@@ -21,6 +21,7 @@ from typing import Any
 
 from tinygraph.node import Node
 from tinygraph.render.graph_view import GraphView
+from tinygraph.render.safe_text import shorten
 from tinygraph.render.block_shape import (
     BELOW,
     ROW,
@@ -101,12 +102,45 @@ def band_label(band: Any) -> str:
         return "readout"
     if band == TOP:
         return ""
-    return f"layer {band}" if isinstance(band, int) else str(band)
+    return f"layer {band}" if isinstance(band, int) else shorten(band)
 
 
-def compute_layout(view: GraphView, max_steps: int | None = None) -> Layout:
-    """Place every node, junction and leaf copy of ``view``; fold steps beyond ``max_steps``."""
-    lay = Layout()
+@dataclass
+class Steps:
+    """The time steps of a picture: their columns, and which are folded (``max_steps``).
+
+    Attributes:
+        times: every value of the scope tag ``t``, in order.
+        fold_range: the indices into ``times`` folded into one column (None: no fold).
+        step_col: per index into ``times``, its column.
+        col_of: ``id(node) -> column`` (None for a node outside every step with no input
+            from one).
+    """
+
+    times: list[Any]
+    fold_range: range | None
+    step_col: list[int]
+    col_of: dict[int, int | None]
+
+    @property
+    def fold_col(self) -> int | None:
+        """The column of the folded steps (None without a fold)."""
+        return self.step_col[self.fold_range.start] if self.fold_range is not None else None
+
+    @property
+    def shown(self) -> int:
+        """How many steps are drawn as their own column."""
+        return len(self.times) - (len(self.fold_range) if self.fold_range is not None else 0)
+
+    def folded(self, node: Node) -> bool:
+        """Whether ``node`` is drawn inside the fold (its step, or its newest input's, is)."""
+        return self.fold_range is not None and self.col_of[id(node)] == self.fold_col
+
+
+def plan_steps(view: GraphView, max_steps: int | None = None) -> Steps:
+    """The columns of ``view``'s steps: one per ``t``, the middle ones folded into one column
+    when there are more than ``max_steps`` (the first (max_steps+1)//2 and last max_steps//2
+    are kept)."""
     times = sorted({n.scope["t"] for n in view.nodes if "t" in n.scope}, key=time_key)
     t_index = {t: i for i, t in enumerate(times)}
     fold_range: range | None = None
@@ -115,8 +149,27 @@ def compute_layout(view: GraphView, max_steps: int | None = None) -> Layout:
         tail = max(max_steps // 2, 1)
         fold_range = range(head, len(times) - tail)
     step_col = _step_columns(len(times), fold_range)
-    col_of = _assign_columns(view, t_index, step_col)
-    fold_col = step_col[fold_range.start] if fold_range is not None else None
+    return Steps(times, fold_range, step_col, _assign_columns(view, t_index, step_col))
+
+
+def drawn_count(view: GraphView, steps: Steps) -> int:
+    """How many things the picture places: every node outside the fold, a copy of each leaf
+    it reads, and a Σ for its output when two or more nodes read it (as compute_layout does)."""
+    count = 0
+    for node in view.nodes:
+        if steps.folded(node):
+            continue
+        out = node.output
+        count += 1 + sum(1 for t in node.inputs if t.producer is None)
+        count += 1 if out is not None and view.is_junction(out) else 0
+    return count
+
+
+def compute_layout(view: GraphView, steps: Steps) -> Layout:
+    """Place every node, junction and leaf copy of ``view`` in the columns of ``steps``."""
+    lay = Layout()
+    times, fold_range, step_col, col_of = steps.times, steps.fold_range, steps.step_col, steps.col_of
+    fold_col = steps.fold_col
     blocks = _blocks(view, col_of, fold_col)
     shapes = block_shapes(view, blocks, col_of)
     bands = sorted({band for _, band in blocks}, key=band_key)
@@ -128,7 +181,7 @@ def compute_layout(view: GraphView, max_steps: int | None = None) -> Layout:
     for node in view.nodes:
         col = col_of[id(node)]
         lay.node_col[view.rank(node)] = outside if col is None else col
-        if fold_col is not None and col == fold_col:
+        if steps.folded(node):
             lay.folded.add(view.rank(node))
     for (col, band), members in blocks.items():
         column = lay.columns[outside if col is None else col]
@@ -235,7 +288,7 @@ def _columns(lay: Layout, times: list[Any], step_col: list[int], fold_range: ran
             key: Any = "fold"
         else:
             t = first_time[col]
-            width, label, clustered, key = step_width, f"t = {t}", True, t
+            width, label, clustered, key = step_width, f"t = {shorten(t)}", True, t
         lay.columns.append(Column(key, label, x + width / 2, x, x + width, clustered))
         x += width
     if has_outside or not lay.columns:

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from tinygraph.node import Node
 from tinygraph.render import style
-from tinygraph.render.dot_writer import Options, attrs, header, pos, tensor_text
+from tinygraph.render.dot_writer import attrs, header, pos, tensor_text
 from tinygraph.render.graph_view import GraphView
 from tinygraph.render.block_shape import signature
 from tinygraph.render.layout import Layout
 from tinygraph.render.legend import legend_label
+from tinygraph.render.options import Options
+from tinygraph.render.safe_text import shorten
 
 SHIFT_TO = 230.0
 
@@ -48,7 +50,7 @@ def write_rolled(view: GraphView, lay: Layout, opts: Options) -> str:
         rank = view.rank(node)
         x, y = lay.node_pos[rank]
         top = max(top, y)
-        label = node.op.describe()
+        label = style.op_label(node)
         lines.append(f"    n{rank} " + attrs(
             label=label, pos=at(x, y), shape="box", style="rounded,filled",
             fillcolor=style.OP_FILL, color=style.OP_LINE, fixedsize="true",
@@ -92,7 +94,7 @@ def write_rolled(view: GraphView, lay: Layout, opts: Options) -> str:
                         "step"))
                     edges.append(f"  {source} -> {name} " + attrs(
                         color=style.NONLOCAL, label=tensor_text(out, opts)))
-                name_t = f"{out.name}(t−1)" if out.name else "(t−1)"
+                name_t = f"{shorten(out.name)}(t−1)" if out.name else "(t−1)"
                 edges.append(f"  {name} -> n{view.rank(local)} " + attrs(
                     color=style.NONLOCAL, fontcolor=style.NONLOCAL, label=name_t))
         if to_output:
@@ -106,7 +108,7 @@ def write_rolled(view: GraphView, lay: Layout, opts: Options) -> str:
             leaf = f"l{view.trank(tensor)}_{rank}_{index}"
             color = style.PARAM_LINE if view.is_parameter(tensor) else style.CONST_COLOR
             edges.append(f"  {leaf} -> n{rank} " + attrs(color=color))
-    name = view.output.name or "output"
+    name = shorten(view.output.name) if view.output.name else "output"
     lines.append("  output " + attrs(
         label=f"{name} = Σ over t", pos=pos(SHIFT_TO, top + 70.0), shape="box", style="filled",
         fillcolor=style.OUTPUT_FILL, color="#9e3a44"))
@@ -120,7 +122,7 @@ def write_rolled(view: GraphView, lay: Layout, opts: Options) -> str:
         width += 300.0
     lay.width = width
     lay.height = top + 110.0
-    return "\n".join([*header(lay), *lines, *edges, "}"]) + "\n"
+    return "\n".join([*header(lay, opts.title), *lines, *edges, "}"]) + "\n"
 
 
 def _leaf(view: GraphView, lay: Layout, tensor: object, rank: int, index: int,
@@ -129,7 +131,7 @@ def _leaf(view: GraphView, lay: Layout, tensor: object, rank: int, index: int,
     x, y = lay.leaf_pos[(trank, rank, index)]
     name = f"l{trank}_{rank}_{index}"
     if view.is_parameter(tensor):
-        label = tensor.name or "param"
+        label = shorten(tensor.name) if tensor.name else "param"
         return f"  {name} " + attrs(
             label=label, pos=pos(x + dx, y), shape="box", style="filled", fontsize="9",
             fillcolor=style.PARAM_FILL, color=style.PARAM_LINE, height="0.24", fixedsize="true",

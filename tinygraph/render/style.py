@@ -12,6 +12,8 @@ import math
 
 import numpy as np
 
+from tinygraph.node import Node
+from tinygraph.render.safe_text import TEXT_LIMIT, shorten
 from tinygraph.tensor import Tensor
 
 FONT = "Helvetica"
@@ -41,9 +43,12 @@ def luminance(color: str) -> float:
 
 
 def quote(text: str) -> str:
-    """A DOT double-quoted string: backslash, quote and newline escaped, so user names such as
-    ``"];`` or ``\\N`` are shown as written instead of being read as DOT or label escapes."""
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    """A DOT double-quoted string showing ``text`` as written: unsafe characters as escapes and
+    at most TEXT_LIMIT characters (:mod:`tinygraph.render.safe_text`), then backslash, quote,
+    newline and ``&`` escaped, so user names such as ``"];``, ``\\N`` or ``&lt;`` are shown as
+    written instead of being read as DOT, label escapes or HTML entities."""
+    escaped = (shorten(text, TEXT_LIMIT).replace("\\", "\\\\").replace('"', '\\"')
+               .replace("\n", "\\n").replace("&", "&amp;"))
     return f'"{escaped}"'
 
 
@@ -67,16 +72,26 @@ def norm_text(array: np.ndarray) -> str:
 
 
 def constant_name(tensor: Tensor) -> str:
-    """A constant's label: its name; unnamed, "targets" for an integer array (cross_entropy
-    receives class indices, whatever the batch size), the value of a one-entry float or
-    scalar, else "const"."""
+    """A constant's label: its name (shortened); unnamed, "targets" for an integer array
+    (cross_entropy receives class indices, whatever the batch size), the value of a one-entry
+    float or scalar, else "const"."""
     if tensor.name:
-        return tensor.name
+        return shorten(tensor.name)
     if tensor.data.dtype.kind in "iu" and tensor.data.ndim >= 1:
         return "targets"
     if tensor.data.size == 1:
         return array_text(tensor.data)
     return "const"
+
+
+def param_label(tensor: Tensor) -> str:
+    """A parameter's label: its name (shortened), else ``param [shape]``."""
+    return shorten(tensor.name) if tensor.name else f"param [{shape_text(tensor.shape)}]"
+
+
+def op_label(node: Node) -> str:
+    """An op's label: what its op describes (``tanh``, ``getitem[:, 3]``), shortened."""
+    return shorten(node.op.describe())
 
 
 def text_width(text: str, fontsize: float) -> float:
