@@ -47,7 +47,8 @@ def hoisted_unroll(
             if every is None:
                 out = steps(h, projected)
             else:
-                out = tg.checkpoint(steps, h, projected, params=cell.parameters())
+                with tg.scope(t=t0 + hi - 1, layer=idx):  # in the column of its last step
+                    out = tg.checkpoint(steps, h, projected, params=cell.parameters())
             hs.extend(out)
             h = out[-1]
         states[idx] = h

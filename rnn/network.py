@@ -263,8 +263,9 @@ class RNN:
                 outputs, leaving = self._unroll(inputs, unflatten(entering, layout), keep, t0, lo, hi)
                 return (*outputs, *flatten(leaving)[0])
 
-            out = tg.checkpoint(named(steps, t0 + lo, t0 + hi - 1), *flatten(current)[0],
-                                params=params)
+            with tg.scope(t=t0 + hi - 1):  # drawn in the column of the segment's last step
+                out = tg.checkpoint(named(steps, t0 + lo, t0 + hi - 1), *flatten(current)[0],
+                                    params=params)
             hs.extend(out[:hi - lo])
             current = unflatten(out[hi - lo:], layout)
         return hs, current

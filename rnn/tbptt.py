@@ -194,7 +194,8 @@ class Window:
             return (*flatten(leaving)[0], *(() if new_total is None else (new_total,)))
 
         args = flat if total is None else [*flat, total]
-        out = tg.checkpoint(named(steps, lo, hi - 1), *args, params=params, rngs=rngs)
+        with tg.scope(t=hi - 1):  # drawn in the column of the segment's last step
+            out = tg.checkpoint(named(steps, lo, hi - 1), *args, params=params, rngs=rngs)
         new_total = out[count] if len(out) > count else None
         return unflatten(out[:count], layout), new_total
 

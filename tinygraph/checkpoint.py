@@ -26,11 +26,14 @@ between the passes is refused as for any op, and a rebound ``W.data = new`` does
 the recomputation (it runs on the arrays the node saved).
 
 fn must compute the same values from the same inputs. Its random numbers are replayed: the
-state of numpy's global generator, and of every Generator given in ``rngs``, is saved before
-the forward pass and restored for the recomputation (and put back afterwards, so the stream
-goes on as if the recomputation had not happened). Any other difference (a generator not
-given, a global read that changed) is caught: the recomputed output is compared bit for bit
-with the forward's, and a mismatch is a GraphStateError.
+state of numpy's global generator (when fn drew from it), and of every Generator given in
+``rngs``, is saved before the forward pass and restored for the recomputation (and put back
+afterwards, so the stream goes on as if the recomputation had not happened). ``rnn.dropout``
+with an int seed draws the same mask every time; with a Generator, give it in ``rngs``; with
+``rng=None`` (a fresh unseeded generator) it cannot be replayed and is refused as below.
+Any other difference (a generator not given, a global read that changed) is caught: the
+recomputed output is compared bit for bit with the forward's, and a mismatch is a
+GraphStateError.
 
 A recomputation runs in the checkpoint's scope (fn's own tg.scope blocks merge over it, as in
 the forward), and its nodes then get ``recomputed=True`` added to their scope, so traces and
@@ -96,6 +99,7 @@ def checkpoint(fn: Callable[..., Result], *args: Any, params: Sequence[Tensor] |
         with no_grad():
             result = fn(*args)
         outputs, packed = _outputs(result, fn)
+    states = _unless_unused(states)
     inputs = _unique([*explicit, *read])
     if not any(t.requires_grad for t in inputs):
         return result
@@ -121,7 +125,7 @@ class Checkpoint(Op):
     __slots__ = ("args", "first", "fn", "generators", "places", "scope", "states", "tensors")
 
     name = "checkpoint"
-    saved_arrays = ("states",)  # the generators' states (numpy's global one holds 2.5 kB)
+    saved_arrays = ("states",)  # the generators' states (numpy's global one, 2.5 kB, if used)
 
     def __init__(self, fn: Callable[..., Result], args: tuple[Any, ...], tensors: list[Tensor],
                  places: list[Place] | None, generators: list[np.random.Generator],
@@ -374,28 +378,28 @@ def _check_rngs(rngs: Any) -> list[np.random.Generator]:
     return generators
 
 
-_LAST_GLOBAL: list[Any] = [None]  # the last global generator state saved, shared while unchanged
-
-
 def rng_states(generators: Sequence[np.random.Generator]) -> list[Any]:
-    """The states to replay: numpy's global generator's, then each Generator's. The global
-    state is one shared object for as long as it does not change (fn drew nothing from it),
-    so a thousand checkpoints hold it once."""
-    state = np.random.get_state()
-    last = _LAST_GLOBAL[0]
-    if last is not None and state[2:] == last[2:] and np.array_equal(state[1], last[1]):
-        state = last
-    else:
-        _LAST_GLOBAL[0] = state
-    return [state, *(g.bit_generator.state for g in generators)]
+    """The states to replay: numpy's global generator's, then each Generator's."""
+    return [np.random.get_state(), *(g.bit_generator.state for g in generators)]
+
+
+def _unless_unused(states: list[Any]) -> list[Any]:
+    """``states`` with the global generator's replaced by None when fn drew nothing from it
+    (its 2.5 kB state is then not kept: a recomputation would draw nothing from it either)."""
+    before, now = states[0], np.random.get_state()
+    if before[2:] == now[2:] and np.array_equal(before[1], now[1]):
+        return [None, *states[1:]]
+    return states
 
 
 @contextmanager
 def _replayed(generators: Sequence[np.random.Generator], states: Sequence[Any]) -> Iterator[None]:
-    """Run the block with the generators in the saved ``states``, then put back the states
-    they had before it (a recomputation draws the forward's numbers and consumes none)."""
+    """Run the block with the generators in the saved ``states`` (the global one only if fn
+    drew from it), then put back the states they had before it (a recomputation draws the
+    forward's numbers and consumes none)."""
     before = rng_states(generators)
-    np.random.set_state(states[0])
+    if states[0] is not None:
+        np.random.set_state(states[0])
     for g, state in zip(generators, states[1:]):
         g.bit_generator.state = state
     try:

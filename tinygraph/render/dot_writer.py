@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from tinygraph.errors import RenderError
+from tinygraph.memory import human, saved_bytes
 from tinygraph.node import Node
 from tinygraph.render import style
 from tinygraph.render.graph_view import GraphView
@@ -52,13 +53,16 @@ def pos(x: float, y: float) -> str:
     return f"{x:.1f},{y:.1f}!"
 
 
-def tensor_text(tensor: Tensor, opts: Options) -> str:
-    """An edge label: ``name [shape]`` (and ``= value`` when values are shown)."""
+def tensor_text(tensor: Tensor, opts: Options, saved: int | None = None) -> str:
+    """An edge label: ``name [shape]`` (and ``= value`` when values are shown, and ``· 96 B``,
+    what its producer holds for backward, when ``saved`` is given)."""
     parts = [shorten(tensor.name)] if tensor.name else []
     if opts.show_shapes:
         parts.append(f"[{style.shape_text(tensor.shape)}]")
     if opts.show_values:
         parts.append("= " + style.array_text(tensor.data))
+    if saved is not None:
+        parts.append(f"· {human(saved)}")
     return " ".join(parts)
 
 
@@ -88,6 +92,8 @@ class UnrolledWriter:
         self.edges: list[str] = []
         self.seen_edges: set[tuple[str, str, str]] = set()
         self.nonlocal_drawn = False
+        self.ledger = saved_bytes(view.output) if opts.show_saved else None
+        self.held = {id(row.node): row.bytes for row in self.ledger.nodes} if self.ledger else {}
 
     def write(self) -> str:
         """The whole DOT text."""
@@ -107,11 +113,34 @@ class UnrolledWriter:
         rank = self.view.rank(node)
         x, y = self.lay.node_pos[rank]
         label = style.op_label(node)
+        if style.is_checkpoint(node):  # one box for a segment, recomputed in the backward pass
+            look = {"fillcolor": style.CHECKPOINT_FILL, "color": style.CHECKPOINT_LINE,
+                    "peripheries": "2", "height": "0.42",
+                    "tooltip": f"{node.where()} #{rank}: keeps only its inputs and output; the "
+                               "backward pass runs the segment again and back-propagates "
+                               "through it"}
+        else:
+            look = {"fillcolor": style.OP_FILL, "color": style.OP_LINE,
+                    "tooltip": f"{node.where()} #{rank}"}
+        tooltip = look.pop("tooltip")
+        if self.ledger is not None:
+            tooltip += f"; holds {human(self.held.get(id(node), 0))} for backward"
         return (f"    n{rank} " + attrs(
             label=label, pos=pos(x, y), shape="box", style="rounded,filled",
-            fillcolor=style.OP_FILL, color=style.OP_LINE,
             width=f"{style.text_width(label, 10) / 72:.2f}", fixedsize="true",
-            tooltip=f"{node.where()} #{rank}"))
+            tooltip=tooltip, **look))
+
+    def _saved(self, tensor: Tensor) -> int | None:
+        """What the producer of ``tensor`` holds for backward (None unless show_saved)."""
+        if self.ledger is None or tensor.producer is None:
+            return None
+        return self.held.get(id(tensor.producer), 0)
+
+    def _cluster_label(self, label: str, members: list[Node]) -> str:
+        if self.ledger is None:
+            return label
+        total = sum(self.held.get(id(node), 0) for node in members)
+        return f"{label} · {human(total)}"
 
     def _clusters(self) -> None:
         by_col: dict[int, list[Node]] = {}
@@ -127,7 +156,8 @@ class UnrolledWriter:
             column = self.lay.columns[col]
             self.lines.append(f"  subgraph cluster_t{col} {{")
             self.lines.append(
-                "    graph " + attrs(label=column.label, bb=f"{column.x0 + 8:.1f},{y0:.1f},"
+                "    graph " + attrs(label=self._cluster_label(column.label, members),
+                                     bb=f"{column.x0 + 8:.1f},{y0:.1f},"
                                      f"{column.x1 - 8:.1f},{y1:.1f}",
                                      lp=f"{column.x:.1f},{y0 + 12:.1f}", style="rounded,dashed",
                                      color="#b0b0b0", fontsize="13"))
@@ -235,7 +265,7 @@ class UnrolledWriter:
         junction = view.is_junction(tensor) and view.trank(tensor) in self.lay.junction_pos
         source = f"j{view.trank(tensor)}" if junction else producer
         if self.forward:
-            label = None if junction else tensor_text(tensor, self.opts)
+            label = None if junction else tensor_text(tensor, self.opts, self._saved(tensor))
             self._edge(source, reader, "f", **self._norm_style(view.total_grad(tensor),
                                                                style.FORWARD), label=label,
                        tooltip=None if junction else full_text_tip(tensor.name or ""))
@@ -260,7 +290,8 @@ class UnrolledWriter:
         trank = self.view.trank(tensor)
         producer = self._item(tensor.producer)
         if self.forward:
-            self._edge(producer, f"j{trank}", "f", label=tensor_text(tensor, self.opts),
+            self._edge(producer, f"j{trank}", "f",
+                       label=tensor_text(tensor, self.opts, self._saved(tensor)),
                        tooltip=full_text_tip(tensor.name or ""),
                        **self._norm_style(self.view.total_grad(tensor), style.FORWARD))
         if self.backward:
@@ -336,7 +367,9 @@ class UnrolledWriter:
             junctions=bool(self.lay.junction_pos),
             nonlocal_edges=self.nonlocal_drawn,
             folded=self.lay.fold is not None,
-            scale=self.scale)
+            scale=self.scale,
+            checkpoints=any(style.is_checkpoint(n) for n in view.nodes),
+            saved=None if self.ledger is None else self.ledger.parameters)
         y = self.lay.height - 110.0
         self.lines.append(f"  legend [label=<{label}>, shape=plaintext, "
                           f'pos="{self.legend_x:.1f},{y:.1f}!", fontsize=10, margin="0"];')

@@ -2,7 +2,8 @@
 
 Time runs left to right: one column per value of the scope tag ``t``. Inside a column the
 nodes of one layer form a *block*; blocks are stacked bottom-up (layer 0 lowest, then higher
-layers, then nodes with a ``t`` but no layer, e.g. the readout). Nodes without ``t`` (the sum
+layers, then ``tg.checkpoint`` boxes tagged with a ``t`` but no layer, then the other nodes
+with a ``t`` but no layer, e.g. the readout). Nodes without ``t`` (the sum
 of the per-step losses) sit in a band above the columns, in the column of their newest input.
 
 Inside a block a node's row is its depth along the block's own edges (inputs first), and a
@@ -36,6 +37,8 @@ COLUMN = 360.0      # width of one time step
 FOLD_COLUMN = 150.0
 MARGIN = 70.0
 TOP = "top"         # band of nodes without a t tag
+SEGMENTS = "checkpoints"  # band of tg.checkpoint boxes (and their outputs) tagged t, no layer
+SEGMENT_OPS = ("checkpoint", "unpack")
 
 
 @dataclass
@@ -242,7 +245,10 @@ def _assign_columns(view: GraphView, t_index: dict[Any, int],
 def _band(node: Node) -> Any:
     if "t" not in node.scope:
         return TOP
-    return node.scope.get("layer")
+    layer = node.scope.get("layer")
+    if layer is None and node.op.name in SEGMENT_OPS:
+        return SEGMENTS
+    return layer
 
 
 def _blocks(view: GraphView, col_of: dict[int, int | None],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
+from tinygraph.memory import human
 from tinygraph.render import style
 from tinygraph.render.style import NormScale
 
@@ -14,8 +15,10 @@ def _row(color: str, text: str, bold: bool = False) -> str:
 
 
 def legend_label(view: str, *, params: bool, junctions: bool, nonlocal_edges: bool,
-                 folded: bool, scale: NormScale | None, delays: bool = False) -> str:
-    """The legend's HTML-like label (without the outer ``<`` ``>``) for one picture."""
+                 folded: bool, scale: NormScale | None, delays: bool = False,
+                 checkpoints: bool = False, saved: int | None = None) -> str:
+    """The legend's HTML-like label (without the outer ``<`` ``>``) for one picture;
+    ``saved``: the parameters' bytes when the picture shows what each node holds."""
     rows = [_row("#000000", "How to read", bold=True)]
     forward = view in ("forward", "both", "rolled")
     backward = view in ("backward", "both")
@@ -42,6 +45,13 @@ def legend_label(view: str, *, params: bool, junctions: bool, nonlocal_edges: bo
         rows.append(_row(style.PARAM_LINE, "    its gradient is the sum over the copies: "
                                            "∂L/∂W = Σ_t ∂L/∂W|_t"))
     rows.append(_row(style.CONST_COLOR, "grey text: a constant input (no gradient)"))
+    if checkpoints:
+        rows.append(_row(style.CHECKPOINT_LINE, "orange double box: tg.checkpoint, one node for "
+                                                "a whole segment; backward runs it again"))
+    if saved is not None:
+        rows.append(_row(style.SAVED_COLOR, "· 96 B on a tensor: what its op holds for backward "
+                                            "(tg.saved_bytes); a step's total by its t"))
+        rows.append(_row(style.SAVED_COLOR, f"    the parameters: {human(saved)} more"))
     if delays:
         rows.append(_row(style.NONLOCAL, "z⁻¹: delay, h_(t−1) is fed to step t "
                                          "(unroll it to see BPTT)"))

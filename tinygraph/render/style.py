@@ -28,6 +28,9 @@ FORWARD = "#111111"
 GRADIENT = "#c62828"
 NONLOCAL = "#8e24aa"
 FOLD_FILL = "#f4f4f4"
+CHECKPOINT_FILL = "#fde3c8"
+CHECKPOINT_LINE = "#b35900"
+SAVED_COLOR = "#00695c"
 OUTPUT_FILL = "#f9d9dc"
 
 # grad-norm scale, light to dark: pale grey (vanishing), orange, red, dark red (exploding);
@@ -90,13 +93,21 @@ def param_label(tensor: Tensor) -> str:
 
 
 def op_label(node: Node) -> str:
-    """An op's label: what its op describes (``tanh``, ``getitem[:, 3]``), shortened."""
-    return shorten(node.op.describe())
+    """An op's label: what its op describes (``tanh``, ``getitem[:, 3]``), shortened; a
+    checkpoint says that its segment is recomputed in the backward pass."""
+    text = shorten(node.op.describe())
+    return f"{text}\nrecomputed in backward" if is_checkpoint(node) else text
+
+
+def is_checkpoint(node: Node) -> bool:
+    """A ``tg.checkpoint`` node: one box for a whole segment of the graph."""
+    return node.op.name == "checkpoint"
 
 
 def text_width(text: str, fontsize: float) -> float:
-    """An estimate of a label's width in points (Helvetica averages ~0.55 em per glyph)."""
-    return 0.56 * fontsize * max(len(text), 1) + 14.0
+    """An estimate of a label's width in points (Helvetica averages ~0.55 em per glyph); the
+    widest line of a label of several."""
+    return 0.56 * fontsize * max(max(len(line) for line in text.split("\n")), 1) + 14.0
 
 
 class NormScale:

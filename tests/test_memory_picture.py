@@ -1,0 +1,78 @@
+"""The picture of memory: show_saved labels from the ledger, and a checkpointed segment as one box."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from expect_error import expect
+
+import rnn
+import tinygraph as tg
+from tinygraph.memory import human
+
+T, B, D, H = 4, 1, 2, 3
+
+
+def loss_of(every: int | None, layers: int = 1) -> tg.Tensor:
+    net = rnn.RNN(D, H, num_layers=layers, rng=0, checkpoint_every=every)
+    hs, _ = net(np.ones((B, T, D)))
+    return sum((h * h).sum() for h in hs)
+
+
+def cluster_labels(text: str) -> list[str]:
+    return re.findall(r'^    graph \[label="([^"]*)"', text, flags=re.MULTILINE)
+
+
+def test_each_step_label_shows_its_total_from_the_ledger():
+    loss = loss_of(None)
+    ledger = tg.saved_bytes(loss)
+    labels = cluster_labels(tg.to_dot(loss, show_saved=True))
+    assert labels == [f"t = {t} · {human(ledger.by_step[t])}" for t in range(T)]
+    assert ledger.by_step[1] == 136  # matmul x_t (16) + 4 outputs of 1x3 (24 each) + mul's 24
+    assert cluster_labels(tg.to_dot(loss)) == [f"t = {t}" for t in range(T)]
+
+
+def test_each_tensor_label_shows_what_its_producer_holds():
+    loss = loss_of(None)
+    text = tg.to_dot(loss, show_saved=True)
+    assert 'label="h [1×3] · 24 B"' in text  # tanh keeps its (1, 3) output
+    assert 'label="[1×3] · 40 B"' in text  # the input matmul: its output and the x_t it keeps
+    assert "the parameters: 120 B more" in text  # W_xh (48) and W_hh (72), kept by the matmuls
+    assert "holds 24 B for backward" in text  # the tooltip of the tanh boxes
+    assert " · " not in "".join(re.findall(r'label="([^"]*)"', tg.to_dot(loss)))
+
+
+def test_show_saved_is_checked_and_only_where_tensors_are_drawn():
+    loss = loss_of(None)
+    expect(tg.ConfigError, lambda: tg.to_dot(loss, "backward", show_saved=True),
+           "to_dot: show_saved=True changes nothing in the 'backward' view; it applies to the "
+           "views forward, both")
+    expect(tg.ConfigError, lambda: tg.to_dot(loss, show_saved="yes"),
+           "to_dot: show_saved must be True or False, got 'yes'")
+    assert "· 24 B" in tg.to_dot(loss, "both", show_saved=True)
+
+
+def test_a_checkpointed_segment_is_one_box_in_the_column_of_its_last_step():
+    loss = loss_of(2, layers=2)
+    text = tg.to_dot(loss, show_saved=True)
+    boxes = [line for line in text.splitlines() if "checkpoint[" in line and "label=" in line]
+    assert len(boxes) == 2
+    assert all('peripheries="2"' in line for line in boxes)
+    assert 'label="checkpoint[t=0..1]\\nrecomputed in backward"' in boxes[0]
+    assert 'label="tanh"' not in text and 'label="matmul"' not in text  # no step is kept
+    assert cluster_labels(text)[:2] == [f"t = 1 · {human(tg.saved_bytes(loss).by_step[1])}",
+                                        f"t = 3 · {human(tg.saved_bytes(loss).by_step[3])}"]
+    assert 'label="checkpoints"' in text  # the band the boxes sit in
+    assert "orange double box: tg.checkpoint" in text
+
+
+def test_the_checkpointed_picture_renders(tmp_path):
+    pytest.importorskip("graphviz")
+    import shutil
+
+    if shutil.which("neato") is None:
+        pytest.skip("Graphviz's neato is not installed")
+    path = tg.render(loss_of(2), str(tmp_path / "segments.svg"), show_saved=True, view="both")
+    assert "recomputed in backward" in open(path, encoding="utf-8").read()
