@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -369,3 +370,34 @@ def test_what_fn_returns_and_what_is_given_is_checked():
 def test_no_tensor_that_needs_grad_means_no_node():
     y = tg.checkpoint(lambda a: a * 2.0, tg.Tensor(np.ones(2)))
     assert y.producer is None and not y.requires_grad
+
+
+def test_a_recomputed_segment_is_freed_before_the_next_one_is_recomputed():
+    alive: weakref.WeakSet = weakref.WeakSet()
+
+    class Tracked(tg.Op):
+        """y = x, remembering (weakly) every instance made."""
+
+        def __init__(self) -> None:
+            alive.add(self)
+
+        def forward(self, x: np.ndarray) -> np.ndarray:
+            return x * 1.0
+
+        def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
+            return (grad,)
+
+    W = tg.Tensor(np.eye(3) * 0.5, requires_grad=True)
+    seen: list[int] = []
+
+    def segment(h: tg.Tensor) -> tg.Tensor:
+        seen.append(len(alive))
+        y = Tracked()(h)
+        return tg.tanh(y @ W + y)  # y is a junction: the pass sums into a buffer of its own
+
+    h = tg.Tensor(np.ones((1, 3)))
+    for _ in range(8):
+        h = tg.checkpoint(segment, h, params=[W])
+    seen.clear()
+    h.sum().backward()
+    assert len(seen) == 8 and max(seen) <= 1  # at most the segment whose backward is running

@@ -167,13 +167,19 @@ def continue_pass(root: Tensor, seed: np.ndarray, nodes: list[Node]) -> bool:
     is running, so every gradient they send is added onto the sums that pass holds, in the
     order the nodes come (``tg.checkpoint``: the recomputed segment continues the sums exactly
     where the plain graph's nodes would). ``root`` must be new to the pass. The nodes' saved
-    arrays are dropped as they are passed. Returns False, doing nothing, when no pass runs.
+    arrays are dropped as they are passed, and nothing of them is kept once it returns.
+    Returns False, doing nothing, when no pass runs.
     """
     if not _RUNNING:
         return False
     state = _RUNNING[-1]
-    state.grads[root] = seed
-    _sweep(state, nodes, True, False)
+    inner = _Pass(state.grads, state.keep, state.recorder)  # the same sums, its own buffers
+    inner.anomaly = state.anomaly
+    inner.grads[root] = seed
+    _sweep(inner, nodes, True, False)
+    # the buffers it made for the pass's tensors are the pass's; the segment's own tensors
+    # are not kept (a set of them would hold every recomputed segment until the pass ends)
+    state.owned.update(t for t in inner.owned if t in state.grads)
     return True
 
 
