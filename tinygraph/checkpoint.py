@@ -57,7 +57,7 @@ from tinygraph.node import Node, Op, apply, locate
 from tinygraph.ops.elementwise import identity
 from tinygraph.scope import STATE, enable_grad, no_grad
 from tinygraph.tensor import Tensor
-from tinygraph.versions import tick
+from tinygraph import versions
 
 _BY_ID = attrgetter("id")
 Result = Tensor | tuple[Tensor, ...] | list[Tensor]
@@ -89,7 +89,7 @@ def checkpoint(fn: Callable[..., Result], *args: Any, params: Sequence[Tensor] |
     generators = _check_rngs(rngs)
     states = rng_states(generators)
     if params is None:
-        start = tick()
+        start = versions.tick()
         result = fn(*args)
         outputs, packed = _outputs(result, fn)
         _, outside = _segment(outputs, start)
@@ -153,7 +153,7 @@ class Checkpoint(Op):
         return outputs[0]._data if self.places is None else _pack([o._data for o in outputs])
 
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
-        start = tick()
+        start = versions.tick()
         with enable_grad():
             root = self._recompute(self.inputs, start)
         none = (None,) * len(self.tensors)
