@@ -76,3 +76,25 @@ def test_the_checkpointed_picture_renders(tmp_path):
         pytest.skip("Graphviz's neato is not installed")
     path = tg.render(loss_of(2), str(tmp_path / "segments.svg"), show_saved=True, view="both")
     assert "recomputed in backward" in open(path, encoding="utf-8").read()
+
+
+def test_the_step_through_page_shows_a_recomputed_step_inside_its_checkpoint_box():
+    pytest.importorskip("graphviz")
+    import shutil
+
+    if shutil.which("neato") is None:
+        pytest.skip("Graphviz's neato is not installed")
+    from tinygraph.render.graph_view import collect
+    from tinygraph.stepthrough import RECOMPUTED, build_frames
+
+    loss = loss_of(2)
+    trace = tg.trace_backward(loss)
+    view = collect(loss)
+    frames = build_frames(view, trace, {f"n{i}" for i in range(len(view.nodes))})
+    assert len(frames) == len(trace)
+    inside = [f for f in frames if RECOMPUTED in f.caption]
+    recomputed = [s for s in trace if s.scope.get("recomputed")]
+    assert len(inside) == len(recomputed) > 0
+    boxes = {f"n{view.rank(n)}" for n in view.nodes if n.op.name == "checkpoint"}
+    assert all(len(f.current) == 1 and f.current[0] in boxes for f in inside)
+    assert RECOMPUTED in tg.stepthrough_html(loss)

@@ -48,6 +48,7 @@ from tinygraph.trace import JunctionStep, NodeStep, Trace, tensor_label, trace_b
 
 FOLD = "fold"  # the box standing for the folded steps (max_steps)
 FOLDED = "(a folded step: drawn inside the grey box)"
+RECOMPUTED = "(a step of the segment the checkpoint recomputes: drawn inside its box)"
 _TITLE = re.compile(r'<g id="(?:node|edge)\d+" class="(node|edge)">\s*<title>(.*?)</title>')
 
 
@@ -138,9 +139,19 @@ def build_frames(view: GraphView, trace: Trace, names: set[str]) -> list[Frame]:
             if dst != "output":
                 edges_from.setdefault(src, []).append(name)
     frames = []
+    box: list[str] = []  # the checkpoint whose recomputed segment the steps are in
     for step in trace:
+        inside = (id(step.node) not in view.node_rank if isinstance(step, NodeStep)
+                  else id(step.tensor) not in view.tensor_rank)
+        if inside:  # made by a tg.checkpoint's recomputation: not in the picture
+            caption = (_node_caption(step, trace.numbers) if isinstance(step, NodeStep)
+                       else _junction_caption(step, trace.numbers))
+            frames.append(Frame(box, [], [*caption, RECOMPUTED]))
+            continue
         if isinstance(step, NodeStep):
             item = f"n{view.rank(step.node)}"
+            if step.node.op.name == "checkpoint":
+                box = [item]
             caption = _node_caption(step, trace.numbers)
             if item in names or FOLD not in names:
                 frames.append(Frame([item], edges_from.get(item, []), caption))
