@@ -103,10 +103,23 @@ def run(steps: int, every: str | None, ledger: bool) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
+def fastest(runs: list[dict]) -> dict:
+    """The first run's row (its ledger and peak) with the fastest run's time."""
+    row = dict(runs[0])
+    row["seconds"] = min(r["seconds"] for r in runs)
+    row["repeats"] = len(runs)
+    return row
+
+
 def load() -> str:
     """The 1-minute load average, for the report."""
     with open("/proc/loadavg") as avg:
         return avg.read().split()[0]
+
+
+def ledger_text(row: dict) -> str:
+    """The ledger column: MB, or why there is none (a plain run past --ledger-max)."""
+    return f"{row['ledger_mb']:.2f}" if "ledger_mb" in row else "not measured"
 
 
 def report(rows: list[dict], extrapolated: dict | None) -> str:
@@ -116,8 +129,8 @@ def report(rows: list[dict], extrapolated: dict | None) -> str:
     sizes = sorted(plain) if len(plain) >= 2 else []
     slope = ((plain[sizes[-1]]["peak_mb"] - plain[sizes[0]]["peak_mb"])
              / (sizes[-1] - sizes[0]) if sizes else None)  # MB per step of the plain graph
-    ledger_step = (plain[sizes[-1]]["ledger_mb"] / sizes[-1]
-                   if sizes and "ledger_mb" in plain[sizes[-1]] else None)
+    counted = [T for T in sizes if "ledger_mb" in plain[T]]
+    ledger_step = plain[counted[-1]]["ledger_mb"] / counted[-1] if counted else None
     lines = [BEGIN, "", "## Full BPTT against T: plain and checkpointed (benchmarks/memory.py)", "",
              "Elman RNN, H=16, D=1, B=1, a linear readout and a squared error at every step; one "
              "update of `rnn.tbptt(net, xs, step_loss, k1=T, k2=T, optimizer=SGD)`, plain and "
@@ -143,17 +156,24 @@ def report(rows: list[dict], extrapolated: dict | None) -> str:
             lines.append(
                 f"| {steps:,} | {row['variant']} | {row['seconds']:.1f} | "
                 f"{1e6 * row['seconds'] / steps:.1f} | {row['peak_mb']:.1f} | "
-                f"{row.get('ledger_mb', float('nan')):.2f} | {row.get('nodes', '')} | {ratio} | "
+                f"{ledger_text(row)} | {row.get('nodes', '')} | {ratio} | "
                 f"{budget} |")
         if extrapolated and extrapolated["T"] == steps:
             lines.append(f"| {steps:,} | plain (extrapolated) | ≈{extrapolated['seconds']:.0f} | | "
                          f"≈{extrapolated['peak_mb']:,.0f} | ≈{extrapolated['ledger_mb']:,.0f} | | | |")
     if slope:
+        arrays = (f"; the ledger's arrays are {1024 * ledger_step:.2f} kB of it, the rest is "
+                  "Python objects: Tensors, Nodes, ops" if ledger_step else "")
         lines += ["", f"A step of the plain graph costs {1024 * slope:.1f} kB of RSS (the slope of "
-                  f"its peak between T = {sizes[0]:,} and {sizes[-1]:,}; the ledger's arrays are "
-                  f"{1024 * ledger_step:.2f} kB of it, the rest is Python objects: Tensors, Nodes, "
-                  "ops). 'peak vs 4·√T steps': the checkpointed peak against 4·√T such steps plus "
-                  "the parameters (the target)."]
+                  f"its peak between T = {sizes[0]:,} and {sizes[-1]:,}{arrays}). 'peak vs 4·√T "
+                  "steps': the checkpointed peak against 4·√T such steps plus the parameters (the "
+                  "target)."]
+    ratios = {T: checked[T]["seconds"] / plain[T]["seconds"] for T in sorted(checked) if T in plain}
+    if ratios:
+        met = [f"{T:,} ({r:.2f}x)" for T, r in ratios.items() if r <= 1.5]
+        missed = [f"{T:,} ({r:.2f}x)" for T, r in ratios.items() if r > 1.5]
+        lines += ["", "Time overhead, target ≤ 1.5x plain: met at T = " + (", ".join(met) or "none")
+                  + (f"; not met at T = {', '.join(missed)}" if missed else "") + "."]
     lines += ["", END]
     return "\n".join(lines)
 
@@ -193,14 +213,21 @@ def figures(rows: list[dict], out: Path) -> list[Path]:
         mine = sorted((r for r in rows if r["variant"] == variant), key=lambda r: r["T"])
         steps = [r["T"] for r in mine]
         memory.loglog(steps, [max(r["peak_mb"], 0.01) for r in mine], mark, label=label)
-        seconds.loglog(steps, [r["seconds"] for r in mine], mark, label=label)
+        seconds.semilogx(steps, [1e6 * r["seconds"] / r["T"] for r in mine], mark, label=label)
     plain = sorted((r for r in rows if r["variant"] == "plain"), key=lambda r: r["T"])
     if len(plain) >= 2:
         slope = (plain[-1]["peak_mb"] - plain[0]["peak_mb"]) / (plain[-1]["T"] - plain[0]["T"])
         grid = np.logspace(3, 6, 20)
         memory.loglog(grid, 4 * np.sqrt(grid) * slope, "k:", label="target: 4·√T steps' worth")
+    checked = {r["T"]: r for r in rows if r["variant"] == "sqrt"}
+    for r in plain:
+        if r["T"] in checked:
+            ratio = checked[r["T"]]["seconds"] / r["seconds"]
+            seconds.annotate(f"{ratio:.2f}x", (r["T"], 1e6 * checked[r["T"]]["seconds"] / r["T"]),
+                             textcoords="offset points", xytext=(0, 8), ha="center")
     memory.set(xlabel="T (steps)", ylabel="peak RSS growth (MB)", title="memory")
-    seconds.set(xlabel="T (steps)", ylabel="seconds per update", title="time")
+    seconds.set(xlabel="T (steps)", ylabel="µs per step (forward, backward, update)",
+                title="time (checkpointed / plain)", ylim=(0, None))
     for axes in (memory, seconds):
         axes.grid(True, which="major", alpha=0.3)
         axes.legend()
@@ -224,6 +251,8 @@ def main() -> None:
     parser.add_argument("--plain-max", type=int, default=100_000)
     parser.add_argument("--ledger-max", type=int, default=100_000,
                         help="the longest plain run that also gets the (untimed) ledger pass")
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="runs per (T, variant), each in its own process; the fastest is kept")
     parser.add_argument("--save", type=Path, nargs="?", const=HERE.parent / "docs" /
                         "benchmark_results.md")
     parser.add_argument("--figures", type=Path, nargs="?", const=HERE.parent / "docs" / "images",
@@ -242,7 +271,8 @@ def main() -> None:
         for every in (None, "sqrt"):
             if every is None and steps > args.plain_max:
                 continue
-            row = run(steps, every, every is not None or steps <= args.ledger_max)
+            row = fastest([run(steps, every, ledger=repeat == 0 and (
+                every is not None or steps <= args.ledger_max)) for repeat in range(args.repeats)])
             row["load"] = load()
             print(json.dumps(row), flush=True)
             rows.append(row)
