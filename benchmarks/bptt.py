@@ -319,7 +319,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer repeats, no T=10,000")
     parser.add_argument("--save", type=Path, help="also write the report to this file")
     parser.add_argument("--default-malloc", action="store_true",
-                        help="leave glibc's malloc thresholds alone (see tinygraph/allocator.py)")
+                        help="leave glibc's malloc thresholds alone (see tinygraph/performance.py)")
     args = parser.parse_args()
     if not args.default_malloc:
         ALLOCATOR["tuned"] = tg.keep_freed_memory()

@@ -21,7 +21,7 @@ import numpy as np
 
 import tinygraph as tg
 from tinygraph.backward import make_seed, reverse_topological, run_backward
-from tinygraph.gc_pause import pause_gc
+from tinygraph.performance import pause_gc
 
 
 class PassThrough(tg.Op):

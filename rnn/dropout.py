@@ -39,6 +39,10 @@ class Dropout(tg.Op):
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
         return (grad * self.mask * self.scale,)
 
+    def jvp(self, x_dot: np.ndarray) -> np.ndarray:
+        """jvp: ẏ = ẋ · m · s."""
+        return x_dot * self.mask * self.scale
+
 
 def dropout(x: Any, p: float, training: bool = True, rng: RngLike = None) -> tg.Tensor:
     """Inverted dropout of x (a Tensor, or an array made a constant Tensor): y = x · m / (1 − p).

@@ -40,6 +40,10 @@ class EmbeddingLookup(tg.Op):
         np.add.at(dW, self.indices, grad)
         return (dW,)
 
+    def jvp(self, W_dot: np.ndarray) -> np.ndarray:
+        """jvp: ẏ = Ẇ[idx], the same rows picked from each of the K directions."""
+        return W_dot[:, self.indices]
+
 
 class Embedding:
     """A table of V vectors of width D: ``emb(indices)`` is W[indices], shape (…) -> (…, D).

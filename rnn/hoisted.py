@@ -22,7 +22,6 @@ import numpy as np
 import tinygraph as tg
 from rnn.checkpointed import named, segments
 from rnn.sequences import InputSequence, carry_where_masked
-from tinygraph.scope import scoped_range
 
 
 def hoisted_unroll(
@@ -62,7 +61,7 @@ def _steps(cell: Any, layer: int, keep: np.ndarray | None, t0: int, lo: int, hi:
            h: tg.Tensor, projected: tg.Tensor) -> tuple[tg.Tensor, ...]:
     """h_t = f(P[t] + h_(t−1) W_hh) for steps lo..hi−1 of one layer, from h = h_(lo−1)."""
     hs = []
-    for t in scoped_range(hi - lo, start=t0 + lo, layer=layer):
+    for t in tg.scoped_range(hi - lo, start=t0 + lo, layer=layer):
         step = t - t0  # the index into this window; t is the absolute time tag
         new = cell.step_projected(projected[step], h)
         if keep is not None and not keep[:, step].all():

@@ -271,6 +271,11 @@ class CarryWhereMasked(tg.Op):
             np.where(self.keep, zero, grad) if need_old else None,
         )
 
+    def jvp(self, new_dot: np.ndarray | None, old_dot: np.ndarray | None) -> np.ndarray:
+        """jvp: ẏ = where(m, ṅew, ȯld) (0 for an input that does not move)."""
+        return np.where(self.keep, 0.0 if new_dot is None else new_dot,
+                        0.0 if old_dot is None else old_dot)
+
 
 def map_state(fn: Callable[[tg.Tensor], tg.Tensor], state: State) -> State:
     """Apply ``fn`` to every Tensor of a state (a Tensor or a tuple/list of Tensors)."""

@@ -14,8 +14,8 @@ import pytest
 
 import tinygraph as tg
 from rnn.cli import build_parser, main
-from rnn.commands.demo import format_junction
-from rnn.commands.problem import build_problem, hidden_state
+from rnn.cli.demo import format_junction
+from rnn.cli.problem import build_problem, hidden_state
 
 needs_graphviz = pytest.mark.skipif(shutil.which("neato") is None,
                                     reason="Graphviz (neato) is not installed")
@@ -65,10 +65,11 @@ def test_demo_without_pictures_and_a_last_step_junction(capsys):
     assert "read by one node only" in out and "Pictures" not in out
 
 
-def test_demo_names_a_hidden_state_that_does_not_exist(capsys):
-    code, _, err = run_cli(capsys, "demo", "--no-pictures", "--junction-t", "9")
-    assert code == 1
-    assert err.count("\n") == 1 and err.startswith("tinygraph demo: error: demo: no hidden state h at t=9")
+def test_demo_names_a_hidden_state_that_does_not_exist_before_the_gradient_check(capsys):
+    code, out, err = run_cli(capsys, "demo", "--no-pictures", "--junction-t", "9")
+    assert code == 2 and out == ""             # nothing printed: no gradient-check table
+    assert err == ("tinygraph demo: error: --junction-t 9 is not a step of --steps 4; choose "
+                   "0..3 (see 'tinygraph demo --help')\n")
 
 
 @needs_graphviz
@@ -93,6 +94,21 @@ def test_render_dot_needs_no_graphviz(capsys, tmp_path):
                          "--nonlinearity", "relu")
     text = (tmp_path / "g.dot").read_text()
     assert code == 0 and text.startswith("digraph") and text.count('label="relu"') == 4
+
+
+@needs_graphviz
+def test_render_takes_the_format_from_the_suffix_as_tg_render_does(capsys, tmp_path):
+    code, out, _ = run_cli(capsys, "render", "-o", str(tmp_path / "x.jpg"), "--steps", "2")
+    written = tmp_path / "x.jpg"
+    assert code == 0 and out == f"wrote {written}\n"
+    assert written.read_bytes()[:3] == b"\xff\xd8\xff"  # a JPEG, not an SVG named x.jpg.svg
+    assert not (tmp_path / "x.jpg.svg").exists()
+
+
+def test_render_refuses_an_unknown_suffix_before_any_work(capsys, tmp_path):
+    code, out, err = run_cli(capsys, "render", "-o", str(tmp_path / "x.foo"), "--steps", "2")
+    assert code == 2 and out == "" and "'.foo', which is not a format Graphviz writes" in err
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_check_passes_for_mixed_layers_and_fails_with_the_injected_bug(capsys):
@@ -147,10 +163,10 @@ def test_vanish_table_follows_rho_to_the_k_for_the_identity_cell(capsys):
 
 @pytest.mark.parametrize("argv, fragment", [
     (["render", "--view", "sideways"], "argument --view: invalid choice: 'sideways'"),
-    (["check", "--steps", "0"], "argument --steps/-T: expected a positive integer, got 0"),
-    (["demo", "--hidden", "x"], "expected a positive integer, got 'x'"),
+    (["check", "--steps", "0"], "argument --steps/-T: expected an integer from 1 to 10,000, got 0"),
+    (["demo", "--hidden", "x"], "expected an integer from 1 to 1,024, got 'x'"),
     (["check", "--nonlinearity", "tanh,softplus"], "unknown nonlinearity 'softplus'"),
-    (["train", "--temperature", "-1"], "expected a positive number"),
+    (["train", "--temperature", "-1"], "expected a number in [0.01, 100], got -1"),
     (["fly"], "invalid choice: 'fly'"),
     ([], "the following arguments are required: COMMAND"),
 ])
@@ -162,15 +178,27 @@ def test_usage_errors_are_one_line_with_exit_code_2(capsys, argv, fragment):
 
 
 @pytest.mark.parametrize("argv, fragment", [
-    (["check", "--nonlinearity", "tanh,relu,relu"], "3 nonlinearities given for 2 layers"),
+    (["check", "--nonlinearity", "tanh,relu,relu"], "names 3 activations (tanh,relu,relu) for --layers 2"),
     (["train", "--k1", "10", "--k2", "5", "--epochs", "1"], "--k2 5 is smaller than --k1 10"),
-    (["train", "--text", "/nonexistent/book.txt"], "No such file or directory: /nonexistent"),
-    (["vanish", "--radii", "0"], "every radius must be > 0"),
+    (["train", "--text", "/nonexistent/book.txt"], "cannot read '/nonexistent/book.txt': No such file"),
+    (["vanish", "--radii", "0"], "argument --radii: expected a number in (0, 100], got 0"),
 ])
-def test_our_errors_are_one_line_with_exit_code_1(capsys, argv, fragment):
-    code, _, err = run_cli(capsys, *argv)
-    assert code == 1 and err.count("\n") == 1 and fragment in err
+def test_bad_combinations_and_inputs_are_usage_errors_with_exit_code_2(capsys, argv, fragment):
+    code, out, err = run_cli(capsys, *argv)
+    assert code == 2 and out == "" and err.count("\n") == 1 and fragment in err
     assert err.startswith(f"tinygraph {argv[0]}: error: ")
+
+
+def test_a_failure_while_working_is_one_line_with_exit_code_1(capsys, monkeypatch, tmp_path):
+    def broken_render(*args, **kwargs):
+        raise tg.RenderError("render: neato -Tsvg exited with code 1: out of memory\n(details)")
+
+    monkeypatch.setattr("rnn.cli.render.tg.render", broken_render)
+    monkeypatch.setattr("shutil.which", lambda name: f"/usr/bin/{name}")
+    code, out, err = run_cli(capsys, "render", "-o", str(tmp_path / "g"))
+    assert code == 1 and out == ""
+    assert err == ("tinygraph render: error: render: neato -Tsvg exited with code 1: out of "
+                   "memory (details)\n")
 
 
 def test_every_subcommand_help_has_examples_and_exit_codes(capsys):
@@ -199,18 +227,34 @@ def test_python_m_rnn_demo_in_a_subprocess(tmp_path):
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and bad.stdout == ""
 
 
-def test_vanish_plots_without_matplotlib_is_one_line_exit_1(capsys, monkeypatch, tmp_path):
+@pytest.mark.parametrize("package", ["tinygraph", "rnn"])
+def test_python_m_runs_the_same_command_line(tmp_path, package):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-m", package, "demo", "--no-pictures", "--steps", "3"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("tinygraph demo: 2-layer Elman RNN (tanh,tanh), T=3 steps")
+    assert "verdict: ok: every gradient matches" in done.stdout and not list(tmp_path.iterdir())
+    bad = subprocess.run([sys.executable, "-m", package, "check", "--seed", "-1"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=60, env=env, check=False)
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert bad.stderr == ("tinygraph check: error: argument --seed: expected an integer >= 0, "
+                          "got -1 (see 'tinygraph check --help')\n")
+
+
+def test_vanish_plots_without_matplotlib_is_refused_before_the_table(capsys, monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
-    code, out, err = run_cli(capsys, "vanish", "--steps", "3", "--plots", str(tmp_path))
-    assert code == 1 and "rho=0.5" in out
-    assert err.count("\n") == 1 and "needs matplotlib" in err
+    code, out, err = run_cli(capsys, "vanish", "--steps", "3", "--plots", str(tmp_path / "lab"))
+    assert code == 2 and out == "" and not (tmp_path / "lab").exists()
+    assert err == ("tinygraph vanish: error: --plots needs matplotlib, which is not installed: "
+                   "pip install 'tinygraph[plot]' (or pip install matplotlib) "
+                   "(see 'tinygraph vanish --help')\n")
 
 
 def test_render_refuses_a_suffix_that_contradicts_the_format(tmp_path, capsys):
-    from rnn.cli import main
-
-    code = main(["render", "--format", "png", "-o", str(tmp_path / "x.svg")])
-    assert code == 1
-    assert "ends in .svg but --format is png" in capsys.readouterr().err
+    code, out, err = run_cli(capsys, "render", "--format", "png", "-o", str(tmp_path / "x.svg"))
+    assert code == 2 and out == ""
+    assert "ends in .svg but --format is png" in err
     assert not list(tmp_path.iterdir())

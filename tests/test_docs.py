@@ -47,6 +47,7 @@ import rnn
 import tinygraph as tg
 import tinygraph.node as node_module
 import tinygraph.versions as versions
+from tinygraph import spellings
 from rnn import analysis, charlm, cli, memory_task, plots
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -77,18 +78,18 @@ NUMPY_PRINT_DEFAULTS = {"edgeitems": 3, "threshold": 1000, "floatmode": "maxprec
 @contextlib.contextmanager
 def fresh_session() -> Iterator[None]:
     """The state a reader's new interpreter has: numpy's default print options, and node ids
-    (``Node(mul, id=3)``, read off the engine's one clock, tinygraph.versions.tick) counted from
+    (``Node(mul, id=3)``, read off the engine's one clock, tinygraph.versions.clock) counted from
     0. Afterwards the print options are restored and the clock continues above every value
     handed out, so no id is reused."""
-    before, last_write = versions.tick, versions.last_write
-    node_module.tick = versions.tick = itertools.count().__next__
+    before, last_write = versions.clock, versions.last_write
+    node_module.clock = versions.clock = itertools.count()
     versions.last_write = -1
     try:
         with np.printoptions(**NUMPY_PRINT_DEFAULTS):
             yield
     finally:
-        resume = itertools.count(max(before(), versions.tick())).__next__
-        node_module.tick = versions.tick = resume
+        resume = itertools.count(max(next(before), next(versions.clock)))
+        node_module.clock = versions.clock = resume
         versions.last_write = max(last_write, versions.last_write)
 
 
@@ -293,7 +294,7 @@ def test_doctest_blocks_compare_exactly_after_the_normalisations(tmp_path: Path)
 
 def test_console_sessions_run_tinygraph_commands(tmp_path: Path) -> None:
     good = ("```console\n$ tinygraph check --steps 0\n"
-            "tinygraph check: error: argument --steps/-T: expected a positive integer, got 0 "
+            "tinygraph check: error: argument --steps/-T: expected an integer from 1 to 10,000, got 0 "
             "(see 'tinygraph check --help')\n$ make demo\n```\n")
     page = read_page(write(tmp_path, good))
     assert [(c.line, c.text) for c in page.commands] == [(2, "tinygraph check --steps 0")]
@@ -364,7 +365,7 @@ def public_members(cls: type) -> set[str]:
     for klass in cls.__mro__:
         if klass.__module__ != "builtins":
             names |= {name for name in vars(klass) if not name.startswith("_")}
-    return names
+    return names - set(spellings.TENSOR_NAMES)  # PyTorch's names that only say what to write
 
 
 def module_names(module: ModuleType) -> set[str]:

@@ -246,3 +246,211 @@ def test_transpose_takes_a_sequence_or_none_and_scalars_reduce_over_axis_0():
     assert x.transpose(None).shape == (3, 2, 1)
     assert tg.Tensor(2.0).sum(axis=0).item() == 2.0
     assert tg.Tensor(2.0).mean(axis=-1).item() == 2.0
+
+
+# ---------------------------------------------------------------- the ops a learner reaches for
+def apart(*shape, gap=0.3):
+    """Normal entries with |x| >= gap, so a kink at 0 is out of a central difference's reach."""
+    x = r(*shape)
+    return np.where(np.abs(x) < gap, np.sign(x) * gap + x, x)
+
+
+@pytest.mark.parametrize(
+    "fn, reference, make",
+    [(tg.abs, np.abs, apart), (tg.sqrt, np.sqrt, lambda *s: np.abs(r(*s)) + 0.5),
+     (tg.square, np.square, r), (tg.sin, np.sin, r), (tg.cos, np.cos, r)],
+    ids=["abs", "sqrt", "square", "sin", "cos"],
+)
+def test_new_unary_ops_match_numpy_and_central_differences(fn, reference, make):
+    x = make(3, 4)
+    np.testing.assert_array_equal(fn(tg.Tensor(x)).data, reference(x))
+    check(fn, x)
+    check(fn, make())  # 0-d
+
+
+def test_new_unary_ops_hand_derived():
+    x = tg.Tensor([-2.0, 0.0, 3.0], requires_grad=True)
+    tg.abs(x).sum().backward()
+    np.testing.assert_array_equal(x.grad, [-1.0, 0.0, 1.0])  # 0 at the kink, as torch.sign
+    x.grad = None
+    tg.square(x).sum().backward()
+    np.testing.assert_array_equal(x.grad, [-4.0, 0.0, 6.0])
+    x.grad = None
+    (tg.sin(x) + tg.cos(x)).sum().backward()
+    np.testing.assert_allclose(x.grad, np.cos([-2.0, 0.0, 3.0]) - np.sin([-2.0, 0.0, 3.0]))
+    y = tg.Tensor([4.0, 0.25], requires_grad=True)
+    tg.sqrt(y).sum().backward()
+    np.testing.assert_array_equal(y.grad, [0.25, 1.0])  # 1 / (2 √y)
+
+
+BROADCAST_PAIRS = [((3, 4), (3, 4)), ((3, 4), (4,)), ((3, 1), (1, 4)), ((2, 3, 4), (3, 1)), ((), (3,))]
+
+
+@pytest.mark.parametrize("shapes", BROADCAST_PAIRS)
+@pytest.mark.parametrize("fn, reference", [(tg.maximum, np.maximum), (tg.minimum, np.minimum)],
+                         ids=["maximum", "minimum"])
+def test_maximum_and_minimum_with_broadcasting(fn, reference, shapes):
+    a, b = (r(*s) for s in shapes)
+    np.testing.assert_array_equal(fn(a, tg.Tensor(b)).data, reference(a, b))
+    check(fn, a, b)
+
+
+def test_maximum_and_minimum_split_a_tie_half_and_half():
+    a = tg.Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    b = tg.Tensor([1.0, 1.0, 5.0], requires_grad=True)
+    tg.maximum(a, b).sum().backward()
+    np.testing.assert_array_equal(a.grad, [0.5, 1.0, 0.0])
+    np.testing.assert_array_equal(b.grad, [0.5, 0.0, 1.0])
+    a.grad = b.grad = None
+    tg.minimum(a, b).sum().backward()
+    np.testing.assert_array_equal(a.grad, [0.5, 0.0, 1.0])
+    np.testing.assert_array_equal(b.grad, [0.5, 1.0, 0.0])
+    c = tg.Tensor(1.0, requires_grad=True)  # broadcast: the halves add up over the ties
+    tg.maximum(tg.Tensor([1.0, 1.0, 0.0]), c).sum().backward()
+    assert c.grad == 2.0
+
+
+@pytest.mark.parametrize("axis", [None, 0, 1, -1, (0, 2)])
+@pytest.mark.parametrize("keepdims", [False, True])
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_max_and_min_over_axes(name, axis, keepdims):
+    x = r(2, 3, 4)
+    ours = getattr(tg, name)(x, axis=axis, keepdims=keepdims).data
+    np.testing.assert_array_equal(ours, getattr(np, name)(x, axis=axis, keepdims=keepdims))
+    check(lambda t: getattr(tg, name)(t, axis=axis, keepdims=keepdims), x)
+
+
+def test_max_ties_share_the_gradient_evenly():
+    x = tg.Tensor([[1.0, 3.0, 3.0, 3.0], [2.0, 2.0, 0.0, -1.0]], requires_grad=True)
+    tg.max(x, axis=1).sum().backward()
+    np.testing.assert_array_equal(x.grad, [[0, 1 / 3, 1 / 3, 1 / 3], [0.5, 0.5, 0, 0]])
+    x.grad = None
+    tg.min(x).backward()
+    np.testing.assert_array_equal(x.grad, [[0, 0, 0, 0], [0, 0, 0, 1]])
+    x.grad = None
+    tg.max(x, axis=0, keepdims=True).sum().backward()
+    np.testing.assert_array_equal(x.grad, [[0, 1, 1, 1], [1, 0, 0, 0]])
+
+
+def test_a_tie_of_two_agrees_with_central_differences():
+    """At a tie of two the central difference sees half the slope: (max(a+e, a) − a) / 2e."""
+    check(lambda x: tg.max(x, axis=1), np.array([[1.0, 2.0, 2.0], [0.5, -1.0, 0.5]]))
+    check(tg.maximum, np.array([1.0, 2.0, -3.0]), np.array([1.0, 0.0, -3.0]))
+
+
+@pytest.mark.parametrize("shapes", [((3, 4), (3, 4), (3, 4)), ((3, 4), (4,), ()), ((3, 1), (1, 4), (3, 4)),
+                                    ((2, 1, 4), (3, 1), (4,))])
+def test_where_with_broadcasting(shapes):
+    cond_shape, a_shape, b_shape = shapes
+    cond = r(*cond_shape) > 0
+    a, b = r(*a_shape), r(*b_shape)
+    np.testing.assert_array_equal(tg.where(cond, a, tg.Tensor(b)).data, np.where(cond, a, b))
+    check(lambda x, y: tg.where(cond, x, y), a, b)
+
+
+def test_where_hand_derived():
+    a = tg.Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    b = tg.Tensor(10.0, requires_grad=True)
+    tg.where(np.array([True, False, True]), a, b).sum().backward()
+    np.testing.assert_array_equal(a.grad, [1.0, 0.0, 1.0])
+    assert b.grad == 1.0
+
+
+@pytest.mark.parametrize("bounds", [(-0.5, 0.5), (None, 0.2), (-0.2, None), (np.full(4, -0.3), 0.4)],
+                         ids=["numbers", "upper only", "lower only", "array and number"])
+def test_clip_matches_numpy_and_central_differences(bounds):
+    lo, hi = bounds
+    x = r(3, 4)
+    np.testing.assert_array_equal(tg.clip(x, lo, hi).data, np.clip(x, lo, hi))
+    x = np.where(np.abs(np.abs(x) - 0.3) < 0.15, 0.9, x)  # no entry near a bound
+    check(lambda t: tg.clip(t, lo, hi), x)
+
+
+def test_clip_with_tensor_bounds_sends_the_gradient_to_the_bound_it_took():
+    x = np.array([[0.0, 1.5, 3.0], [-1.0, 0.2, 0.8]])
+    lo, hi = np.array([0.5, 0.5, 0.5]), np.array([[2.0], [0.6]])
+    check(tg.clip, x, lo, hi)
+    xt, lt, ht = (tg.Tensor(a, requires_grad=True) for a in (x, lo, hi))
+    tg.clip(xt, lt, ht).sum().backward()
+    np.testing.assert_array_equal(xt.grad, [[0, 1, 0], [0, 0, 0]])
+    np.testing.assert_array_equal(lt.grad, [2, 1, 0])  # below lo: (0, 0), (1, 0), (1, 1)
+    np.testing.assert_array_equal(ht.grad, [[1], [1]])  # above hi: (0, 2), (1, 2)
+
+
+@pytest.mark.parametrize("sections", [3, [1, 3], [2], [0, 5], [4, 1], np.array([1, 2])],
+                         ids=["equal", "two cuts", "one cut", "empty first, past the end",
+                              "unsorted", "index array"])
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_split_matches_numpy_and_every_piece_carries_its_gradient(sections, axis):
+    x = r(3, 6)
+    pieces = tg.split(tg.Tensor(x), sections, axis=axis)
+    expected = np.split(x, sections, axis=axis)
+    assert len(pieces) == len(expected)
+    for piece, want in zip(pieces, expected):
+        np.testing.assert_array_equal(piece.data, want)
+    weights = [RNG.standard_normal(p.shape) for p in expected]
+    check(lambda t: tg.concat([p.reshape(-1) * float(i + 1)
+                               for i, p in enumerate(tg.split(t, sections, axis=axis))]), x)
+    xt = tg.Tensor(x, requires_grad=True)
+    sum((p * w).sum() for p, w in zip(tg.split(xt, sections, axis=axis), weights)).backward()
+    expected = np.zeros_like(x)  # each piece's weights at the positions it covers (they may overlap)
+    positions = np.split(np.arange(x.shape[axis]), sections)
+    for rows, w in zip(positions, weights):
+        np.moveaxis(expected, axis, 0)[rows] += np.moveaxis(w, axis, 0)
+    np.testing.assert_array_equal(xt.grad, expected)
+
+
+def test_split_shows_as_one_getitem_per_piece_reading_x():
+    x = tg.Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True, name="x")
+    pieces = tg.split(x, [1], axis=1)
+    assert [p.producer.where() for p in pieces] == ["getitem[:, 0:1]", "getitem[:, 1:3]"]
+    assert all(p.producer.inputs[0] is x for p in pieces)
+    assert len(x.consumers) == 2
+
+
+@pytest.mark.parametrize("name", ["argmax", "argmin"])
+@pytest.mark.parametrize("axis", [None, 0, 1, -1])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_argmax_and_argmin_match_numpy_and_carry_no_gradient(name, axis, keepdims):
+    x = tg.Tensor(r(3, 4), requires_grad=True)
+    index = getattr(tg, name)(x, axis=axis, keepdims=keepdims)
+    np.testing.assert_array_equal(index.data, getattr(np, name)(x.data, axis=axis, keepdims=keepdims))
+    assert index.dtype == np.int64 and not index.requires_grad and index.producer is None
+    assert x.consumers == []
+
+
+def test_argmax_picks_the_first_of_tied_entries_and_indexes_with_a_gradient():
+    x = tg.Tensor([[1.0, 3.0, 3.0], [5.0, 2.0, 5.0]], requires_grad=True)
+    assert tg.argmax(x, axis=1).data.tolist() == [1, 0]
+    assert tg.argmax(x).item() == 3
+    x.reshape(-1)[tg.argmax(x)].backward()
+    np.testing.assert_array_equal(x.grad, [[0, 0, 0], [1, 0, 0]])
+
+
+# ---------------------------------------------------------------- Tensor methods and abs(x)
+@pytest.mark.parametrize("method, function", [
+    ("exp", tg.exp), ("log", tg.log), ("tanh", tg.tanh), ("sigmoid", tg.sigmoid), ("relu", tg.relu),
+    ("abs", tg.abs), ("sqrt", tg.sqrt), ("max", tg.max), ("min", tg.min),
+])
+def test_tensor_methods_are_the_functions(method, function):
+    x = np.abs(r(3, 4)) + 0.5
+    via_method = getattr(tg.Tensor(x, requires_grad=True), method)()
+    via_function = function(tg.Tensor(x, requires_grad=True))
+    np.testing.assert_array_equal(via_method.data, via_function.data)
+    assert via_method.producer.op.name == via_function.producer.op.name
+    check(lambda t: getattr(t, method)(), x)
+
+
+def test_abs_operator_and_method_arguments():
+    x = tg.Tensor([[-1.5, 2.0], [0.5, -3.0]], requires_grad=True)
+    y = abs(x)
+    assert y.producer.op.name == "abs"
+    np.testing.assert_array_equal(y.data, [[1.5, 2.0], [0.5, 3.0]])
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, [[-1.0, 1.0], [1.0, -1.0]])
+    np.testing.assert_array_equal(x.max(axis=0).data, [0.5, 2.0])
+    np.testing.assert_array_equal(x.min(1, keepdims=True).data, [[-1.5], [-3.0]])
+    np.testing.assert_array_equal(x.argmax(axis=1).data, [1, 0])
+    np.testing.assert_array_equal(x.argmin().data, 3)
+    np.testing.assert_array_equal(x.clip(-1.0, 1.0).data, [[-1.0, 1.0], [0.5, -1.0]])
+    check(lambda t: abs(t), np.array([[-1.5, 2.0], [0.5, -3.0]]))

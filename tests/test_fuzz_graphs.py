@@ -1,20 +1,19 @@
 """Fuzzing: random small graphs of random ops and shapes; gradients match central differences.
 
 Hypothesis draws 1-3 leaves of random shapes and a program of 3 to 8 steps; each step applies
-an op (chosen with its axis or index) to tensors made so far. Shapes that do not fit are
-normal: such a step must raise one of our documented errors (a TinygraphError) and is then
-dropped; any other exception fails the test. The loss L = Σ_k Σ (t_k · w_k) over every tensor
-made, with fixed random weights w_k, is checked by tg.gradcheck (central differences).
+an op (chosen with its axis or index) to tensors made so far (the table of steps, every
+built-in op among them, is in random_graphs.py). Shapes that do not fit are normal: such a
+step must raise one of our documented errors (a TinygraphError) and is then dropped; any
+other exception fails the test. The loss L = Σ_k Σ (t_k · w_k) over every tensor made, with
+fixed random weights w_k, is checked by tg.gradcheck (central differences).
 
-Ops are smooth on the values drawn (entries in [−0.9, 0.9]; division and log and powers are
-taken of 1 + b², exp of tanh), so a failed check is a wrong gradient, not a kink or overflow.
 A second fuzzer feeds junk (ragged lists, None, strings, huge ints, NaN) to tg.Tensor and to
 an op: again only our errors may come out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -22,85 +21,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import tinygraph as tg
+from random_graphs import (OPS, Program, builtin_op_names, leaf_shapes, make_leaves, programs,
+                           replay, run, seeded_programs)
+from tinygraph.check.nodes import graph_nodes
 
 FUZZ = settings(max_examples=150, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow])
 JUNK = settings(max_examples=40, deadline=None, derandomize=True)
-SHAPES = [(), (3,), (1, 3), (2, 1), (2, 3), (3, 3), (2, 2, 3)]
 
 
-def targets_for(a: tg.Tensor, k: int) -> np.ndarray:
-    return np.full(a.shape[:-1], k, dtype=np.int64) if a.ndim else np.array(k)
-
-
-OPS: dict[str, Callable[[tg.Tensor, tg.Tensor, int], tg.Tensor]] = {
-    "add": lambda a, b, k: a + b,
-    "sub": lambda a, b, k: a - b,
-    "mul": lambda a, b, k: a * b,
-    "div": lambda a, b, k: a / (1.0 + b * b),
-    "pow": lambda a, b, k: (1.0 + a * a) ** tg.tanh(b),
-    "square": lambda a, b, k: a**2,
-    "neg": lambda a, b, k: -a,
-    "matmul": lambda a, b, k: a @ b,
-    "tanh": lambda a, b, k: tg.tanh(a),
-    "sigmoid": lambda a, b, k: tg.sigmoid(a),
-    "exp": lambda a, b, k: tg.exp(tg.tanh(a)),
-    "log": lambda a, b, k: tg.log(1.0 + a * a),
-    "softmax": lambda a, b, k: tg.softmax(a, axis=k),
-    "log_softmax": lambda a, b, k: tg.log_softmax(a, axis=k),
-    "cross_entropy": lambda a, b, k: tg.cross_entropy(a, targets_for(a, k)),
-    "sum": lambda a, b, k: a.sum(axis=k),
-    "mean": lambda a, b, k: a.mean(axis=k, keepdims=True),
-    "sum_all": lambda a, b, k: a.sum(),
-    "reshape": lambda a, b, k: a.reshape(-1),
-    "reshape_k": lambda a, b, k: a.reshape(k, -1),
-    "transpose": lambda a, b, k: a.T,
-    "concat": lambda a, b, k: tg.concat([a, b], axis=k),
-    "stack": lambda a, b, k: tg.stack([a, b], axis=k),
-    "index": lambda a, b, k: a[k],
-    "slice": lambda a, b, k: a[..., k:],
-    "gather": lambda a, b, k: a[np.array([k, 0, k])],
-}
-
-step = st.tuples(st.sampled_from(sorted(OPS)), st.integers(0, 50), st.integers(0, 50),
-                 st.integers(-3, 3))
-Program = list[tuple[str, int, int, int]]
-
-
-def run(leaves: list[tg.Tensor], program: Program) -> tuple[list[tg.Tensor], Program, list[str]]:
-    """Apply the program; a step whose shapes do not fit must raise a TinygraphError."""
-    pool = list(leaves)
-    kept: Program = []
-    refused = []
-    for name, i, j, k in program:
-        a, b = pool[i % len(pool)], pool[j % len(pool)]
-        try:
-            out = OPS[name](a, b, k)
-        except tg.TinygraphError as error:
-            assert str(error), name
-            refused.append(type(error).__name__)
-            continue
-        assert isinstance(out, tg.Tensor) and np.isfinite(out.data).all(), name
-        pool.append(out)
-        kept.append((name, i % (len(pool) - 1), j % (len(pool) - 1), k))
-    return pool, kept, refused
-
-
-def replay(leaves: list[tg.Tensor], kept: Program) -> list[tg.Tensor]:
-    pool = list(leaves)
-    for name, i, j, k in kept:
-        pool.append(OPS[name](pool[i], pool[j], k))
-    return pool
-
-
-@FUZZ
-@given(st.lists(st.sampled_from(SHAPES), min_size=1, max_size=3),
-       st.lists(step, min_size=3, max_size=8), st.integers(0, 2**32 - 1))
-def test_random_graphs_have_correct_gradients(shapes: list[tuple[int, ...]], program: Program,
-                                              seed: int) -> None:
+def check_program(shapes: list[tuple[int, ...]], program: Program, seed: int) -> Program:
+    """Run the program and gradcheck the weighted sum of every tensor it made; the kept steps."""
     rng = np.random.default_rng(seed)
-    leaves = [tg.Tensor(rng.uniform(-0.9, 0.9, s), requires_grad=True, name=f"x{n}")
-              for n, s in enumerate(shapes)]
+    leaves = make_leaves(shapes, rng)
     pool, kept, _ = run(leaves, program)
     weights = [rng.standard_normal(t.shape) for t in pool]
 
@@ -112,6 +45,39 @@ def test_random_graphs_have_correct_gradients(shapes: list[tuple[int, ...]], pro
     assert report.ok, f"{kept}\n{report}"
     engine = tg.grad(loss(), leaves)
     assert all(g.shape == x.shape for g, x in zip(engine, leaves))
+    return kept
+
+
+@FUZZ
+@given(leaf_shapes, programs, st.integers(0, 2**32 - 1))
+def test_random_graphs_have_correct_gradients(shapes: list[tuple[int, ...]], program: Program,
+                                              seed: int) -> None:
+    check_program(shapes, program, seed)
+
+
+def test_uniformly_drawn_graphs_have_correct_gradients_and_use_every_op():
+    used = Counter()
+    for shapes, program, seed in seeded_programs(300, seed=14):
+        used.update(name for name, *_ in check_program(shapes, program, seed))
+    assert all(used[name] >= 5 for name in OPS), sorted(used.items(), key=lambda item: item[1])
+
+
+def test_the_fuzzer_reaches_every_builtin_op():
+    """Every step of the table fits some tensors, and together they record every built-in op."""
+    rng = np.random.default_rng(0)
+    seen = set()
+    for name, op in OPS.items():
+        fits = []
+        for shape_a, shape_b in [((2, 4), (2, 4)), ((2, 3), (3, 2))]:
+            a = tg.Tensor(rng.uniform(-0.9, 0.9, shape_a), requires_grad=True)
+            b = tg.Tensor(rng.uniform(-0.9, 0.9, shape_b), requires_grad=True)
+            try:
+                fits.append(op(a, b, 1))
+            except tg.TinygraphError:
+                continue
+        assert fits, name
+        seen.update(node.op.name for out in fits for node in graph_nodes(out))
+    assert builtin_op_names() <= seen, builtin_op_names() - seen
 
 
 def test_the_fuzzer_exercises_both_fitting_and_refused_steps():

@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 import tinygraph as tg
-from tinygraph.gradcheck_nodes import graph_nodes
+from random_graphs import builtin_op_names
+from tinygraph.check.nodes import graph_nodes
 
 Case = Callable[[np.random.Generator], tuple[Callable[[], tg.Tensor], list[tg.Tensor]]]
 
@@ -33,10 +34,22 @@ def positive(rng: np.random.Generator, *shape: int) -> tg.Tensor:
     return tg.Tensor(rng.uniform(0.5, 2.0, shape), requires_grad=True)
 
 
+def tied_pair(rng: np.random.Generator, *shape: int) -> list[tg.Tensor]:
+    """Two tensors equal at about half of their entries (a tie of two: half the gradient each)."""
+    a = rng.standard_normal(shape)
+    b = np.where(rng.random(shape) < 0.5, a, rng.standard_normal(shape))
+    return [tg.Tensor(a, requires_grad=True), tg.Tensor(b, requires_grad=True)]
+
+
 def weighted(rng: np.random.Generator, op: Callable[..., tg.Tensor],
              inputs: list[tg.Tensor]) -> tuple[Callable[[], tg.Tensor], list[tg.Tensor]]:
     w = rng.standard_normal(op(*inputs).shape)
     return (lambda: (op(*inputs) * w).sum()), inputs
+
+
+def where_case(rng: np.random.Generator, cond: np.ndarray) -> tuple[Callable[[], tg.Tensor], list]:
+    """tg.where(cond, a, b) with a fixed mask broadcasting against a (4, 3) and b (3,)."""
+    return weighted(rng, lambda a, b: tg.where(cond, a, b), [param(rng, 4, 3), param(rng, 3)])
 
 
 CASES: dict[str, Case] = {
@@ -109,6 +122,37 @@ CASES: dict[str, Case] = {
                                         [param(r, 3), param(r, 3)]),
     "stack with constant": lambda r: weighted(
         r, lambda a: tg.stack([a, tg.Tensor(np.ones(3))], axis=1), [param(r, 3)]),
+    "identity": lambda r: weighted(r, tg.identity, [param(r, 2, 3)]),
+    "abs": lambda r: weighted(r, tg.abs, [param(r, 3, 4, low=0.1)]),
+    "abs operator": lambda r: weighted(r, abs, [param(r, 3, low=0.1)]),
+    "methods chained": lambda r: weighted(
+        r, lambda a: a.exp().log().tanh().sigmoid().relu().sqrt().max(axis=0), [param(r, 3, 2)]),
+    "sqrt": lambda r: weighted(r, tg.sqrt, [positive(r, 2, 3)]),
+    "square": lambda r: weighted(r, tg.square, [param(r, 2, 3)]),
+    "sin": lambda r: weighted(r, tg.sin, [param(r, 2, 3)]),
+    "cos": lambda r: weighted(r, tg.cos, [param(r, 2, 3)]),
+    "maximum broadcast": lambda r: weighted(r, tg.maximum, [param(r, 2, 3), param(r, 3)]),
+    "minimum broadcast both": lambda r: weighted(r, tg.minimum, [param(r, 3, 1), param(r, 1, 4)]),
+    "maximum ties": lambda r: weighted(r, tg.maximum, tied_pair(r, 3, 4)),
+    "minimum ties": lambda r: weighted(r, tg.minimum, tied_pair(r, 3, 4)),
+    "maximum with constant": lambda r: weighted(r, lambda a: tg.maximum(a, 0.2), [param(r, 4, low=0.3)]),
+    "max all": lambda r: weighted(r, tg.max, [param(r, 2, 3)]),
+    "max axis": lambda r: weighted(r, lambda a: tg.max(a, axis=1), [param(r, 2, 3, 4)]),
+    "max tie of two": lambda r: weighted(
+        r, lambda a: tg.max(a, axis=1), [tg.Tensor([[1.0, 2.0, 2.0], [0.5, -1.0, 0.5]], requires_grad=True)]),
+    "min axes keepdims": lambda r: weighted(r, lambda a: tg.min(a, axis=(0, 2), keepdims=True),
+                                            [param(r, 2, 3, 4)]),
+    "where broadcast": lambda r: where_case(r, r.standard_normal((2, 1, 3)) > 0),
+    "where with constant": lambda r: weighted(
+        r, lambda a: tg.where(np.array([True, False, True]), 0.0, a), [param(r, 2, 3)]),
+    "clip numbers": lambda r: weighted(r, lambda a: tg.clip(a, -0.5, 0.5), [param(r, 3, 4, low=0.6)]),
+    "clip tensor bounds": lambda r: weighted(
+        r, tg.clip, [tg.Tensor([[0.0, 1.5, 3.0], [-1.0, 0.2, 0.8]], requires_grad=True),
+                     tg.Tensor([0.5, 0.5, 0.5], requires_grad=True),
+                     tg.Tensor([[2.0], [0.6]], requires_grad=True)]),
+    "split pieces": lambda r: weighted(
+        r, lambda a: tg.concat([p * float(i + 1) for i, p in enumerate(tg.split(a, [1, 3], axis=1))],
+                               axis=1), [param(r, 2, 5)]),
 }
 
 
@@ -129,7 +173,6 @@ def test_every_builtin_op_is_covered() -> None:
     for case in CASES.values():
         f, _ = case(np.random.default_rng(0))
         seen.update(node.op.name for node in graph_nodes(f()))
-    expected = {"add", "sub", "mul", "div", "pow", "neg", "matmul", "getitem", "transpose",
-                "reshape", "sum", "mean", "tanh", "sigmoid", "relu", "exp", "log", "softmax",
-                "log_softmax", "cross_entropy", "concat", "stack"}
+    expected = builtin_op_names()
+    assert {"add", "getitem", "softmax", "cross_entropy", "maximum", "clip", "where"} <= expected
     assert expected <= seen, expected - seen

@@ -7,7 +7,7 @@ import pytest
 
 import tinygraph as tg
 from planted_ops import PlantedTanh
-from tinygraph.gradcheck_nodes import graph_nodes
+from tinygraph.check.nodes import graph_nodes
 from tinygraph.ops.softmax import CrossEntropy
 
 

@@ -1,16 +1,21 @@
 """Property tests: every engine op passes gradcheck on random shapes, broadcasting and values.
 
-Hypothesis draws shapes (0-3 axes of size 1-4, mutually broadcastable pairs, axes, index
-arrays with repeats) and a seed for the values; values are kept away from kinks and poles
-(|x| ≥ 0.1 for relu, bases and denominators in [0.5, 2] in absolute value). Each example
-checks L = Σ op(inputs) · w, with w random, by tg.gradcheck (full mode) and tg.gradcheck_nodes.
+Hypothesis draws shapes (0-3 axes of size 1-4, mutually broadcastable pairs and triples, axes,
+index arrays with repeats, split sections) and a seed for the values; values are kept away
+from kinks and poles (|x| ≥ 0.1 for relu and abs, bases, denominators and square roots in
+[0.5, 2] in absolute value, clip's x 0.05 or more from its bounds). Ties are drawn on purpose
+where central differences agree with the shared gradient: ties of two in max/min, and any
+tie in maximum/minimum. Each example checks L = Σ op(inputs) · w, with w random, by
+tg.gradcheck (full mode) and tg.gradcheck_nodes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -56,11 +61,14 @@ BINARY: dict[str, tuple[Callable[..., tg.Tensor], str]] = {
     "mul": (lambda a, b: a * b, "normal"),
     "div": (lambda a, b: a / b, "denominator"),
     "pow": (lambda a, b: a**b, "base"),
+    "maximum": (tg.maximum, "normal"),
+    "minimum": (tg.minimum, "normal"),
 }
 
 
+@pytest.mark.parametrize("name", sorted(BINARY))  # not drawn: every op gets every example
 @SETTINGS
-@given(st.sampled_from(sorted(BINARY)), pairs, seeds)
+@given(shape_pair=pairs, seed=seeds)
 def test_binary_elementwise_with_broadcasting(name: str, shape_pair: hnp.BroadcastableShapes,
                                               seed: int) -> None:
     rng = np.random.default_rng(seed)
@@ -75,15 +83,19 @@ UNARY: dict[str, Callable[[np.random.Generator, tuple[int, ...]], tg.Tensor]] = 
     "neg": normal, "tanh": normal, "sigmoid": normal, "exp": normal,
     "relu": lambda rng, shape: away_from_zero(rng, shape, 0.1),
     "log": positive,
+    "abs": lambda rng, shape: away_from_zero(rng, shape, 0.1),
+    "sqrt": positive, "square": normal, "sin": normal, "cos": normal,
 }
 UNARY_OPS: dict[str, Callable[[tg.Tensor], tg.Tensor]] = {
     "neg": lambda x: -x, "tanh": tg.tanh, "sigmoid": tg.sigmoid, "exp": tg.exp,
     "relu": tg.relu, "log": tg.log,
+    "abs": abs, "sqrt": tg.sqrt, "square": tg.square, "sin": tg.sin, "cos": tg.cos,
 }
 
 
+@pytest.mark.parametrize("name", sorted(UNARY))
 @SETTINGS
-@given(st.sampled_from(sorted(UNARY)), shapes, seeds)
+@given(shape=shapes, seed=seeds)
 def test_unary_elementwise(name: str, shape: tuple[int, ...], seed: int) -> None:
     rng = np.random.default_rng(seed)
     assert_gradients_check(rng, UNARY_OPS[name], [UNARY[name](rng, shape)])
@@ -102,14 +114,118 @@ def reductions(draw: st.DrawFn) -> tuple[tuple[int, ...], int | tuple[int, ...] 
     return shape, axis, draw(st.booleans())
 
 
+REDUCTIONS = {"sum": tg.sum, "mean": tg.mean, "max": tg.max, "min": tg.min}
+
+
+@pytest.mark.parametrize("name", sorted(REDUCTIONS))
 @SETTINGS
-@given(st.sampled_from(["sum", "mean"]), reductions(), seeds)
-def test_sum_and_mean(name: str, reduction: tuple, seed: int) -> None:
+@given(reduction=reductions(), seed=seeds)
+def test_sum_mean_max_and_min(name: str, reduction: tuple, seed: int) -> None:
     rng = np.random.default_rng(seed)
     shape, axis, keepdims = reduction
-    reduce = tg.sum if name == "sum" else tg.mean
+    reduce = REDUCTIONS[name]
     assert_gradients_check(rng, lambda x: reduce(x, axis=axis, keepdims=keepdims),
                            [normal(rng, shape)])
+
+
+def with_a_tie_of_two(data: np.ndarray, axis: Any, find: Callable[..., np.ndarray]) -> np.ndarray:
+    """data with the winner of every reduced group copied to one more entry of its group."""
+    ndim = data.ndim
+    axes = tuple(range(ndim)) if axis is None else tuple(int(a) % ndim for a in np.atleast_1d(axis))
+    ends = tuple(range(ndim - len(axes), ndim))
+    grouped = np.moveaxis(data, axes, ends).copy()  # the reduced axes last, then flattened
+    flat = grouped.reshape(*grouped.shape[:ndim - len(axes)], -1)
+    if flat.shape[-1] < 2:
+        return data
+    pick = find(flat, axis=-1)[..., None]
+    np.put_along_axis(flat, (pick + 1) % flat.shape[-1], np.take_along_axis(flat, pick, axis=-1), axis=-1)
+    return np.moveaxis(flat.reshape(grouped.shape), ends, axes)
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+@SETTINGS
+@given(reduction=reductions(), seed=seeds)
+def test_max_and_min_with_a_tie_of_two_agree_with_central_differences(name: str, reduction: tuple,
+                                                                      seed: int) -> None:
+    """At a tie of two each gets dy/2, which is what the central difference sees."""
+    rng = np.random.default_rng(seed)
+    shape, axis, keepdims = reduction
+    data = with_a_tie_of_two(rng.standard_normal(shape), axis, np.argmax if name == "max" else np.argmin)
+    reduce = REDUCTIONS[name]
+    assert_gradients_check(rng, lambda x: reduce(x, axis=axis, keepdims=keepdims),
+                           [tg.Tensor(data, requires_grad=True)])
+
+
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+@SETTINGS
+@given(shape_pair=pairs, seed=seeds)
+def test_maximum_and_minimum_with_ties_agree_with_central_differences(
+        name: str, shape_pair: hnp.BroadcastableShapes, seed: int) -> None:
+    """Entries from {-1, 0, 1}: many ties a = b, where each side gets dy/2 (half the slope)."""
+    rng = np.random.default_rng(seed)
+    a, b = (tg.Tensor(rng.integers(-1, 2, shape).astype(float), requires_grad=True)
+            for shape in shape_pair.input_shapes)
+    assert_gradients_check(rng, tg.maximum if name == "maximum" else tg.minimum, [a, b])
+
+
+@st.composite
+def where_cases(draw: st.DrawFn) -> tuple[tuple[int, ...], ...]:
+    return draw(hnp.mutually_broadcastable_shapes(num_shapes=3, min_dims=0, max_dims=3,
+                                                  max_side=4)).input_shapes
+
+
+@SETTINGS
+@given(where_cases(), seeds)
+def test_where_with_broadcasting(shapes: tuple, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    cond_shape, a_shape, b_shape = shapes
+    cond = rng.random(cond_shape) < 0.5
+    assert_gradients_check(rng, lambda a, b: tg.where(cond, a, b),
+                           [normal(rng, a_shape), normal(rng, b_shape)])
+
+
+BOUNDS = np.array([-0.5, -0.2, 0.2, 0.5])  # lo from {-0.5, 0.2}, hi from {0.5, -0.2}: some cross
+
+
+@SETTINGS
+@given(where_cases(), seeds)
+def test_clip_with_tensor_bounds(shapes: tuple, seed: int) -> None:
+    """x entries stay 0.05 or more from every bound, so no central difference meets a kink."""
+    rng = np.random.default_rng(seed)
+    x_shape, lo_shape, hi_shape = shapes
+    x = rng.uniform(-1.0, 1.0, x_shape)
+    near = np.abs(x[..., None] - BOUNDS).min(axis=-1) < 0.05
+    x = np.where(near, x + 0.1, x)
+    lo = rng.choice([-0.5, 0.2], lo_shape)
+    hi = rng.choice([0.5, -0.2], hi_shape)
+    inputs = [tg.Tensor(v, requires_grad=True) for v in (x, lo, hi)]
+    assert_gradients_check(rng, tg.clip, inputs)
+
+
+@st.composite
+def splits(draw: st.DrawFn) -> tuple[tuple[int, ...], Any, int]:
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4))
+    axis = draw(st.integers(-len(shape), len(shape) - 1))
+    length = shape[axis]
+    if draw(st.booleans()):
+        return shape, draw(st.sampled_from([n for n in range(1, length + 1) if length % n == 0])), axis
+    return shape, draw(st.lists(st.integers(-length - 1, length + 1), max_size=3)), axis
+
+
+@SETTINGS
+@given(splits(), seeds)
+def test_split_pieces(case: tuple, seed: int) -> None:
+    """Every piece, weighted differently, reaches x (overlapping and empty pieces included)."""
+    rng = np.random.default_rng(seed)
+    shape, sections, axis = case
+    x = tg.Tensor(rng.standard_normal(shape))
+    for piece, expected in zip(tg.split(x, sections, axis), np.split(x.data, sections, axis), strict=True):
+        np.testing.assert_array_equal(piece.data, expected)
+
+    def pieces(t: tg.Tensor) -> tg.Tensor:
+        return tg.concat([p.reshape(-1) * float(i + 1) for i, p in enumerate(tg.split(t, sections, axis))])
+
+    assert_gradients_check(rng, pieces, [normal(rng, shape)])
 
 
 @st.composite

@@ -3,57 +3,87 @@
 # tensor first: it wires its operators to the op modules, which import it back.
 from tinygraph.tensor import Tensor  # isort: skip
 
-from tinygraph.allocator import keep_freed_memory
 from tinygraph.anomaly import detect_anomaly
-from tinygraph.backward import backward, grad
+from tinygraph.backward import backward, grad, graph_nodes
 from tinygraph.checkpoint import checkpoint
-from tinygraph.gc_pause import pause_gc
+from tinygraph.performance import keep_freed_memory, pause_gc
 from tinygraph.errors import (
     BackwardError,
     ConfigError,
     DTypeError,
+    ForwardModeError,
     GraphStateError,
     NumericsError,
     RenderError,
     ShapeError,
+    SpellingError,
     TinygraphError,
 )
-from tinygraph.gradcheck import gradcheck
-from tinygraph.gradcheck_nodes import NodeCheckReport, gradcheck_nodes
-from tinygraph.gradcheck_report import GradcheckReport
+from tinygraph.forward import jvp
+from tinygraph.check.gradcheck import gradcheck
+from tinygraph.check.nodes import gradcheck_nodes
+from tinygraph.check.report import GradcheckReport, NodeCheckReport
+from tinygraph.jacobian import jacobian
 from tinygraph.memory import MemoryReport, saved_bytes
 from tinygraph.node import Node, Op
-from tinygraph.numerical import numerical_grad
+from tinygraph.check.numerical import numerical_grad
 from tinygraph.ops.arith import add, div, matmul, mul, neg, power, sub
-from tinygraph.ops.elementwise import exp, identity, log, relu, sigmoid, tanh
+from tinygraph.ops.elementwise import cos, exp, identity, log, relu, sigmoid, sin, sqrt, square, tanh
+from tinygraph.ops.elementwise import abs as abs  # noqa: A004 (tg.abs mirrors numpy)
+from tinygraph.ops.minmax import max as max  # noqa: A004 (tg.max mirrors numpy)
+from tinygraph.ops.minmax import maximum, minimum
+from tinygraph.ops.minmax import min as min  # noqa: A004 (tg.min mirrors numpy)
+from tinygraph.ops.no_gradient import argmax, argmin
+from tinygraph.ops.select import clip, where
 from tinygraph.ops.shape import concat, mean, reshape, stack, transpose
 from tinygraph.ops.shape import sum as sum  # noqa: A004 (tg.sum mirrors numpy)
 from tinygraph.ops.softmax import cross_entropy, log_softmax, softmax
+from tinygraph.ops.split import split
 from tinygraph.render import draw, render, to_dot
-from tinygraph.scope import current_scope, enable_grad, is_grad_enabled, no_grad, scope
+from tinygraph.output_path import output_path_fault
+from tinygraph.scope import (
+    current_scope,
+    enable_grad,
+    format_scope,
+    is_grad_enabled,
+    no_grad,
+    scope,
+    scoped_range,
+)
+from tinygraph.spellings import MODULE_NAMES as _TORCH_NAMES
+from tinygraph.spellings import missing_name as _missing_name
 from tinygraph.stepthrough import stepthrough, stepthrough_html
-from tinygraph.trace import Trace, trace_backward
+from tinygraph.trace import JunctionStep, NodeStep, Trace, trace_backward
 
 __all__ = [
     "BackwardError",
     "ConfigError",
     "DTypeError",
+    "ForwardModeError",
     "GradcheckReport",
     "GraphStateError",
+    "JunctionStep",
     "MemoryReport",
     "Node",
     "NodeCheckReport",
+    "NodeStep",
     "NumericsError",
     "Op",
     "RenderError",
     "ShapeError",
+    "SpellingError",
     "Tensor",
     "TinygraphError",
     "Trace",
+    "abs",
     "add",
+    "argmax",
+    "argmin",
     "backward",
     "checkpoint",
+    "clip",
     "concat",
+    "cos",
     "cross_entropy",
     "current_scope",
     "detect_anomaly",
@@ -61,20 +91,29 @@ __all__ = [
     "draw",
     "enable_grad",
     "exp",
+    "format_scope",
     "grad",
     "gradcheck",
     "gradcheck_nodes",
+    "graph_nodes",
     "identity",
     "is_grad_enabled",
+    "jacobian",
+    "jvp",
     "keep_freed_memory",
     "log",
     "log_softmax",
     "matmul",
+    "max",
+    "maximum",
     "mean",
+    "min",
+    "minimum",
     "mul",
     "neg",
     "no_grad",
     "numerical_grad",
+    "output_path_fault",
     "pause_gc",
     "power",
     "relu",
@@ -82,8 +121,13 @@ __all__ = [
     "reshape",
     "saved_bytes",
     "scope",
+    "scoped_range",
     "sigmoid",
+    "sin",
     "softmax",
+    "split",
+    "sqrt",
+    "square",
     "stack",
     "stepthrough",
     "stepthrough_html",
@@ -93,4 +137,11 @@ __all__ = [
     "to_dot",
     "trace_backward",
     "transpose",
+    "where",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """Called only for a name tinygraph does not have: say what to write instead."""
+    raise _missing_name("tg", name, _TORCH_NAMES, f"module 'tinygraph' has no attribute {name!r}",
+                        lambda: __all__)

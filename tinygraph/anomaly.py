@@ -8,25 +8,19 @@ unrolled graph is found, not the loss where the NaN finally surfaced.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 
 import numpy as np
 
 from tinygraph.errors import NumericsError
-from tinygraph.scope import STATE
+from tinygraph.scope import switched
 from tinygraph.tensor import NUMERIC_KINDS
 
 
-@contextmanager
-def detect_anomaly() -> Iterator[None]:
+def detect_anomaly() -> AbstractContextManager[None]:
     """Raise :class:`NumericsError` at the first non-finite forward output or gradient."""
-    before = STATE.detect_anomaly
-    STATE.detect_anomaly = True
-    try:
-        yield
-    finally:
-        STATE.detect_anomaly = before
+    return switched("detect_anomaly", True)
 
 
 def _is_finite(array: np.ndarray) -> bool:

@@ -18,12 +18,12 @@ import numpy as np
 from tinygraph import versions
 from tinygraph.anomaly import check_backward
 from tinygraph.broadcast import sum_to
-from tinygraph.gc_pause import pause_gc
+from tinygraph.performance import pause_gc
 from tinygraph.errors import BackwardError, DTypeError, GraphStateError, ShapeError, add_note
-from tinygraph.indexed_grad import IndexedGrad
+from tinygraph.indexed_grad import IndexedGrad, densify
 from tinygraph.node import Node
 from tinygraph.scope import STATE
-from tinygraph.tensor import NUMERIC_KINDS, Tensor, as_array
+from tinygraph.tensor import NUMERIC_KINDS, Tensor, as_array, describe
 
 _BY_ID = attrgetter("id")
 
@@ -61,18 +61,24 @@ def reverse_topological(root: Tensor) -> list[Node]:
     return nodes
 
 
+def graph_nodes(out: Tensor) -> list[Node]:
+    """Every node ``out`` depends on, in creation order (the backward's own walk, reversed):
+    each node comes after every node whose output it reads."""
+    return reverse_topological(out)[::-1]
+
+
 def make_seed(root: Tensor, grad: Any) -> np.ndarray:
     """dL/dL: 1.0 for a one-entry output, else the given ``grad`` of the output's shape."""
     if not root.requires_grad:
         raise GraphStateError(
-            f"backward: {_describe(root)} does not require grad, so no graph was recorded for "
+            f"backward: {describe(root)} does not require grad, so no graph was recorded for "
             "it (made from constants only, or inside tg.no_grad()?)"
         )
     data = root._data
     if grad is None:
         if data.size != 1:
             raise GraphStateError(
-                f"backward: {_describe(root)} has shape {root.shape}, not a scalar; pass the "
+                f"backward: {describe(root)} has shape {root.shape}, not a scalar; pass the "
                 "gradient of the output, e.g. out.backward(np.ones(out.shape)), or reduce it "
                 "first with out.sum()"
             )
@@ -81,12 +87,12 @@ def make_seed(root: Tensor, grad: Any) -> np.ndarray:
         seed = as_array(grad)
     except DTypeError as exc:
         reason = str(exc).removeprefix("Tensor: ")
-        raise DTypeError(f"backward: the seed for {_describe(root)}: {reason}") from None
+        raise DTypeError(f"backward: the seed for {describe(root)}: {reason}") from None
     if data.dtype.kind == "f":
         seed = seed.astype(data.dtype, copy=False)
     if seed.shape != root.shape:
         raise ShapeError(
-            f"backward: the seed has shape {seed.shape} but {_describe(root)} has shape {root.shape}"
+            f"backward: the seed has shape {seed.shape} but {describe(root)} has shape {root.shape}"
         )
     return seed
 
@@ -111,7 +117,7 @@ def run_backward(
     Returns the gradients of the leaves, of tensors marked ``retain_grad()`` and of ``keep``,
     and the set of those whose buffer the pass allocated itself (safe to hand out uncopied).
     A junction's sum is accumulated in place once the pass owns its buffer. The cyclic
-    garbage collector is paused during the pass (see ``tinygraph.gc_pause``).
+    garbage collector is paused during the pass (see ``tinygraph.performance``).
     """
     with pause_gc():
         if nodes is None:
@@ -125,8 +131,9 @@ def run_backward(
 
 
 class _Pass:
-    """A backward pass in progress: the gradient sums so far (``grads``), the buffers it owns
-    (``owned``, summed into in place), the tensors whose sums it keeps, its recorder."""
+    """A backward pass in progress: the gradient sums so far (``grads``), the tensors whose
+    buffer it made (``owned``: safe to add into), the tensors whose sums it keeps, its
+    recorder, and whether anomaly checks are on."""
 
     __slots__ = ("anomaly", "grads", "keep", "owned", "recorder")
 
@@ -151,6 +158,7 @@ def _propagate(
     keep: set[Tensor],
     recorder: Recorder | None,
 ) -> tuple[dict[Tensor, np.ndarray], set[Tensor]]:
+    """One pass: the sweep of ``nodes`` from dL/droot = ``seed``, then the recorder's finish."""
     state = _Pass({root: seed}, keep, recorder)
     _RUNNING.append(state)
     try:
@@ -184,28 +192,20 @@ def continue_pass(root: Tensor, seed: np.ndarray, nodes: list[Node]) -> bool:
 
 
 def _sweep(state: _Pass, nodes: list[Node], free: bool, refuse_consumed: bool) -> None:
+    """The sweep: for each node, newest first, take the gradient of its output (final by now:
+    every reader of the output was created later, so it already ran), call the op's backward,
+    and add what it sends to each input into that input's junction sum."""
     grads, owned, keep, recorder, anomaly = (state.grads, state.owned, state.keep, state.recorder,
                                              state.anomaly)
-    take, peek, ndarray = grads.pop, grads.get, np.ndarray
     written = bool(nodes) and versions.last_write > nodes[-1].id  # a write since the oldest node?
     for node in nodes:
-        if node.freed:
-            raise GraphStateError(
-                f"backward through {node.where()}: its saved arrays were freed by an earlier "
-                "pass with retain_graph=False; run the forward pass again"
-            )
-        if refuse_consumed and node.consumed:
-            raise GraphStateError(
-                f"backward through {node.where()}: an earlier backward() already went through "
-                "this node and added its gradients; pass retain_graph=True to that backward() "
-                "to back-propagate through the graph again, or detach() a state carried over "
-                "from an earlier chunk (truncated BPTT). tg.grad, tg.trace_backward and tg.draw "
-                "can still read the graph"
-            )
+        if node.freed or (refuse_consumed and node.consumed):
+            raise _cannot_pass_through(node)
         out = node._output()
-        grad = take(out, None) if not (out._retain or (keep and out in keep)) else peek(out)
+        kept = out._retain or (keep and out in keep)
+        grad = grads.get(out) if kept else grads.pop(out, None)
         if grad is None:
-            continue
+            continue  # no gradient reaches this node's output
         if written:
             check_unchanged(node, out)
         if recorder is not None:
@@ -223,73 +223,59 @@ def _sweep(state: _Pass, nodes: list[Node], free: bool, refuse_consumed: bool) -
         for tensor, g in zip(inputs, sent):
             if g is None or not tensor.requires_grad:
                 continue
-            if type(g) is not ndarray:
-                if type(g) is IndexedGrad:
-                    _add_indexed(node, g, tensor, grads, owned, recorder, anomaly, grad)
-                    continue
-                g = _as_gradient(node, g, tensor)
             data = tensor._data
-            if g.shape != data.shape or g.dtype is not data.dtype:
+            if type(g) is not np.ndarray or g.shape != data.shape or g.dtype is not data.dtype:
                 g = _fit(node, g, tensor)
             if anomaly:
-                check_backward(node.where(), input_index(node, tensor), grad, g)
+                check_backward(node.where(), input_index(node, tensor), grad, densify(g))
             if recorder is not None:
-                recorder.sent(node, tensor, g)
-            previous = peek(tensor)
-            if previous is None:
-                grads[tensor] = g
-            elif tensor in owned:
-                previous += g  # in place: the pass owns this buffer
+                recorder.sent(node, tensor, densify(g))
+            # The junction sum, inline for its two common cases (a call per edge costs ~4%).
+            previous = grads.get(tensor)
+            if previous is None and type(g) is np.ndarray:
+                grads[tensor] = g  # the first contribution, kept as it is
+            elif type(g) is np.ndarray and tensor in owned:
+                previous += g  # a buffer this pass made: add in place
             else:
-                total = previous + g  # a new buffer: the pass owns it from now on
-                grads[tensor] = total if type(total) is ndarray else np.asarray(total)
-                owned.add(tensor)
+                _add_to_junction(grads, owned, tensor, g)
         if free:  # drop the op's saved arrays as soon as its backward has run
             node.free()
 
 
-def _as_gradient(node: Node, g: object, tensor: Tensor) -> np.ndarray:
-    """A gradient returned as a list or a number, as an ndarray; anything else names the op."""
-    array = np.asarray(g)
-    if array.dtype.kind not in NUMERIC_KINDS:
-        what = "complex " if array.dtype.kind == "c" else ""
-        raise BackwardError(
-            f"backward of {node.where()} returned a {what}{type(g).__name__} as the gradient of "
-            f"{_describe(tensor)}; return a real ndarray of shape {tensor.shape} (or None)"
-        )
-    return array
+def _add_to_junction(grads: dict[Tensor, np.ndarray], owned: set[Tensor], tensor: Tensor,
+                     g: np.ndarray | IndexedGrad) -> None:
+    """Add ``g`` to the gradient of ``tensor`` where it cannot simply go in place: the second
+    contribution (its sum is a new buffer, which the pass owns from then on), or one that is
+    zero outside an index (an ``IndexedGrad``, added into an owned buffer at its index)."""
+    previous = grads.get(tensor)
+    if type(g) is IndexedGrad:
+        if previous is None or tensor not in owned:
+            buffer = np.zeros(tensor.shape, dtype=tensor.dtype)
+            if previous is not None:
+                buffer += previous
+            grads[tensor] = previous = buffer
+            owned.add(tensor)
+        g.add_into(previous)
+        return
+    total = previous + g
+    grads[tensor] = total if type(total) is np.ndarray else np.asarray(total)
+    owned.add(tensor)
 
 
-def _add_indexed(
-    node: Node,
-    g: IndexedGrad,
-    tensor: Tensor,
-    grads: dict[Tensor, np.ndarray],
-    owned: set[Tensor],
-    recorder: Recorder | None,
-    anomaly: bool,
-    received: np.ndarray,
-) -> None:
-    """Add a gradient that is zero outside an index into the tensor's buffer, in place."""
-    if g.shape != tensor.shape:
-        raise BackwardError(
-            f"backward of {node.where()} returned an IndexedGrad of shape {g.shape} for "
-            f"{_describe(tensor)}, which has shape {tensor.shape}"
+def _cannot_pass_through(node: Node) -> GraphStateError:
+    """Why no pass may go through ``node``: its arrays were freed, or backward() consumed it."""
+    if node.freed:
+        return GraphStateError(
+            f"backward through {node.where()}: its saved arrays were freed by an earlier "
+            "pass with retain_graph=False; run the forward pass again"
         )
-    if g.values.dtype.kind not in "fiub":
-        _refuse_dtype(node, g.values, tensor)
-    if anomaly:
-        check_backward(node.where(), input_index(node, tensor), received, g.values)
-    if recorder is not None:
-        recorder.sent(node, tensor, g.dense())
-    buffer = grads.get(tensor)
-    if buffer is None or tensor not in owned:
-        fresh = np.zeros(tensor.shape, dtype=tensor.dtype)
-        if buffer is not None:
-            fresh += buffer
-        grads[tensor] = buffer = fresh
-        owned.add(tensor)
-    g.add_into(buffer)
+    return GraphStateError(
+        f"backward through {node.where()}: an earlier backward() already went through "
+        "this node and added its gradients; pass retain_graph=True to that backward() "
+        "to back-propagate through the graph again, or detach() a state carried over "
+        "from an earlier chunk (truncated BPTT). tg.grad, tg.trace_backward and tg.draw "
+        "can still read the graph"
+    )
 
 
 def normalise_sent(node: Node, sent: object) -> Sequence[np.ndarray | None]:
@@ -306,13 +292,36 @@ def normalise_sent(node: Node, sent: object) -> Sequence[np.ndarray | None]:
     )
 
 
-def _fit(node: Node, grad: np.ndarray, tensor: Tensor) -> np.ndarray:
-    """The gradient in the input's shape and dtype: a broadcast gradient summed back to shape
-    (only over broadcast axes), cast to the input's float dtype (a float32 leaf gets a float32
-    gradient, as in PyTorch); anything else names the op that got it wrong."""
+def _fit(node: Node, grad: Any, tensor: Tensor) -> np.ndarray | IndexedGrad:
+    """The gradient a backward returned for ``tensor``, in the tensor's shape and dtype.
+
+    A list or a number becomes an ndarray; a broadcast gradient is summed back to shape (only
+    over the axes the forward broadcast); a float gradient is cast to the tensor's float dtype
+    (a float32 leaf gets a float32 gradient, as in PyTorch). An ``IndexedGrad`` is checked and
+    passed on. Anything else is a BackwardError naming the op that got it wrong.
+    """
     data = tensor._data
+    if type(grad) is IndexedGrad:
+        if grad.shape != data.shape:
+            raise BackwardError(
+                f"backward of {node.where()} returned an IndexedGrad of shape {grad.shape} for "
+                f"{describe(tensor)}, which has shape {data.shape}"
+            )
+        if grad.values.dtype.kind not in NUMERIC_KINDS:
+            _refuse_dtype(node, grad.values, tensor)
+        return grad
+    if type(grad) is not np.ndarray:
+        array = np.asarray(grad)
+        if array.dtype.kind not in NUMERIC_KINDS:
+            what = "complex " if array.dtype.kind == "c" else ""
+            raise BackwardError(
+                f"backward of {node.where()} returned a {what}{type(grad).__name__} as the "
+                f"gradient of {describe(tensor)}; return a real ndarray of shape "
+                f"{data.shape} (or None)"
+            )
+        grad = array
     if grad.dtype is not data.dtype:
-        if grad.dtype.kind not in "fiub":
+        if grad.dtype.kind not in NUMERIC_KINDS:
             _refuse_dtype(node, grad, tensor)
         grad = grad.astype(data.dtype)
     if grad.shape == data.shape:
@@ -326,7 +335,7 @@ def _fit(node: Node, grad: np.ndarray, tensor: Tensor) -> np.ndarray:
     hint = ("; only axes that the forward broadcast may be summed" if node.op.broadcasts else "")
     raise BackwardError(
         f"backward of {node.where()} returned a gradient of shape {grad.shape} for input "
-        f"{index} ({_describe(tensor)}), which has shape {data.shape}{hint}"
+        f"{index} ({describe(tensor)}), which has shape {data.shape}{hint}"
     )
 
 
@@ -339,7 +348,7 @@ def _refuse_dtype(node: Node, grad: np.ndarray, tensor: Tensor) -> None:
     index = input_index(node, tensor)
     raise BackwardError(
         f"backward of {node.where()} returned a gradient of dtype {grad.dtype} for input "
-        f"{index} ({_describe(tensor)}), which is {tensor.dtype}; gradients must be real"
+        f"{index} ({describe(tensor)}), which is {tensor.dtype}; gradients must be real"
     )
 
 
@@ -361,8 +370,8 @@ def check_unchanged(node: Node, out: Tensor) -> None:
 
 def _changed_in_place(node: Node, tensor: Tensor, role: str) -> GraphStateError:
     return GraphStateError(
-        f"backward through {node.where()}: its {role} ({_describe(tensor)}, shape "
-        f"{tensor.shape}) was changed in place after the forward pass used it, so its gradient "
+        f"backward through {node.where()}: its {role} ({describe(tensor, with_shape=True)}) "
+        "was changed in place after the forward pass used it, so its gradient "
         "would use the new values. Change .data only after backward(), rebind it instead of "
         "writing into it (x.data = x.data + 1, not x.data += 1), or run the forward pass again"
     )
@@ -408,7 +417,7 @@ def grad(
         if not isinstance(tensor, Tensor):
             raise GraphStateError(f"grad: input {i} is a {type(tensor).__name__}, not a Tensor")
         if not tensor.requires_grad:
-            raise GraphStateError(f"grad: input {i} ({_describe(tensor)}) does not require grad")
+            raise GraphStateError(f"grad: input {i} ({describe(tensor)}) does not require grad")
     seed = make_seed(output, grad_output)
     if not inputs:
         return []
@@ -425,10 +434,3 @@ def grad(
             given.add(id(tensor))
     return result
 
-
-def _describe(tensor: Tensor) -> str:
-    if tensor.name:
-        return f"tensor {tensor.name!r}"
-    if tensor.producer is not None:
-        return f"the output of {tensor.producer.where()}"
-    return f"a tensor of shape {tensor.shape}"

@@ -20,7 +20,8 @@ def sum_to(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     if grad.shape == shape:
         return grad
     if grad.ndim == len(shape) + 1 and grad.shape[1:] == shape:  # the common bias case
-        return np.add.reduce(grad, axis=0)
+        summed = np.add.reduce(grad, axis=0)
+        return summed if type(summed) is np.ndarray else np.asarray(summed)  # 0-d: not a scalar
     lead = grad.ndim - len(shape)
     if lead < 0 or any(size not in (1, grad.shape[lead + i]) for i, size in enumerate(shape)):
         raise ValueError(f"a gradient of shape {grad.shape} is not a broadcast of shape {shape}")

@@ -52,6 +52,7 @@ import numpy as np
 
 from tinygraph.backward import continue_pass, run_backward
 from tinygraph.errors import DTypeError, GraphStateError
+from tinygraph.forward import propagate_tangents
 from tinygraph.indexed_grad import IndexedGrad
 from tinygraph.node import Node, Op, apply, locate
 from tinygraph.ops.elementwise import identity
@@ -89,7 +90,7 @@ def checkpoint(fn: Callable[..., Result], *args: Any, params: Sequence[Tensor] |
     generators = _check_rngs(rngs)
     states = rng_states(generators)
     if params is None:
-        start = versions.tick()
+        start = next(versions.clock)
         result = fn(*args)
         outputs, packed = _outputs(result, fn)
         _, outside = _segment(outputs, start)
@@ -153,7 +154,7 @@ class Checkpoint(Op):
         return outputs[0]._data if self.places is None else _pack([o._data for o in outputs])
 
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
-        start = versions.tick()
+        start = next(versions.clock)
         with enable_grad():
             root = self._recompute(self.inputs, start)
         none = (None,) * len(self.tensors)
@@ -167,6 +168,19 @@ class Checkpoint(Op):
         keep = [t for t in self.tensors if t.requires_grad]
         grads, _ = run_backward(root, grad, retain_graph=False, keep=keep, nodes=nodes)
         return tuple(grads.get(t) if t.requires_grad else None for t in self.tensors)
+
+    def jvp(self, *tangents: np.ndarray | None) -> np.ndarray:
+        """ẏ = Σ_i ∂fn/∂x_i · ẋ_i: forward mode through fn run again, its inputs taken as
+        leaves (so the tangents stop at the segment's edge)."""
+        start = next(versions.clock)
+        with enable_grad(), _as_leaves(self.tensors):
+            root = self._recompute(self.inputs, start)
+            seeds = {t: g for t, g in zip(self.tensors, tangents) if g is not None}
+            moved = propagate_tangents(root, seeds) if root.requires_grad else None
+        if moved is None:
+            count = next(g for g in tangents if g is not None).shape[0]
+            return np.zeros((count, *self.output.shape), dtype=self.output.dtype)
+        return moved
 
     def _recompute(self, arrays: Sequence[np.ndarray], start: int) -> Tensor:
         """fn again on ``arrays``, recorded, its outputs joined into one root made after
@@ -244,6 +258,14 @@ class Pack(Op):
         return tuple(grad[start:stop].reshape(shape) if need else None
                      for (start, stop, shape), need in zip(self.places, self.needs_input_grad))
 
+    def jvp(self, *tangents: np.ndarray | None) -> np.ndarray:
+        """jvp: ẏ = [vec(ẋ_1), ..., vec(ẋ_n)] (zeros for an input that does not move)."""
+        moving = next(t for t in tangents if t is not None)
+        count = moving.shape[0]
+        return np.concatenate([np.zeros((count, stop - start), dtype=moving.dtype) if t is None
+                               else t.reshape(count, -1) for t, (start, stop, _) in
+                               zip(tangents, self.places)], axis=1)
+
 
 class Unpack(Op):
     """y = x[start:stop] in ``shape`` (a view of a packed output);  dx = dy added at the slice."""
@@ -269,6 +291,11 @@ class Unpack(Op):
     def backward(self, grad: np.ndarray) -> tuple[IndexedGrad]:
         start, stop, _ = self.place
         return (IndexedGrad(slice(start, stop), grad.reshape(-1), self.size, True),)
+
+    def jvp(self, tangent: np.ndarray) -> np.ndarray:
+        """jvp: ẏ = ẋ[start:stop] in ``shape``, for each direction."""
+        start, stop, shape = self.place
+        return tangent[:, start:stop].reshape(tangent.shape[0], *shape)
 
 
 def _unpacked(packed: Tensor, place: Place, name: str | None) -> Tensor:
@@ -408,6 +435,19 @@ def _replayed(generators: Sequence[np.random.Generator], states: Sequence[Any]) 
         np.random.set_state(before[0])
         for g, state in zip(generators, before[1:]):
             g.bit_generator.state = state
+
+
+@contextmanager
+def _as_leaves(tensors: Sequence[Tensor]) -> Iterator[None]:
+    """Run the block with each tensor's producer set aside: a walk from inside stops at them."""
+    producers = [t.producer for t in tensors]
+    for tensor in tensors:
+        tensor.producer = None
+    try:
+        yield
+    finally:
+        for tensor, producer in zip(tensors, producers):
+            tensor.producer = producer
 
 
 @contextmanager

@@ -31,12 +31,22 @@ class BackwardError(TinygraphError, RuntimeError):
     """An op's backward broke the contract: wrong number or kind of gradients."""
 
 
+class ForwardModeError(TinygraphError, RuntimeError):
+    """Forward mode cannot go through an op: it has no jvp rule, or its jvp broke the contract."""
+
+
 class NumericsError(TinygraphError, FloatingPointError):
     """A NaN or Inf produced by an op's forward or backward, or a failed gradient check."""
 
 
 class RenderError(TinygraphError, RuntimeError):
     """Rendering failed: Graphviz missing, timed out, or the graph is too large to draw."""
+
+
+class SpellingError(TinygraphError, AttributeError, TypeError):
+    """A name or keyword tinygraph does not have, often PyTorch's (``tg.cat``, ``x.view``,
+    ``dim=``): the message says what to write. An AttributeError for a missing attribute (so
+    ``hasattr`` and ``getattr(obj, name, default)`` work), a TypeError for a wrong keyword."""
 
 
 def add_note(exc: BaseException, note: str) -> None:

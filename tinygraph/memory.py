@@ -32,6 +32,7 @@ from tinygraph.backward import reverse_topological
 from tinygraph.errors import DTypeError
 from tinygraph.node import Node, Op
 from tinygraph.scope import format_scope
+from tinygraph.table import format_table
 from tinygraph.tensor import Tensor
 
 _ENGINE_SLOTS = frozenset({"inputs", "output", "needs_input_grad", "__dict__", "__weakref__"})
@@ -126,14 +127,7 @@ class MemoryReport:
             half = MAX_TABLE_ROWS // 2
             hidden = len(body) - 2 * half
             body = [*body[:half], (f"... {hidden} more rows ...", "", "", ""), *body[-half:]]
-        table = [("scope", "nodes", "arrays", "bytes"), *body, *tail]
-        widths = [max(len(r[c]) for r in table) for c in range(4)]
-        rule = "-" * (sum(widths) + 6)
-        for index, r in enumerate(table):
-            if index in (1, len(table) - 1):  # under the header and above the total
-                lines.append(rule)
-            cells = [r[0].ljust(widths[0])] + [r[c].rjust(widths[c]) for c in range(1, 4)]
-            lines.append("  ".join(cells).rstrip())
+        lines.append(format_table(("scope", "nodes", "arrays", "bytes"), [*body, *tail]))
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:

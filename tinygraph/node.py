@@ -8,7 +8,9 @@ and the scope tags in force (``t``, ``layer``, ...).
 
 from __future__ import annotations
 
+import functools
 import weakref
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -17,11 +19,12 @@ from tinygraph.anomaly import check_forward
 from tinygraph.errors import DTypeError, GraphStateError, ShapeError, TinygraphError, add_note
 from tinygraph.scope import STATE, format_scope
 from tinygraph.tensor import NUMERIC_KINDS, Tensor, as_array
-from tinygraph.versions import tick
+from tinygraph.versions import clock
 
 
 class Op:
-    """A differentiable operation: ``forward(*arrays) -> array``, ``backward(grad) -> tuple``.
+    """A differentiable operation: ``forward(*arrays) -> array``, ``backward(grad) -> tuple``
+    and, for forward mode, ``jvp(*tangents) -> array`` (optional; see :meth:`jvp`).
 
     Subclasses define ``forward`` (numpy in, numpy out) and ``backward`` (the vector-Jacobian
     product: given dL/dy, return dL/dx_i for every input, in order; ``None`` for an input that
@@ -54,6 +57,8 @@ class Op:
         for flag in ("keeps_inputs", "saves_output"):  # a subclass's own backward may read them
             if flag not in cls.__dict__:
                 setattr(cls, flag, True)
+        if "forward" in cls.__dict__ and not cls.__module__.startswith("tinygraph."):
+            cls.forward = _real_valued(cls.__dict__["forward"])  # the engine trusts only its own ops
 
     def forward(self, *arrays: np.ndarray) -> np.ndarray:
         """Compute the output array from the input arrays."""
@@ -62,6 +67,23 @@ class Op:
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
         """Return the gradient for each input given the gradient of the output."""
         raise NotImplementedError(f"{type(self).__name__}.backward")
+
+    def jvp(self, *tangents: np.ndarray | None) -> np.ndarray:
+        """Forward mode: the tangent of the output, ẏ = Σ_i ∂y/∂x_i · ẋ_i (a Jacobian-vector product).
+
+        ``tangents`` has one entry per input: None for an input that does not move (a
+        constant, integer class targets), else ẋ_i of shape (K, *x_i.shape): K directions at
+        once along a leading axis, so a Jacobian costs one pass. Return ẏ of shape
+        (K, *y.shape) (an array that broadcasts to it is accepted). The rule reads the state
+        ``backward`` reads: ``self.inputs`` (the engine puts the input arrays back for the call
+        when ``keeps_inputs`` is False), ``self.output`` and the saved attributes.
+        Broadcasting goes the other way round: where ``backward`` sums a gradient back to an
+        input's shape, ``jvp`` broadcasts that input's tangent up to the output's
+        (``tinygraph.tangent.lift``). An op that does not define ``jvp`` cannot be used in
+        forward mode (``tg.jvp``, ``tg.jacobian(mode="forward")``, the "jvp-vjp" checks):
+        those raise a ForwardModeError naming it.
+        """
+        raise NotImplementedError(f"{type(self).__name__}.jvp")
 
     def describe(self) -> str:
         """A short label for tables and pictures (subclasses add their settings)."""
@@ -87,6 +109,21 @@ class Op:
         return apply(self, args)
 
 
+def _real_valued(forward: Callable[..., Any]) -> Callable[..., Any]:
+    """A custom op's forward, refusing a complex result (every op of the engine is real-valued;
+    the built-in ops cannot produce one from real inputs, so only custom ops are checked)."""
+
+    @functools.wraps(forward)
+    def checked(self: Op, *arrays: np.ndarray) -> Any:
+        out = forward(self, *arrays)
+        if isinstance(out, np.ndarray) and out.dtype.kind == "c":
+            raise DTypeError(f"forward returned a complex array (dtype {out.dtype}); it must "
+                             "return a real (not complex) ndarray")
+        return out
+
+    return checked
+
+
 class Node:
     """One application of an op: ``op``, ``inputs`` (Tensors), ``outputs``, ``scope``.
 
@@ -96,17 +133,7 @@ class Node:
     saved arrays were dropped, so no pass can go through it.
     """
 
-    __slots__ = ("_output", "consumed", "freed", "id", "inputs", "op", "scope")
-
-    def __init__(self, op: Op, inputs: tuple[Tensor, ...], output: Tensor,
-                 scope: dict[str, Any]) -> None:
-        self.op = op
-        self.inputs = inputs
-        self.scope = scope
-        self.id = tick()
-        self.freed = False
-        self.consumed = False
-        self._output = weakref.ref(output)
+    __slots__ = ("_output", "consumed", "freed", "id", "inputs", "op", "scope")  # set by apply
 
     @property
     def output(self) -> Tensor | None:
@@ -144,17 +171,15 @@ def locate(op: Op, scope: dict[str, Any]) -> str:
 def apply(op: Op, args: tuple[Any, ...]) -> Tensor:
     """Run ``op`` on ``args`` (Tensors or array-likes) and record a Node when needed.
 
-    A node is recorded only when gradients are enabled and some input requires a gradient,
-    so constants and ``no_grad`` blocks cost nothing beyond the numpy call.
+    The algorithm: the inputs' arrays go through ``op.forward``; the result becomes a new
+    Tensor; when gradients are enabled and some input requires one, a Node remembering the op,
+    its input tensors and the scope in force becomes the output's producer, and each input
+    learns that the node reads it. Constants and ``no_grad`` blocks cost only the numpy call.
     """
     if getattr(op, "output", None) is not None:
-        raise GraphStateError(
-            f"{locate(op, STATE.tags)}: this {type(op).__name__} instance was already applied; "
-            f"an op instance holds the arrays of one application, so create one per call: "
-            f"{type(op).__name__}()(x)"
-        )
-    count = len(args)
-    if count == 2:  # the common cases, unpacked inline (this is the hot path of every graph)
+        raise _already_applied(op)
+    count = len(args)  # one and two inputs unpacked inline: every op of every graph passes here
+    if count == 2:
         a, b = args
         if type(a) is not Tensor or type(b) is not Tensor:
             a, b = args = _as_tensors(a, b)
@@ -169,20 +194,12 @@ def apply(op: Op, args: tuple[Any, ...]) -> Tensor:
         needs = _SINGLES[a.requires_grad]
     else:
         args, arrays, needs = _unpack(args)
-    tensors = args
     op.inputs = arrays
     try:
         data = op.forward(*arrays)
-    except TinygraphError as exc:
-        raise type(exc)(f"{locate(op, STATE.tags)}: {exc}") from None
-    except (ValueError, IndexError) as exc:
-        shapes = ", ".join(str(a.shape) for a in arrays)
-        reason = op.explain(*arrays) or f"inputs of shapes {shapes} do not fit: {exc}"
-        raise ShapeError(f"{locate(op, STATE.tags)}: {reason}") from None
     except Exception as exc:
-        add_note(exc, f"raised in the forward of {locate(op, STATE.tags)}")
-        raise
-    if type(data) is not np.ndarray or data.dtype.kind == "c":
+        raise _forward_failed(op, arrays, exc) from None
+    if type(data) is not np.ndarray:  # numpy scalars from full reductions, lists from custom ops
         data = _as_output(op, data)
     state = STATE
     if state.detect_anomaly:
@@ -202,15 +219,15 @@ def apply(op: Op, args: tuple[Any, ...]) -> Tensor:
         op.inputs = None
     node = _new(Node)
     node.op = op
-    node.inputs = tensors
+    node.inputs = args
     node.scope = state.tags
-    node.id = tick()
+    node.id = next(clock)
     node.freed = node.consumed = False
     node._output = ref = _ref(out)
     out.producer = node
-    for t in tensors:  # consumers are found through the weak reference to their output
+    for t in args:  # a tensor's consumers are found through the weak references to their outputs
         consumers = t._consumers
-        if consumers is None:  # one consumer: the reference itself, no list (most tensors)
+        if consumers is None:  # one consumer (most tensors): the reference itself, no list
             t._consumers = ref
         elif type(consumers) is list:
             consumers.append(ref)
@@ -220,6 +237,29 @@ def apply(op: Op, args: tuple[Any, ...]) -> Tensor:
         else:
             t._consumers = [consumers, ref]
     return out
+
+
+def _already_applied(op: Op) -> GraphStateError:
+    return GraphStateError(
+        f"{locate(op, STATE.tags)}: this {type(op).__name__} instance was already applied; "
+        f"an op instance holds the arrays of one application, so create one per call: "
+        f"{type(op).__name__}()(x)"
+    )
+
+
+def _forward_failed(op: Op, arrays: tuple[np.ndarray, ...], exc: Exception) -> Exception:
+    """The error to raise for a forward that raised ``exc``: ours, naming the op and its scope
+    (a numpy shape error becomes a ShapeError with the op's own explanation); any other
+    exception is kept, with a note naming the op."""
+    where = locate(op, STATE.tags)
+    if isinstance(exc, TinygraphError):
+        return type(exc)(f"{where}: {exc}")
+    if isinstance(exc, (ValueError, IndexError)):
+        shapes = ", ".join(str(a.shape) for a in arrays)
+        reason = op.explain(*arrays) or f"inputs of shapes {shapes} do not fit: {exc}"
+        return ShapeError(f"{where}: {reason}")
+    add_note(exc, f"raised in the forward of {where}")
+    return exc
 
 
 _new = object.__new__

@@ -1,14 +1,15 @@
 """Recording state: the stack of scope tags and the grad-enabled switch.
 
 ``with scope(t=3, layer=1):`` tags every node created inside it; scopes nest and merge, the
-inner tags overriding the outer ones. ``with no_grad():`` turns recording off.
+inner tags overriding the outer ones. ``with no_grad():`` turns recording off; ``switched`` is
+the one switch behind it, ``enable_grad`` and ``detect_anomaly``.
 """
 
 from __future__ import annotations
 
 import reprlib
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import numpy as np
@@ -58,9 +59,9 @@ def scoped_range(count: int, start: int = 0, key: str = "t", **tags: Any) -> Ite
     ``{key: t, **tags}`` merged over the enclosing scope, as ``with tg.scope(t=t, layer=0):``
     around the body would, for a fraction of its cost per step (an RNN's time loop).
 
-    Engine-internal: iterate it directly with a ``for`` statement, which closes it when the
-    loop ends (break and exceptions included) and so brings the enclosing tags back. A
-    generator kept and abandoned half-way holds its step's tags until it is closed.
+    Iterate it directly with a ``for`` statement, which closes it when the loop ends (break
+    and exceptions included) and so brings the enclosing tags back. A generator kept and
+    abandoned half-way holds its step's tags until it is closed.
     """
     tags = check_tags(tags, "scoped_range")
     outer = STATE.tags
@@ -96,25 +97,26 @@ def current_scope() -> dict[str, Any]:
 
 
 @contextmanager
-def no_grad() -> Iterator[None]:
+def switched(flag: str, value: bool) -> Iterator[None]:
+    """Set the recording flag ``flag`` ("grad_enabled" or "detect_anomaly") to ``value`` inside
+    the block and put back what it was after it, also on an exception: the one switch behind
+    ``no_grad``, ``enable_grad`` and ``detect_anomaly`` (DeZero's ``using_config``)."""
+    before = getattr(STATE, flag)
+    setattr(STATE, flag, value)
+    try:
+        yield
+    finally:
+        setattr(STATE, flag, before)
+
+
+def no_grad() -> AbstractContextManager[None]:
     """Record nothing inside the block: results are constants with no producer."""
-    before = STATE.grad_enabled
-    STATE.grad_enabled = False
-    try:
-        yield
-    finally:
-        STATE.grad_enabled = before
+    return switched("grad_enabled", False)
 
 
-@contextmanager
-def enable_grad() -> Iterator[None]:
+def enable_grad() -> AbstractContextManager[None]:
     """Record again inside a ``no_grad`` block."""
-    before = STATE.grad_enabled
-    STATE.grad_enabled = True
-    try:
-        yield
-    finally:
-        STATE.grad_enabled = before
+    return switched("grad_enabled", True)
 
 
 def is_grad_enabled() -> bool:

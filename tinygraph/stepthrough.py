@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from tinygraph.node import Node
-from tinygraph.gc_pause import pause_gc
+from tinygraph.performance import pause_gc
 from tinygraph.render.drawing import (
     check_output_path,
     dot_text,

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tinygraph.errors import DTypeError, GraphStateError, ShapeError
+from tinygraph.spellings import TENSOR_NAMES, refuse_keywords, refusing_property
 from tinygraph.versions import DataView, WriteStamp, view_of
 
 if TYPE_CHECKING:
@@ -280,6 +281,36 @@ class Tensor:
     def __neg__(self) -> Tensor:
         return _apply(_arith.Neg(), (self,))
 
+    def __abs__(self) -> Tensor:
+        return _apply(_elementwise.Abs(), (self,))
+
+    # Comparisons are entrywise and make a bool Tensor with no gradient (numpy's and PyTorch's
+    # meaning). Hashing stays by identity, so tensors remain usable as dict keys and in sets;
+    # compare tensors as objects with ``is`` (``any(t is x for t in seq)``), never ``in``.
+    __hash__ = object.__hash__
+
+    def __eq__(self, other: object) -> Tensor:  # type: ignore[override]
+        return _no_gradient.compare("==", self, other)
+
+    def __ne__(self, other: object) -> Tensor:  # type: ignore[override]
+        return _no_gradient.compare("!=", self, other)
+
+    def __lt__(self, other: Any) -> Tensor:
+        return _no_gradient.compare("<", self, other)
+
+    def __le__(self, other: Any) -> Tensor:
+        return _no_gradient.compare("<=", self, other)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return _no_gradient.compare(">", self, other)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return _no_gradient.compare(">=", self, other)
+
+    def __contains__(self, value: Any) -> bool:
+        """``value in x``: whether some entry equals value (numpy's meaning)."""
+        return bool(_no_gradient.compare("==", self, value).data.any())
+
     def __getitem__(self, index: Any) -> Tensor:
         return _shape.getitem(self, index)
 
@@ -296,13 +327,67 @@ class Tensor:
             axes = () if axes[0] is None else tuple(axes[0])
         return _shape.transpose(self, axes or None)
 
-    def sum(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+    def sum(self, axis: int | Sequence[int] | None = None, keepdims: bool = False,
+            **torch_names: Any) -> Tensor:
         """Sum over ``axis`` (all axes by default)."""
+        refuse_keywords("sum", torch_names, ("axis", "keepdims"))
         return _shape.sum(self, axis=axis, keepdims=keepdims)
 
-    def mean(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+    def mean(self, axis: int | Sequence[int] | None = None, keepdims: bool = False,
+             **torch_names: Any) -> Tensor:
         """Mean over ``axis`` (all axes by default)."""
+        refuse_keywords("mean", torch_names, ("axis", "keepdims"))
         return _shape.mean(self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis: int | Sequence[int] | None = None, keepdims: bool = False,
+            **torch_names: Any) -> Tensor:
+        """The largest entry over ``axis`` (all axes by default); ties share the gradient evenly."""
+        return _minmax.max(self, axis, keepdims, **torch_names)
+
+    def min(self, axis: int | Sequence[int] | None = None, keepdims: bool = False,
+            **torch_names: Any) -> Tensor:
+        """The smallest entry over ``axis`` (all axes by default); ties share the gradient evenly."""
+        return _minmax.min(self, axis, keepdims, **torch_names)
+
+    def argmax(self, axis: int | None = None, keepdims: bool = False, **torch_names: Any) -> Tensor:
+        """The index of the largest entry (flattened when axis is None): an int64 Tensor, no gradient."""
+        return _no_gradient.argmax(self, axis, keepdims, **torch_names)
+
+    def argmin(self, axis: int | None = None, keepdims: bool = False, **torch_names: Any) -> Tensor:
+        """The index of the smallest entry (flattened when axis is None): an int64 Tensor, no gradient."""
+        return _no_gradient.argmin(self, axis, keepdims, **torch_names)
+
+    def clip(self, a_min: Any = None, a_max: Any = None, **torch_names: Any) -> Tensor:
+        """The entries limited to [a_min, a_max] (numpy's clip); see :func:`tinygraph.clip`."""
+        return _select.clip(self, a_min, a_max, **torch_names)
+
+    def exp(self) -> Tensor:
+        """Elementwise e^x (``tg.exp(x)``)."""
+        return _apply(_elementwise.Exp(), (self,))
+
+    def log(self) -> Tensor:
+        """Elementwise natural logarithm (``tg.log(x)``)."""
+        return _apply(_elementwise.Log(), (self,))
+
+    def tanh(self) -> Tensor:
+        """Elementwise hyperbolic tangent (``tg.tanh(x)``)."""
+        return _apply(_elementwise.Tanh(), (self,))
+
+    def sigmoid(self) -> Tensor:
+        """Elementwise 1 / (1 + e^(−x)) (``tg.sigmoid(x)``)."""
+        return _apply(_elementwise.Sigmoid(), (self,))
+
+    def relu(self) -> Tensor:
+        """Elementwise max(x, 0) (``tg.relu(x)``)."""
+        return _apply(_elementwise.ReLU(), (self,))
+
+    def abs(self) -> Tensor:
+        """Elementwise |x| (``tg.abs(x)``, ``abs(x)``)."""
+        return _apply(_elementwise.Abs(), (self,))
+
+    def sqrt(self) -> Tensor:
+        """Elementwise √x (``tg.sqrt(x)``)."""
+        return _apply(_elementwise.Sqrt(), (self,))
 
     def __repr__(self) -> str:
         parts = [f"shape={self.shape}"]
@@ -335,12 +420,35 @@ def _rebound(value: Any) -> np.ndarray:
     return as_array(value)
 
 
+def describe(tensor: Tensor, with_shape: bool = False) -> str:
+    """A tensor as every message writes it: ``tensor 'W'``, ``the output of tanh (t=3)`` or ``a
+    tensor of shape (2, 3)``; ``with_shape`` adds ``, shape (2, 3)`` where it is not said."""
+    if tensor.name:
+        text = f"tensor {tensor.name!r}"
+    elif tensor.producer is not None:
+        text = f"the output of {tensor.producer.where()}"
+    else:
+        return f"a tensor of shape {tensor.shape}"
+    return f"{text}, shape {tensor.shape}" if with_shape else text
+
+
 def _label(name: str | None) -> str:
     return f" {name!r}" if name else ""
 
 
-# The operator methods above dispatch to the op modules, which import Tensor themselves.
+# PyTorch's spellings (x.view, x.dim(), ...) as properties that say what to write. Not a
+# __getattr__ fallback: that would make every attribute access on a Tensor slower (Python could
+# no longer specialise them), and a Tensor's attributes are the engine's hot path.
+for _name, _hint in TENSOR_NAMES.items():
+    setattr(Tensor, _name, refusing_property("x", _name, _hint))
+
+# The one late import of the engine: Tensor's operators and methods dispatch to the ops and to
+# the backward pass, which need Tensor themselves, so they are imported once Tensor exists.
 from tinygraph import backward as _backward  # noqa: E402
 from tinygraph.node import apply as _apply  # noqa: E402
 from tinygraph.ops import arith as _arith  # noqa: E402
+from tinygraph.ops import elementwise as _elementwise  # noqa: E402
+from tinygraph.ops import minmax as _minmax  # noqa: E402
+from tinygraph.ops import no_gradient as _no_gradient  # noqa: E402
+from tinygraph.ops import select as _select  # noqa: E402
 from tinygraph.ops import shape as _shape  # noqa: E402

@@ -22,6 +22,7 @@ import numpy as np
 from tinygraph.backward import make_seed, reverse_topological, run_backward
 from tinygraph.node import Node
 from tinygraph.scope import format_scope
+from tinygraph.table import format_table
 from tinygraph.tensor import Tensor
 
 
@@ -178,7 +179,7 @@ def format_trace(steps: list[NodeStep | JunctionStep], numbers: dict[int, int] |
 
     Arrays are shown by their Frobenius norm |g| (a one-entry array by its value).
     """
-    rows = [("step", "kind", "what", "scope", "grad", "detail")]
+    rows = []
     for i, step in enumerate(steps):
         scope = format_scope(step.scope)
         if isinstance(step, JunctionStep):
@@ -190,10 +191,4 @@ def format_trace(steps: list[NodeStep | JunctionStep], numbers: dict[int, int] |
             detail = "; ".join(f"{tensor_label(t, numbers)} <- {_value(g)}" for t, g in step.sent)
             rows.append((str(i), "node", _numbered(step.node, numbers), scope,
                          _value(step.grad), detail))
-    widths = [max(len(r[c]) for r in rows) for c in range(5)]
-    lines = []
-    for r in rows:
-        lines.append("  ".join(r[c].ljust(widths[c]) for c in range(5)) + "  " + r[5])
-        if r is rows[0]:
-            lines.append("-" * (sum(widths) + 2 * 5 + len(r[5])))
-    return "\n".join(line.rstrip() for line in lines)
+    return format_table(("step", "kind", "what", "scope", "grad", "detail"), rows, full_rule=True)

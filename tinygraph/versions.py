@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-tick = itertools.count().__next__  # node ids and write stamps: one clock, one order
+clock = itertools.count()  # node ids and write stamps: next(clock), one clock, one order
 last_write = -1  # the stamp of the most recent write through any DataView
 
 
@@ -44,7 +44,7 @@ class WriteStamp:
 def stamp(cell: WriteStamp | None) -> None:
     """Record a write now."""
     global last_write
-    last_write = tick()
+    last_write = next(clock)
     if cell is not None:
         cell.last = last_write
 

@@ -1,1 +1,3 @@
-"""The built-in ops, one module per family: arithmetic, shape, elementwise, softmax."""
+"""The built-in ops, one module per family: arithmetic, shape, elementwise, softmax, minmax
+(maximum, minimum, max, min), select (where, clip), split, and no_gradient (argmax, argmin).
+"""

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from tinygraph.node import Op
+from tinygraph.tangent import lift, scaled, total
 from tinygraph.tensor import Tensor
 
 
@@ -30,6 +31,11 @@ class Add(Op):
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return grad, grad
 
+    def jvp(self, a_dot: np.ndarray | None, b_dot: np.ndarray | None) -> np.ndarray | None:
+        """jvp: ẏ = ȧ + ḃ (each tangent broadcast to y's shape)."""
+        n = self.output.ndim
+        return total(scaled(a_dot, 1.0, n), scaled(b_dot, 1.0, n))
+
 
 class Sub(Op):
     """y = a − b;  da = dy, db = −dy."""
@@ -46,6 +52,11 @@ class Sub(Op):
 
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         return grad, (-grad if self.needs_input_grad[1] else None)
+
+    def jvp(self, a_dot: np.ndarray | None, b_dot: np.ndarray | None) -> np.ndarray | None:
+        """jvp: ẏ = ȧ − ḃ (each tangent broadcast to y's shape)."""
+        n = self.output.ndim
+        return total(scaled(a_dot, 1.0, n), scaled(b_dot, -1.0, n))
 
 
 class Mul(Op):
@@ -65,6 +76,12 @@ class Mul(Op):
         need_a, need_b = self.needs_input_grad
         return (grad * b if need_a else None), (grad * a if need_b else None)
 
+    def jvp(self, a_dot: np.ndarray | None, b_dot: np.ndarray | None) -> np.ndarray | None:
+        """jvp: ẏ = ȧ · b + a · ḃ (the product rule; tangents broadcast to y's shape)."""
+        a, b = self.inputs
+        n = self.output.ndim
+        return total(scaled(a_dot, b, n), scaled(b_dot, a, n))
+
 
 class Div(Op):
     """y = a / b;  da = dy / b, db = −dy · a / b² = −dy · y / b."""
@@ -83,6 +100,12 @@ class Div(Op):
         da = grad / b if need_a else None
         db = -grad * self.output / b if need_b else None
         return da, db
+
+    def jvp(self, a_dot: np.ndarray | None, b_dot: np.ndarray | None) -> np.ndarray | None:
+        """jvp: ẏ = ȧ / b − y · ḃ / b = (ȧ − y · ḃ) / b."""
+        _, b = self.inputs
+        n = self.output.ndim
+        return total(scaled(a_dot, 1.0, n), scaled(b_dot, -self.output, n)) / b
 
 
 class Pow(Op):
@@ -111,6 +134,19 @@ class Pow(Op):
                 dp = np.where((a == 0) & (p >= 0), 0.0, grad * self.output * np.log(a))
         return da, dp
 
+    def jvp(self, a_dot: np.ndarray | None, p_dot: np.ndarray | None) -> np.ndarray | None:
+        """jvp: ẏ = p · a^(p−1) · ȧ + y · ln a · ṗ, with backward's edges: the first factor
+        is 0 where p = 0, the second 0 where a = 0 and p >= 0 (−inf where a = 0, p < 0)."""
+        a, p = self.inputs
+        n = self.output.ndim
+        slope_a = slope_p = None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if a_dot is not None:
+                slope_a = np.where(p == 0, 0.0, p * a ** (p - 1))
+            if p_dot is not None:
+                slope_p = np.where((a == 0) & (p >= 0), 0.0, self.output * np.log(a))
+            return total(scaled(a_dot, slope_a, n), scaled(p_dot, slope_p, n))
+
 
 class Neg(Op):
     """y = −x;  dx = −dy."""
@@ -126,6 +162,10 @@ class Neg(Op):
 
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
         return (-grad,)
+
+    def jvp(self, x_dot: np.ndarray) -> np.ndarray:
+        """jvp: ẏ = −ẋ."""
+        return -x_dot
 
 
 class MatMul(Op):
@@ -175,6 +215,29 @@ class MatMul(Op):
             if b.ndim == 1:
                 db = db[..., 0]
         return da, db
+
+    def jvp(self, a_dot: np.ndarray | None, b_dot: np.ndarray | None) -> np.ndarray | None:
+        """jvp: ẏ = ȧ @ b + a @ ḃ (the product rule), for K directions at once.
+
+        As the forward does, a 1-D a is read as a row (1, D) and a 1-D b as a column (D, 1),
+        and the added axis is dropped from the result; each tangent gets axes of size 1 after
+        K so that its stacked-batch axes broadcast like its operand's.
+        """
+        a, b = self.inputs
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        n = max(a2.ndim, b2.ndim)
+        terms = []
+        if a_dot is not None:
+            terms.append(lift(a_dot[..., None, :] if a.ndim == 1 else a_dot, n) @ b2)
+        if b_dot is not None:
+            terms.append(a2 @ lift(b_dot[..., None] if b.ndim == 1 else b_dot, n))
+        y_dot = total(*terms)
+        if b.ndim == 1:
+            y_dot = y_dot[..., 0]
+        if a.ndim == 1:
+            y_dot = y_dot[..., 0] if b.ndim == 1 else y_dot[..., 0, :]
+        return y_dot
 
 
 def add(a: Any, b: Any) -> Tensor:

@@ -1,4 +1,4 @@
-"""Elementwise nonlinearities: tanh, sigmoid, relu, exp, log."""
+"""Elementwise functions of one tensor: tanh, sigmoid, relu, exp, log, abs, sqrt, square, sin, cos."""
 
 from __future__ import annotations
 
@@ -8,11 +8,6 @@ import numpy as np
 
 from tinygraph.node import Op
 from tinygraph.tensor import Tensor
-
-
-def _writable(result: np.ndarray | np.generic) -> np.ndarray:
-    """A fresh ufunc result as an array (numpy returns a scalar for 0-d inputs)."""
-    return result if type(result) is np.ndarray else np.array(result)
 
 
 class Tanh(Op):
@@ -28,9 +23,12 @@ class Tanh(Op):
 
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
         y = self.output
-        dx = _writable(1.0 - y * y)  # 1 − y², then · dy in place
-        dx *= grad
-        return (dx,)
+        return ((1.0 - y * y) * grad,)
+
+    def jvp(self, x_dot: np.ndarray) -> np.ndarray:
+        """jvp: ẏ = (1 − y²) · ẋ."""
+        y = self.output
+        return (1.0 - y * y) * x_dot
 
 
 class Sigmoid(Op):
@@ -48,10 +46,12 @@ class Sigmoid(Op):
 
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
         y = self.output
-        dx = _writable(1.0 - y)  # one buffer, updated in place: (1 − y) · y · dy
-        dx *= y
-        dx *= grad
-        return (dx,)
+        return ((1.0 - y) * y * grad,)
+
+    def jvp(self, x_dot: np.ndarray) -> np.ndarray:
+        """jvp: ẏ = y · (1 − y) · ẋ."""
+        y = self.output
+        return (y * (1.0 - y)) * x_dot
 
 
 class ReLU(Op):
@@ -68,6 +68,10 @@ class ReLU(Op):
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
         return (grad * (self.inputs[0] > 0),)
 
+    def jvp(self, x_dot: np.ndarray) -> np.ndarray:
+        """jvp: ẏ = ẋ where x > 0, else 0."""
+        return x_dot * (self.inputs[0] > 0)
+
 
 class Exp(Op):
     """y = e^x;  dx = dy · y."""
@@ -82,6 +86,10 @@ class Exp(Op):
 
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
         return (grad * self.output,)
+
+    def jvp(self, x_dot: np.ndarray) -> np.ndarray:
+        """jvp: ẏ = y · ẋ."""
+        return self.output * x_dot
 
 
 class Log(Op):
@@ -98,6 +106,10 @@ class Log(Op):
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
         return (grad / self.inputs[0],)
 
+    def jvp(self, x_dot: np.ndarray) -> np.ndarray:
+        """jvp: ẏ = ẋ / x."""
+        return x_dot / self.inputs[0]
+
 
 class Identity(Op):
     """y = x;  dx = dy (a named pass-through, e.g. a linear recurrence's activation)."""
@@ -113,6 +125,101 @@ class Identity(Op):
 
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
         return (grad,)
+
+    def jvp(self, x_dot: np.ndarray) -> np.ndarray:
+        """jvp: ẏ = ẋ."""
+        return x_dot
+
+
+class Abs(Op):
+    """y = |x|;  dx = dy · sign(x) (the derivative at 0 is taken as 0, as PyTorch's sign)."""
+
+    __slots__ = ()
+
+    name = "abs"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.abs(x)
+
+    def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
+        return (grad * np.sign(self.inputs[0]),)
+
+    def jvp(self, x_dot: np.ndarray) -> np.ndarray:
+        """jvp: ẏ = sign(x) · ẋ (0 at x = 0)."""
+        return np.sign(self.inputs[0]) * x_dot
+
+
+class Sqrt(Op):
+    """y = √x;  dx = dy / (2y) (inf at x = 0, as in PyTorch; NaN for x < 0)."""
+
+    __slots__ = ()
+    keeps_inputs = False
+
+    name = "sqrt"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.sqrt(x)
+
+    def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
+        return (grad / (2.0 * self.output),)
+
+    def jvp(self, x_dot: np.ndarray) -> np.ndarray:
+        """jvp: ẏ = ẋ / (2y)."""
+        return x_dot / (2.0 * self.output)
+
+
+class Square(Op):
+    """y = x²;  dx = dy · 2x."""
+
+    __slots__ = ()
+
+    name = "square"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.square(x)
+
+    def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
+        return (grad * (2.0 * self.inputs[0]),)
+
+    def jvp(self, x_dot: np.ndarray) -> np.ndarray:
+        """jvp: ẏ = 2x · ẋ."""
+        return (2.0 * self.inputs[0]) * x_dot
+
+
+class Sin(Op):
+    """y = sin x;  dx = dy · cos x."""
+
+    __slots__ = ()
+
+    name = "sin"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.sin(x)
+
+    def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
+        return (grad * np.cos(self.inputs[0]),)
+
+    def jvp(self, x_dot: np.ndarray) -> np.ndarray:
+        """jvp: ẏ = cos x · ẋ."""
+        return np.cos(self.inputs[0]) * x_dot
+
+
+class Cos(Op):
+    """y = cos x;  dx = −dy · sin x."""
+
+    __slots__ = ()
+
+    name = "cos"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.cos(x)
+
+    def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
+        return (-grad * np.sin(self.inputs[0]),)
+
+    def jvp(self, x_dot: np.ndarray) -> np.ndarray:
+        """jvp: ẏ = −sin x · ẋ."""
+        return -np.sin(self.inputs[0]) * x_dot
 
 
 def tanh(x: Any) -> Tensor:
@@ -143,3 +250,28 @@ def log(x: Any) -> Tensor:
 def identity(x: Any) -> Tensor:
     """y = x, recorded as a node."""
     return Identity()(x)
+
+
+def abs(x: Any) -> Tensor:  # noqa: A001 (tg.abs mirrors numpy)
+    """Elementwise |x| (the gradient at 0 is 0)."""
+    return Abs()(x)
+
+
+def sqrt(x: Any) -> Tensor:
+    """Elementwise √x."""
+    return Sqrt()(x)
+
+
+def square(x: Any) -> Tensor:
+    """Elementwise x²."""
+    return Square()(x)
+
+
+def sin(x: Any) -> Tensor:
+    """Elementwise sine."""
+    return Sin()(x)
+
+
+def cos(x: Any) -> Tensor:
+    """Elementwise cosine."""
+    return Cos()(x)

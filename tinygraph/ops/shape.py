@@ -10,6 +10,7 @@ import numpy as np
 from tinygraph.errors import DTypeError, ShapeError
 from tinygraph.indexed_grad import IndexedGrad
 from tinygraph.node import Op, apply
+from tinygraph.tangent import batch_axis, filled, take
 from tinygraph.tensor import Tensor
 
 Axis = int | Sequence[int] | None
@@ -52,6 +53,12 @@ class GetItem(Op):
     def backward(self, grad: np.ndarray) -> tuple[IndexedGrad]:
         return (IndexedGrad(self.index, grad, self.in_shape, _is_basic(self.index)),)
 
+    def jvp(self, x_dot: np.ndarray) -> np.ndarray:
+        """jvp: ẏ = ẋ[index] for each of the K directions (see ``tinygraph.tangent.take``)."""
+        index = self.index
+        parts = index if type(index) is tuple else (index,)
+        return take(x_dot, parts, self.in_shape, _is_basic(index))
+
 
 def _format_index(index: Any) -> str:
     parts = index if isinstance(index, tuple) else (index,)
@@ -93,6 +100,12 @@ class Transpose(Op):
             return (np.transpose(grad),)
         return (np.transpose(grad, np.argsort(self.axes)),)
 
+    def jvp(self, x_dot: np.ndarray) -> np.ndarray:
+        """jvp: ẏ = ẋ with x's axes permuted the same way (the K axis stays first)."""
+        n = x_dot.ndim - 1
+        axes = range(n - 1, -1, -1) if self.axes is None else self.axes
+        return np.transpose(x_dot, (0, *(a + 1 for a in axes)))
+
 
 class Reshape(Op):
     """y = x in a new shape;  dx = dy in x's shape."""
@@ -116,6 +129,10 @@ class Reshape(Op):
 
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
         return (grad.reshape(self.in_shape),)
+
+    def jvp(self, x_dot: np.ndarray) -> np.ndarray:
+        """jvp: ẏ = ẋ in y's shape, for each of the K directions."""
+        return x_dot.reshape(x_dot.shape[:1] + self.output.shape)
 
 
 def check_ints(values: Any, what: str) -> tuple[int, ...]:
@@ -166,6 +183,10 @@ class Sum(Op):
             grad = np.expand_dims(grad, self.axes)
         return (np.broadcast_to(grad, self.in_shape),)
 
+    def jvp(self, x_dot: np.ndarray) -> np.ndarray:
+        """jvp: ẏ = Σ_axis ẋ (the same sum, over the same axes of each direction)."""
+        return x_dot.sum(axis=tuple(a + 1 for a in self.axes), keepdims=self.keepdims)
+
 
 class Mean(Sum):
     """y = (1/n) Σ_axis x;  dx = dy / n broadcast back (n = entries averaged)."""
@@ -188,6 +209,10 @@ class Mean(Sum):
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
         (dx,) = super().backward(grad)
         return (dx / self.count,)
+
+    def jvp(self, x_dot: np.ndarray) -> np.ndarray:
+        """jvp: ẏ = (1/n) Σ_axis ẋ."""
+        return super().jvp(x_dot) / self.count
 
 
 class Concat(Op):
@@ -212,6 +237,10 @@ class Concat(Op):
         ends = np.cumsum(self.sizes)[:-1]
         return tuple(np.split(grad, ends, axis=self.axis))
 
+    def jvp(self, *x_dots: np.ndarray | None) -> np.ndarray:
+        """jvp: ẏ = [ẋ_1 | ẋ_2 | ...] along the same axis (zeros for an input that does not move)."""
+        return np.concatenate(filled(x_dots, self.inputs), axis=batch_axis(self.axis))
+
 
 class Stack(Op):
     """y = the inputs stacked along a new ``axis``;  dx_i = dy taken at position i of it."""
@@ -231,6 +260,10 @@ class Stack(Op):
 
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray, ...]:
         return tuple(np.moveaxis(grad, self.axis, 0))
+
+    def jvp(self, *x_dots: np.ndarray | None) -> np.ndarray:
+        """jvp: ẏ = the tangents stacked along the same new axis (zeros for a constant input)."""
+        return np.stack(filled(x_dots, self.inputs), axis=batch_axis(self.axis))
 
 
 def _check_list(tensors: Any, who: str) -> None:

@@ -10,12 +10,22 @@ from tinygraph.errors import ConfigError, DTypeError, ShapeError
 from tinygraph.node import Op, locate
 from tinygraph.ops.shape import check_ints
 from tinygraph.scope import current_scope
+from tinygraph.tangent import batch_axis
 from tinygraph.tensor import Tensor
 
 
+def _shift_and_normalise(x: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pieces every softmax here is made of: s = x − max x (so no e^x overflows), e^s, and
+    Z = Σ e^s along ``axis``; softmax = e^s / Z and log softmax = s − log Z. ufunc reductions
+    directly: ndarray.max/.sum add a Python-level wrapper per call."""
+    shifted = x - np.maximum.reduce(x, axis=axis, keepdims=True)
+    exps = np.exp(shifted)
+    return shifted, exps, np.add.reduce(exps, axis=axis, keepdims=True)
+
+
 def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
-    shifted = x - x.max(axis=axis, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    shifted, _, norm = _shift_and_normalise(x, axis)
+    return shifted - np.log(norm)
 
 
 class Softmax(Op):
@@ -37,6 +47,12 @@ class Softmax(Op):
         y = self.output
         return (y * (grad - (grad * y).sum(axis=self.axis, keepdims=True)),)
 
+    def jvp(self, x_dot: np.ndarray) -> np.ndarray:
+        """jvp: ẏ = y · (ẋ − Σ_j y_j ẋ_j) along ``axis``."""
+        y = self.output
+        axis = batch_axis(self.axis) if y.ndim else ()  # a 0-d input: nothing to reduce
+        return y * (x_dot - (y * x_dot).sum(axis=axis, keepdims=True))
+
 
 class LogSoftmax(Op):
     """y = x − log Σ_j e^(x_j) along ``axis``;  dx = dy − softmax(x) · Σ_j dy_j."""
@@ -55,6 +71,12 @@ class LogSoftmax(Op):
 
     def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
         return (grad - np.exp(self.output) * grad.sum(axis=self.axis, keepdims=True),)
+
+    def jvp(self, x_dot: np.ndarray) -> np.ndarray:
+        """jvp: ẏ = ẋ − Σ_j softmax(x)_j ẋ_j along ``axis`` (softmax(x) = e^y)."""
+        weighted = np.exp(self.output) * x_dot
+        axis = batch_axis(self.axis) if self.output.ndim else ()  # a 0-d input: nothing to reduce
+        return x_dot - weighted.sum(axis=axis, keepdims=True)
 
 
 class CrossEntropy(Op):
@@ -80,16 +102,13 @@ class CrossEntropy(Op):
         classes = logits.shape[-1]
         self.in_shape = logits.shape
         flat = logits.reshape(-1, classes)
-        # ufunc reductions directly: ndarray.max/.sum add a Python-level wrapper per call.
-        shifted = flat - np.maximum.reduce(flat, axis=1, keepdims=True)
-        probs = np.exp(shifted)
-        norm = np.add.reduce(probs, axis=1, keepdims=True)
-        probs /= norm
         if targets.size == 0 and self.reduction == "mean":
             raise ShapeError(
                 f"the batch is empty (logits of shape {logits.shape}): a mean over no terms is "
                 "undefined; give at least one target, or reduction='sum' (0.0 for no terms)"
             )
+        shifted, probs, norm = _shift_and_normalise(flat, axis=1)
+        probs /= norm  # p = softmax(x), kept for the backward
         self.rows = _arange(flat.shape[0])
         self.cols = targets.flatten()  # a copy: the caller may refill its targets before backward
         self.count = max(targets.size, 1)
@@ -99,6 +118,7 @@ class CrossEntropy(Op):
         except IndexError:
             _check_range(targets, classes)
             raise
+        # −Σ_n log softmax(x_n)[c_n] = Σ_n log Z_n − Σ_n s_n[c_n]
         total = np.add.reduce(np.log(norm), axis=None) - np.add.reduce(picked, axis=None)
         return np.asarray(total / self.count if self.reduction == "mean" else total)
 
@@ -107,6 +127,13 @@ class CrossEntropy(Op):
         dx[self.rows, self.cols] -= 1.0
         dx *= grad / self.count if self.reduction == "mean" else grad
         return dx.reshape(self.in_shape), None
+
+    def jvp(self, x_dot: np.ndarray | None, targets_dot: None = None) -> np.ndarray:
+        """jvp: L̇ = Σ_n ⟨p_n − onehot(c_n), ẋ_n⟩ (÷ N for ``reduction="mean"``); the integer
+        targets have no tangent."""
+        flat = x_dot.reshape(x_dot.shape[0], -1, self.probs.shape[1])
+        moved = np.einsum("knv,nv->k", flat, self.probs) - flat[:, self.rows, self.cols].sum(axis=1)
+        return moved / self.count if self.reduction == "mean" else moved
 
 
 _ARANGES: dict[int, np.ndarray] = {}

@@ -16,7 +16,7 @@ import graphviz
 
 from tinygraph.errors import GraphStateError, RenderError
 from tinygraph.output_path import output_path_fault
-from tinygraph.gc_pause import pause_gc
+from tinygraph.performance import pause_gc
 from tinygraph.render.dot_writer import UnrolledWriter
 from tinygraph.render.formats import check_format, output_format
 from tinygraph.render.graph_view import GraphView, attach_trace, collect
@@ -69,6 +69,16 @@ def plan_picture(out: Tensor, view: str, options: dict[str, Any],
     steps = plan_steps(graph, opts.max_steps if opts.view != "rolled" else None)
     _check_size(drawn_count(graph, steps), steps.shown, opts, where)
     return graph, opts, steps
+
+
+def picture_size(out: Tensor, view: str = "forward", **options: Any) -> int:
+    """How many boxes ``tg.to_dot(out, view, **options)`` would place (ops outside a fold, a copy
+    of each parameter they read, a Σ per junction): the number ``max_nodes`` limits, counted
+    with one walk and no layout, so callers can refuse a picture before building it."""
+    opts = check_options(view, options, "picture_size")
+    graph = collect(out)
+    steps = plan_steps(graph, opts.max_steps if opts.view != "rolled" else None)
+    return drawn_count(graph, steps)
 
 
 def dot_text(graph: GraphView, opts: Options, steps: Steps, trace: Trace | None = None) -> str:

@@ -1,4 +1,4 @@
-"""Comparing an analytic gradient with a numerical one, and the tables that show the result.
+"""Comparing an analytic gradient with a numerical one, entry by entry or along directions.
 
 An entry passes when |a − n| ≤ atol + rtol · |n| (a: analytic, n: numerical, as numpy's
 ``allclose``). Its relative error is |a − n| / max(|a|, |n|, atol), so entries whose true value
@@ -8,12 +8,17 @@ the one that exceeds its allowance the most: the largest |a − n| / (atol + rto
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from tinygraph.errors import NumericsError
+
 PASS_RULE = "pass: |analytic - numerical| <= atol + rtol*|numerical| at every entry"
+DOT_PRODUCT_RULE = ("pass: |reverse - forward| <= atol + rtol*|forward| in every direction, with "
+                    "reverse = <J^T u, v> (backward) and forward = <u, J v> (jvp)")
 
 
 @dataclass(frozen=True)
@@ -133,65 +138,34 @@ COMPARISON_HEADERS = [
 ]
 
 
-def render_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """Left-aligned columns separated by two spaces, with a rule under the header."""
-    widths = [len(h) for h in headers]
-    for row in rows:
-        widths = [max(w, len(cell)) for w, cell in zip(widths, row)]
-
-    def line(cells: Sequence[str]) -> str:
-        return "  ".join(cell.ljust(w) for cell, w in zip(cells, widths)).rstrip()
-
-    rule = "  ".join("-" * w for w in widths)
-    return "\n".join([line(headers), rule, *(line(row) for row in rows)])
+def comparison_headers(mode: str) -> list[str]:
+    """The column headers of a comparison: in mode "jvp-vjp" the two sides are the reverse
+    mode's ⟨Jᵀu, v⟩ and the forward mode's ⟨u, Jv⟩, not an analytic and a numerical value."""
+    if mode != "jvp-vjp":
+        return COMPARISON_HEADERS
+    return [{"analytic": "reverse", "numerical": "forward"}.get(h, h) for h in COMPARISON_HEADERS]
 
 
-@dataclass(frozen=True)
-class GradcheckReport:
-    """What ``gradcheck`` found: one :class:`Comparison` per input, printable as a table.
+def pass_rule(mode: str) -> str:
+    """The sentence under a table that says when a row passes."""
+    return DOT_PRODUCT_RULE if mode == "jvp-vjp" else PASS_RULE
 
-    Attributes:
-        rows: one comparison per input, in the order given.
-        mode: ``"full"`` (every entry) or ``"directional"`` (random directions).
-        eps, atol, rtol: the settings used.
-        value: f at the unperturbed inputs.
-        notes: remarks that explain a failure (e.g. f's result does not depend on the inputs).
-        culprit: on failure, the first node whose backward disagrees with its own forward,
-            written ``op (t=3, layer=1)``; None when it passed or could not be found.
-    """
 
-    rows: tuple[Comparison, ...]
-    mode: str
-    eps: float
-    atol: float
-    rtol: float
-    value: float
-    notes: tuple[str, ...] = ()
-    culprit: str | None = None
+def compare_directional(label: str, shape: tuple[int, ...], analytic: np.ndarray,
+                        numerical: Callable[[np.ndarray], float], directions: np.ndarray,
+                        atol: float, rtol: float) -> Comparison:
+    """The directional check: ⟨analytic, v⟩ against ``numerical(v)`` (a directional derivative
+    of the same function, or a forward-mode one) for every direction v, compared as ``compare``
+    does (the worst index is the direction's number)."""
+    projected = np.array([np.vdot(analytic, v) for v in directions])
+    measured = np.array([numerical(v) for v in directions])
+    return compare(label, shape, projected, measured, atol, rtol, by_direction=True)
 
-    @property
-    def ok(self) -> bool:
-        """True when every input passes."""
-        return all(row.ok for row in self.rows)
 
-    @property
-    def failures(self) -> list[Comparison]:
-        """The inputs whose gradient disagrees, in order."""
-        return [row for row in self.rows if not row.ok]
-
-    def __bool__(self) -> bool:
-        return self.ok
-
-    def __str__(self) -> str:
-        failed = len(self.failures)
-        status = "ok" if self.ok else f"FAIL: {failed} of {len(self.rows)} inputs disagree"
-        what = "worst = entry index" if self.mode == "full" else "worst = direction number"
-        head = (f"gradcheck (mode={self.mode}, eps={self.eps:g}, atol={self.atol:g}, "
-                f"rtol={self.rtol:g}): {status}")
-        table = render_table(["input", *COMPARISON_HEADERS],
-                             [[row.label, *comparison_cells(row)] for row in self.rows])
-        lines = [head, table, f"{PASS_RULE}; {what}", *self.notes]
-        return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return f"GradcheckReport(ok={self.ok}, mode={self.mode!r}, inputs={len(self.rows)})"
+def raise_if_failed(report: Any) -> None:
+    """The ``raise_on_fail`` of every check: a NumericsError carrying the report's table (and
+    the report itself, as ``.report``) when it did not pass."""
+    if not report.ok:
+        error = NumericsError(str(report))
+        error.report = report  # type: ignore[attr-defined]
+        raise error

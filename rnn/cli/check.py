@@ -12,8 +12,11 @@ from typing import Any
 import numpy as np
 
 import tinygraph as tg
-from rnn.commands.options import add_model_options, positive_float, positive_int
-from rnn.commands.problem import problem_from_args
+from rnn.cli import limits
+from rnn.cli.options import add_model_options, float_in, int_in, validate_model_options
+from rnn.cli.problem import problem_from_args
+
+MAX_DIRECTIONS = 100
 
 EXAMPLES = """examples:
   tinygraph check                                2 layers, tanh, T=4, H=3: every entry
@@ -50,15 +53,33 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         epilog=EXAMPLES)
     parser.add_argument("--mode", choices=("full", "directional"), default="full",
                         help="full: every entry; directional: random directions (default full)")
-    parser.add_argument("--directions", type=positive_int, default=3,
-                        help="directions per parameter in directional mode (default 3)")
-    parser.add_argument("--eps", type=positive_float, default=1e-6, help="step h (default 1e-6)")
-    parser.add_argument("--atol", type=positive_float, default=1e-5, help="default 1e-5")
-    parser.add_argument("--rtol", type=positive_float, default=1e-4, help="default 1e-4")
+    parser.add_argument("--directions", type=int_in(1, MAX_DIRECTIONS), default=3,
+                        help=f"directions per parameter in directional mode, at most "
+                             f"{MAX_DIRECTIONS} (default 3)")
+    parser.add_argument("--eps", type=float_in(1e-10, 0.1, low_open=False), default=1e-6,
+                        help="step h, in [1e-10, 0.1]: below, rounding swamps the difference; "
+                             "above, the truncation error does (default 1e-6)")
+    parser.add_argument("--atol", type=float_in(0, 1, high_open=True), default=1e-5,
+                        help="absolute tolerance, in (0, 1) (default 1e-5)")
+    parser.add_argument("--rtol", type=float_in(0, 1, high_open=True), default=1e-4,
+                        help="relative tolerance, in (0, 1): at 1 a zero gradient would pass "
+                             "(default 1e-4)")
     parser.add_argument("--inject-bug", action="store_true",
                         help="give layer 0 a tanh whose backward is wrong, to see a failure")
     add_model_options(parser)
     return parser
+
+
+def validate(args: argparse.Namespace) -> None:
+    """The model's size and the check's estimated time (UsageError before any work)."""
+    validate_model_options(args)
+    passes, seconds = limits.gradcheck_seconds(args, args.mode, args.directions)
+    if args.mode == "full":
+        advice = "use --mode directional, fewer --steps or --layers, or a smaller --hidden"
+    else:
+        advice = "use fewer --directions or --steps, or a smaller --hidden or --batch"
+    limits.check_seconds(seconds, f"--mode {args.mode} ({passes:,} evaluations of the loss over "
+                         f"T={args.steps:,} steps x {args.layers} layers)", advice)
 
 
 def run(args: argparse.Namespace) -> int:

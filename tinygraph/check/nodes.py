@@ -9,135 +9,36 @@ Only the node's own forward is re-run, on float64 copies of the arrays it saved,
 backward is pinned to one op application: "tanh (t=3, layer=1)", not "the loss".
 The walk is iterative and in creation order, so a 100,000-step graph is fine (full mode costs
 2 forwards per input entry of each node; directional mode 2k per input).
+
+Mode "jvp-vjp" needs no finite differences: for random u (y's shape) and directions v, the
+forward rule and the backward rule of one node must satisfy the dot-product test
+
+    ⟨u, J_i v⟩ (op.jvp) = ⟨J_iᵀ u, v⟩ (op.backward),   exact up to rounding,
+
+so a wrong jvp or a wrong backward is named with its op and scope. When the two disagree, a
+central difference of the node's forward along v says which of them is the odd one out.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from tinygraph.broadcast import sum_to
-from tinygraph.backward import normalise_sent, reverse_topological
+from tinygraph.backward import graph_nodes, normalise_sent
 from tinygraph.indexed_grad import densify
-from tinygraph.errors import DTypeError, GraphStateError, NumericsError, add_note
-from tinygraph.gradcheck_report import (
-    COMPARISON_HEADERS,
-    PASS_RULE,
-    Comparison,
-    comparison_cells,
-    compare,
-    render_table,
-)
+from tinygraph.errors import DTypeError, GraphStateError, add_note
+from tinygraph.forward import node_jvp
+from tinygraph.check.compare import Comparison, compare, compare_directional, raise_if_failed
+from tinygraph.check.report import NodeCheckReport, NodeComparison
 from tinygraph.node import Node, Op
-from tinygraph.numerical import check_settings, directional_derivative, gradient_of_entries
+from tinygraph.check.numerical import check_settings, directional_derivative, gradient_of_entries
 from tinygraph.tensor import Tensor
 
-MAX_TABLE_ROWS = 40
-
-
-@dataclass(frozen=True)
-class NodeComparison:
-    """The check of one input of one node: ``node``, ``input_index`` and the comparison."""
-
-    node: Node
-    input_index: int
-    comparison: Comparison
-
-    @property
-    def ok(self) -> bool:
-        """Whether the node's backward agrees with the numerical VJP for this input."""
-        return self.comparison.ok
-
-    @property
-    def where(self) -> str:
-        """The node as messages write it: ``tanh (t=3, layer=1)``."""
-        return self.node.where()
-
-
-@dataclass(frozen=True)
-class NodeCheckReport:
-    """What ``gradcheck_nodes`` found: one row per (node, input that needs a gradient).
-
-    Attributes:
-        rows: the checks in node creation order.
-        nodes_checked: how many nodes were visited.
-        mode, eps, atol, rtol: the settings used.
-    """
-
-    rows: tuple[NodeComparison, ...]
-    nodes_checked: int
-    mode: str
-    eps: float
-    atol: float
-    rtol: float
-
-    @property
-    def ok(self) -> bool:
-        """True when every node's backward agrees with its numerical VJP."""
-        return all(row.ok for row in self.rows)
-
-    @property
-    def failures(self) -> list[NodeComparison]:
-        """The failing checks, in creation order."""
-        return [row for row in self.rows if not row.ok]
-
-    @property
-    def first_failure(self) -> NodeComparison | None:
-        """The earliest-created failing check, or None."""
-        return next((row for row in self.rows if not row.ok), None)
-
-    @property
-    def first_failing_node(self) -> Node | None:
-        """The earliest-created node whose backward disagrees, or None."""
-        first = self.first_failure
-        return None if first is None else first.node
-
-    def __bool__(self) -> bool:
-        return self.ok
-
-    def __str__(self) -> str:
-        first = self.first_failure
-        if first is None:
-            status = "ok"
-        else:
-            nodes = len({id(row.node) for row in self.failures})
-            status = (f"FAIL: first disagreeing node: {first.where}, input "
-                      f"{first.comparison.label} ({nodes} failing node(s))")
-        head = (f"gradcheck_nodes (mode={self.mode}, eps={self.eps:g}, atol={self.atol:g}, "
-                f"rtol={self.rtol:g}): {self.nodes_checked} nodes, {status}")
-        shown = list(self.rows)
-        hidden = 0
-        if len(shown) > MAX_TABLE_ROWS:
-            shown = self.failures[:MAX_TABLE_ROWS]
-            hidden = len(self.rows) - len(shown)
-        table = render_table(
-            ["node", "input", *COMPARISON_HEADERS],
-            [[row.where, row.comparison.label, *comparison_cells(row.comparison)]
-             for row in shown],
-        )
-        lines = [head, table]
-        if hidden:
-            hidden_failures = len(self.failures) - len(shown)
-            kind = f"{hidden_failures} failing and " if hidden_failures else ""
-            lines.append(f"... {kind}{hidden - hidden_failures} passing rows not shown; "
-                         "report.rows has every row")
-        lines.append(f"{PASS_RULE} of the node's VJP with a random upstream gradient")
-        return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return (f"NodeCheckReport(ok={self.ok}, nodes={self.nodes_checked}, "
-                f"failures={len(self.failures)})")
-
-
-MODES = ("full", "directional")
-
-
-def graph_nodes(loss: Tensor) -> list[Node]:
-    """Every node ``loss`` depends on, in creation order (an explicit stack, no recursion)."""
-    return reverse_topological(loss)[::-1]
+MODES = ("full", "directional", "jvp-vjp")
 
 
 def gradcheck_nodes(
@@ -157,7 +58,10 @@ def gradcheck_nodes(
     creation order) and every float input that requires grad, compare op.backward(g)[i]
     (summed back to x_i's shape when the op broadcasts) with the numerical VJP
     Σ_k g_k ∂y_k/∂x_i by central differences (``mode="full"``, every entry) or its projection
-    on ``directions`` random directions (``mode="directional"``). Integer inputs (class
+    on ``directions`` random directions (``mode="directional"``); or, with ``mode="jvp-vjp"``,
+    compare ⟨op.backward(g)[i], v⟩ with ⟨g, op.jvp(v at input i)⟩ for ``directions`` random v
+    (the dot-product test: it checks backward against jvp, needs no finite differences, and
+    on a failure a central difference names the odd one out). Integer inputs (class
     targets) are skipped. Nothing in the graph changes: each op gets its saved state back, and
     ``loss.backward()`` still works afterwards.
 
@@ -165,7 +69,7 @@ def gradcheck_nodes(
         loss: a tensor whose graph's saved arrays are still there (it may have been through
             ``backward()``; not through ``tg.grad(..., retain_graph=False)``).
         eps, atol, rtol: as in ``gradcheck``.
-        mode: ``"full"`` or ``"directional"``.
+        mode: ``"full"``, ``"directional"`` or ``"jvp-vjp"``.
         raise_on_fail: raise ``NumericsError`` with the report's table when a node fails.
         directions: k per input in directional mode.
         seed: seeds the upstream gradients and directions.
@@ -193,10 +97,8 @@ def gradcheck_nodes(
     for node in nodes:
         rows.extend(_check_node(node, rng, eps, atol, rtol, mode, directions))
     report = NodeCheckReport(tuple(rows), len(nodes), mode, eps, atol, rtol)
-    if raise_on_fail and not report.ok:
-        error = NumericsError(str(report))
-        error.report = report  # type: ignore[attr-defined]
-        raise error
+    if raise_on_fail:
+        raise_if_failed(report)
     return report
 
 
@@ -219,8 +121,12 @@ def _check_node(node: Node, rng: np.random.Generator, eps: float, atol: float, r
 
         rows = []
         for i in checked:
-            comparison = _check_input(node, i, sent[i], arrays, value, rng, eps, atol, rtol,
-                                      mode, directions)
+            if mode == "jvp-vjp":
+                comparison = _check_dot_product(node, i, sent[i], arrays, g, value, rng, eps,
+                                                atol, rtol, directions)
+            else:
+                comparison = _check_input(node, i, sent[i], arrays, value, rng, eps, atol, rtol,
+                                          mode, directions)
             rows.append(NodeComparison(node, i, comparison))
         return rows
     except Exception as exc:
@@ -232,31 +138,67 @@ def _check_node(node: Node, rng: np.random.Generator, eps: float, atol: float, r
         op.restore(saved_state)
 
 
-def _check_input(node: Node, i: int, analytic: np.ndarray | None, arrays: list[np.ndarray],
-                 value: Any, rng: np.random.Generator, eps: float, atol: float, rtol: float,
-                 mode: str, directions: int) -> Comparison:
+def _label(node: Node, i: int) -> str:
     tensor = node.inputs[i]
-    label = f"{i} {tensor.name}" if tensor.name else str(i)
-    shape = arrays[i].shape
+    return f"{i} {tensor.name}" if tensor.name else str(i)
+
+
+def _dense(node: Node, i: int, analytic: np.ndarray | None, shape: tuple[int, ...]) -> np.ndarray:
+    """The gradient backward sent to input i, in float64 and summed back to its shape."""
     if analytic is None:
-        analytic = np.zeros(shape)
+        return np.zeros(shape)
     analytic = np.asarray(analytic, dtype=np.float64)
     if analytic.shape != shape and node.op.broadcasts:
         try:
-            analytic = sum_to(analytic, shape)
+            return sum_to(analytic, shape)
         except ValueError:
             pass
+    return analytic
+
+
+def _wrong_shape(label: str, shape: tuple[int, ...], got: tuple[int, ...]) -> Comparison:
+    nan = float("nan")
+    return Comparison(label, shape, nan, nan, None, nan, nan, False, f"backward gave shape {got}")
+
+
+def _check_input(node: Node, i: int, analytic: np.ndarray | None, arrays: list[np.ndarray],
+                 value: Any, rng: np.random.Generator, eps: float, atol: float, rtol: float,
+                 mode: str, directions: int) -> Comparison:
+    label = _label(node, i)
+    shape = arrays[i].shape
+    analytic = _dense(node, i, analytic, shape)
     if analytic.shape != shape:
-        nan = float("nan")
-        return Comparison(label, shape, nan, nan, None, nan, nan, False,
-                          f"backward gave shape {analytic.shape}")
+        return _wrong_shape(label, shape, analytic.shape)
     if mode == "full":
         numerical = gradient_of_entries(value, arrays[i], eps)
         return compare(label, shape, analytic, numerical, atol, rtol)
     vs = [rng.standard_normal(shape) for _ in range(directions)]
-    projected = np.array([np.vdot(analytic, v) for v in vs])
+    return compare_directional(label, shape, analytic,
+                               lambda v: directional_derivative(value, [arrays[i]], [v], eps),
+                               vs, atol, rtol)
+
+
+def _check_dot_product(node: Node, i: int, analytic: np.ndarray | None, arrays: list[np.ndarray],
+                       g: np.ndarray, value: Any, rng: np.random.Generator, eps: float,
+                       atol: float, rtol: float, directions: int) -> Comparison:
+    """⟨J_iᵀ g, v⟩ from backward against ⟨g, J_i v⟩ from jvp, for ``directions`` random v."""
+    label = _label(node, i)
+    shape = arrays[i].shape
+    vs = rng.standard_normal((directions, *shape))
+    tangents: list[np.ndarray | None] = [None] * len(arrays)
+    tangents[i] = vs
+    moved = node_jvp(node, tuple(tangents))
+    forward = np.array([np.vdot(g, y) for y in np.asarray(moved, dtype=np.float64)])
+    analytic = _dense(node, i, analytic, shape)
+    if analytic.shape != shape:
+        return _wrong_shape(label, shape, analytic.shape)
+    reverse = np.array([np.vdot(analytic, v) for v in vs])
+    comparison = compare(label, shape, reverse, forward, atol, rtol, by_direction=True)
+    if comparison.ok or comparison.note:
+        return comparison
     numerical = np.array([directional_derivative(value, [arrays[i]], [v], eps) for v in vs])
-    return compare(label, shape, projected, numerical, atol, rtol, by_direction=True)
+    odd = "jvp" if np.abs(forward - numerical).max() > np.abs(reverse - numerical).max() else "backward"
+    return replace(comparison, note=f"{odd} disagrees with a central difference")
 
 
 def _forward(op: Op, arrays: Sequence[np.ndarray]) -> np.ndarray:

@@ -5,6 +5,11 @@ Full mode compares every entry: ∂f/∂x_j from ``tg.grad`` against
 Directional mode draws k random directions v per input (seeded, entries ~ N(0, 1) so each
 entry moves by about h as in full mode) and compares ⟨∇f, v⟩ with
 (f(x + h v) − f(x − h v)) / 2h: 2k evaluations per input, whatever its size.
+Mode "jvp-vjp" needs no finite differences at all: it is the dot-product test of the two
+modes of differentiation on f's one graph, ⟨u, J v⟩ by forward mode (``tg.jvp``'s walk) against
+⟨Jᵀ u, v⟩ by reverse mode (``tg.grad``), for u = 1 (f is a scalar) and k random v per input.
+Both sides are exact, so they agree to rounding (about 1e-15 relative); any larger gap means
+that some op's jvp or backward is wrong, and the localisation names which op.
 
 The report says, per input, how large the disagreement is, where it is worst and with which
 values, so a wrong gradient is found, not just detected.
@@ -19,15 +24,16 @@ from typing import Any
 import numpy as np
 
 from tinygraph.backward import grad as engine_grad
-from tinygraph.errors import GraphStateError, NumericsError, TinygraphError, add_note
-from tinygraph.gradcheck_nodes import MODES, gradcheck_nodes
-from tinygraph.gradcheck_report import Comparison, GradcheckReport, compare
-from tinygraph.numerical import (
+from tinygraph.errors import GraphStateError, TinygraphError, add_note
+from tinygraph.forward import propagate_tangents
+from tinygraph.check.nodes import MODES, gradcheck_nodes
+from tinygraph.check.compare import Comparison, compare, compare_directional, raise_if_failed
+from tinygraph.check.report import GradcheckReport
+from tinygraph.check.numerical import (
     ScalarFunction,
     check_callable,
     check_settings,
     check_float_tensor,
-    describe_tensor,
     directional_derivative,
     evaluate,
     float64_workspace,
@@ -35,7 +41,7 @@ from tinygraph.numerical import (
     scalar_value,
 )
 from tinygraph.scope import enable_grad, no_grad
-from tinygraph.tensor import Tensor
+from tinygraph.tensor import Tensor, describe
 
 def gradcheck(
     f: ScalarFunction,
@@ -60,8 +66,11 @@ def gradcheck(
             warning and is checked through a float64 copy.
         eps: the step h of the central differences.
         atol, rtol: an entry passes when |analytic − numerical| ≤ atol + rtol · |numerical|.
-        mode: ``"full"`` (every entry) or ``"directional"`` (``directions`` random
-            directions per input, cost independent of the input's size).
+        mode: ``"full"`` (every entry), ``"directional"`` (``directions`` random
+            directions per input, cost independent of the input's size) or ``"jvp-vjp"``
+            (forward mode against reverse mode along ``directions`` random directions per
+            input; ``eps`` is then used only to tell, on a failure, which node's rule is off).
+            Its two sides agree to rounding, so tolerances such as atol=rtol=1e-10 may be used.
         raise_on_fail: raise ``NumericsError`` carrying the report's table when a check fails.
         directions: k, the number of directions per input in directional mode.
         seed: seeds the random directions.
@@ -96,9 +105,11 @@ def gradcheck(
                          "zero: was it computed under tg.no_grad() or from .data arrays?")
         if mode == "full":
             rows = _full_rows(value_of_f, inputs, works, analytic, eps, atol, rtol)
-        else:
+        elif mode == "directional":
             rows = _directional_rows(value_of_f, inputs, works, analytic, eps, atol, rtol,
                                      directions, seed)
+        else:
+            rows = _dot_product_rows(out, inputs, analytic, atol, rtol, directions, seed)
         unused = [row.label for row, g in zip(rows, analytic)
                   if row.ok and not np.any(g) and row.numerical == 0.0]
         if unused:
@@ -109,10 +120,8 @@ def gradcheck(
             culprit, note = _localise(f, eps, atol, rtol, mode, directions, seed)
             notes.append(note)
     report = GradcheckReport(tuple(rows), mode, eps, atol, rtol, value, tuple(notes), culprit)
-    if raise_on_fail and not report.ok:
-        error = NumericsError(str(report))
-        error.report = report  # type: ignore[attr-defined]
-        raise error
+    if raise_on_fail:
+        raise_if_failed(report)
     return report
 
 
@@ -124,7 +133,7 @@ def _full_rows(value_of_f: Any, inputs: list[Tensor], works: list[np.ndarray],
         try:
             numerical = gradient_of_entries(value_of_f, work, eps)
         except Exception as exc:
-            add_note(exc, f"gradcheck: raised by f while input {i} ({describe_tensor(x)}) "
+            add_note(exc, f"gradcheck: raised by f while input {i} ({describe(x, with_shape=True)}) "
                          "was perturbed; every input has been restored")
             raise
         rows.append(compare(_label(x, i), x.shape, a, numerical, atol, rtol))
@@ -138,23 +147,38 @@ def _directional_rows(value_of_f: Any, inputs: list[Tensor], works: list[np.ndar
     rows = []
     for i, (x, work, a) in enumerate(zip(inputs, works, analytic)):
         vs = [rng.standard_normal(x.shape) for _ in range(directions)]
-        projected = np.array([np.vdot(a, v) for v in vs])
         try:
-            numerical = np.array(
-                [directional_derivative(value_of_f, [work], [v], eps) for v in vs]
-            )
+            rows.append(compare_directional(
+                _label(x, i), x.shape, a,
+                lambda v, work=work: directional_derivative(value_of_f, [work], [v], eps),
+                vs, atol, rtol))
         except Exception as exc:
-            add_note(exc, f"gradcheck: raised by f while input {i} ({describe_tensor(x)}) "
+            add_note(exc, f"gradcheck: raised by f while input {i} ({describe(x, with_shape=True)}) "
                          "was moved along a random direction; every input has been restored")
             raise
-        rows.append(compare(_label(x, i), x.shape, projected, numerical, atol, rtol,
+    return rows
+
+
+def _dot_product_rows(out: Tensor, inputs: list[Tensor], analytic: list[np.ndarray], atol: float,
+                      rtol: float, directions: int, seed: int) -> list[Comparison]:
+    """Per input x_i: ⟨∇_i f, v⟩ (reverse) against ∂f/∂x_i · v (forward) for k random v, one
+    batched forward-mode walk of f's graph per input."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i, (x, a) in enumerate(zip(inputs, analytic)):
+        vs = rng.standard_normal((directions, *x.shape))
+        reverse = np.array([np.vdot(a, v) for v in vs])
+        moved = propagate_tangents(out, {x: vs}) if out.requires_grad else None
+        forward = np.zeros(directions) if moved is None else moved.reshape(directions)
+        rows.append(compare(_label(x, i), x.shape, reverse, forward, atol, rtol,
                             by_direction=True))
     return rows
 
 
 def _localise(f: ScalarFunction, eps: float, atol: float, rtol: float, mode: str,
               directions: int, seed: int) -> tuple[str | None, str]:
-    """Name the first node of f's graph whose backward disagrees with its own forward."""
+    """Name the first node of f's graph whose backward (or, in mode "jvp-vjp", backward or
+    jvp) disagrees with its own forward."""
     with enable_grad():
         out = f()
     try:
@@ -166,7 +190,10 @@ def _localise(f: ScalarFunction, eps: float, atol: float, rtol: float, mode: str
         return None, ("localisation: every node's backward agrees with its own forward, so the "
                       "mismatch comes from outside the graph (does f read .data or numpy "
                       "arrays directly, or depend on randomness?)")
-    return node.where(), (f"localisation: first node whose backward disagrees: {node.where()} "
+    rules = "jvp and backward disagree" if mode == "jvp-vjp" else "backward disagrees"
+    note = nodes.first_failure.comparison.note
+    why = f" ({note})" if note and mode == "jvp-vjp" else ""
+    return node.where(), (f"localisation: first node whose {rules}: {node.where()}{why} "
                           "(tg.gradcheck_nodes on f's graph gives the per-node table)")
 
 
@@ -189,12 +216,12 @@ def _checked_inputs(inputs: Any) -> list[Tensor]:
         check_float_tensor(x, "gradcheck", f"input {i}")
         if not x.requires_grad:
             raise GraphStateError(
-                f"gradcheck: input {i} ({describe_tensor(x)}) does not require grad; create it "
+                f"gradcheck: input {i} ({describe(x, with_shape=True)}) does not require grad; create it "
                 "with requires_grad=True"
             )
         if x.producer is not None:
             raise GraphStateError(
-                f"gradcheck: input {i} ({describe_tensor(x)}) is the output of "
+                f"gradcheck: input {i} ({describe(x, with_shape=True)}) is the output of "
                 f"{x.producer.where()}, not a leaf; f must recompute everything from leaves"
             )
     return inputs
@@ -204,7 +231,7 @@ def _warn_if_not_float64(inputs: list[Tensor]) -> None:
     for i, x in enumerate(inputs):
         if x.dtype != np.float64:
             warnings.warn(
-                f"gradcheck: input {i} ({describe_tensor(x)}) is {x.dtype}; central "
+                f"gradcheck: input {i} ({describe(x, with_shape=True)}) is {x.dtype}; central "
                 "differences need float64, so the check runs on a float64 copy of it (your "
                 "array is left as it is)",
                 RuntimeWarning,

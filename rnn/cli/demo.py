@@ -18,10 +18,11 @@ from typing import Any
 import numpy as np
 
 import tinygraph as tg
-from rnn.commands.options import add_model_options, positive_int
-from rnn.commands.problem import Problem, hidden_state, problem_from_args
-from tinygraph.scope import format_scope
-from tinygraph.trace import JunctionStep, Trace
+from rnn.cli import limits
+from rnn.cli.inputs import check_graphviz, check_output_dir
+from rnn.cli.options import add_model_options, int_in, validate_model_options
+from rnn.cli.problem import Problem, hidden_state, problem_from_args
+from rnn.cli.usage import UsageError
 
 EXAMPLES = """examples:
   tinygraph demo                     writes into out/
@@ -47,16 +48,58 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         epilog=EXAMPLES)
     parser.add_argument("--out", "-o", default="out", metavar="DIR",
                         help="directory for the pictures (default out/, created if missing)")
-    parser.add_argument("--junction-t", type=int, default=1, metavar="T",
-                        help="step t of the hidden state whose junction is printed (default 1)")
-    parser.add_argument("--junction-layer", type=int, default=None, metavar="L",
-                        help="layer of that hidden state (default: the top layer)")
+    parser.add_argument("--junction-t", type=int_in(0), default=1, metavar="T",
+                        help="step t of the hidden state whose junction is printed, "
+                             "0..steps-1 (default 1)")
+    parser.add_argument("--junction-layer", type=int_in(0), default=None, metavar="L",
+                        help="layer of that hidden state, 0..layers-1 (default: the top layer)")
     parser.add_argument("--no-pictures", action="store_true",
                         help="print the tables only; write no files")
-    parser.add_argument("--png-max-steps", type=positive_int, default=None, metavar="N",
-                        help="fold pictures of longer unrolls to N steps (default: draw all)")
+    parser.add_argument("--png-max-steps", type=int_in(2), default=None, metavar="N",
+                        help="fold the pictures of longer unrolls to N >= 2 steps (the first "
+                             "and last are kept; default: draw all)")
     add_model_options(parser)
     return parser
+
+
+def validate(args: argparse.Namespace) -> None:
+    """The junction, the model's size, the check's time and the pictures (before any work)."""
+    validate_model_options(args)
+    if args.junction_t >= args.steps:
+        raise UsageError(f"--junction-t {args.junction_t} is not a step of --steps "
+                         f"{args.steps}; choose 0..{args.steps - 1}")
+    if args.junction_layer is not None and args.junction_layer >= args.layers:
+        raise UsageError(f"--junction-layer {args.junction_layer} is not a layer of --layers "
+                         f"{args.layers}; choose 0..{args.layers - 1}")
+    passes, seconds = limits.gradcheck_seconds(args, "full")
+    if not args.no_pictures:
+        seconds += picture_seconds(args)
+    limits.check_seconds(seconds, f"the demo's full gradient check ({passes:,} evaluations of the "
+                         f"loss over T={args.steps:,} steps x {args.layers} layers)"
+                         + ("" if args.no_pictures else " and pictures"),
+                         "use fewer --steps or --layers or a smaller --hidden, or 'tinygraph "
+                         "check --mode directional' for a big model")
+
+
+def picture_seconds(args: argparse.Namespace) -> float:
+    """Graphviz, the output directory and the pictures' size checked; their estimated time.
+
+    The step-through page draws every step unfolded, so it must fit in MAX_NODES nodes; the
+    six pictures draw ``--png-max-steps`` of them, or every one.
+    """
+    check_graphviz("demo (its pictures; --no-pictures skips them)")
+    check_output_dir(Path(args.out), "--out")
+    size = limits.PictureSize.of(args.layers, args.nonlinearity, args.loss_at)
+    page = size.nodes(args.steps)
+    if page > limits.MAX_NODES:
+        raise UsageError(
+            f"the step-through page draws all {args.steps:,} steps unfolded: {page:,} nodes, "
+            f"over the {limits.MAX_NODES:,} Graphviz is given; use --steps "
+            f"{size.steps_that_fit()} or fewer, or --no-pictures")
+    pictures = size.nodes(min(args.steps, args.png_max_steps or args.steps))
+    graphviz = limits.GRAPHVIZ_PER_NODE * (page + len(PICTURES) * 2 * pictures)
+    return graphviz + limits.PICTURE_COST.seconds(1, args.steps, args.layers, args.hidden,
+                                                  args.batch)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -81,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
-def junction_text(loss: tg.Tensor, trace: Trace, t: int, layer: int) -> str:
+def junction_text(loss: tg.Tensor, trace: tg.Trace, t: int, layer: int) -> str:
     """The contributions to dL/dh of (t, layer), where each comes from, and their sum."""
     h = hidden_state(loss, t, layer)
     if h is None:
@@ -95,13 +138,13 @@ def junction_text(loss: tg.Tensor, trace: Trace, t: int, layer: int) -> str:
     return format_junction(step, h, tg.grad(loss, [h])[0])
 
 
-def format_junction(step: JunctionStep, h: tg.Tensor, reference: np.ndarray) -> str:
+def format_junction(step: tg.JunctionStep, h: tg.Tensor, reference: np.ndarray) -> str:
     """The table of a junction: one row per reader, the sum, and the check against tg.grad."""
     rows = [(f"from {c.source.where()}", _role(c.source.scope, step.scope), _vector(c.grad))
             for c in step.contributions]
     rows.append(("sum", "dL/dh, sent on to " + h.producer.where(), _vector(step.total)))
     widths = [max(len(r[i]) for r in rows) for i in range(2)]
-    lines = [f"h ({format_scope(step.scope)}) is read by {len(step.contributions)} nodes, so "
+    lines = [f"h ({tg.format_scope(step.scope)}) is read by {len(step.contributions)} nodes, so "
              "backward adds their gradients:"]
     lines += [f"  {a.ljust(widths[0])}  {b.ljust(widths[1])}  {c}" for a, b, c in rows]
     agree = np.allclose(step.total, reference, rtol=1e-12, atol=1e-12)
@@ -127,7 +170,7 @@ def _vector(g: np.ndarray) -> str:
     return f"[{shown}{', ...' if flat.size > 6 else ''}]"
 
 
-def write_pictures(problem: Problem, loss: tg.Tensor, trace: Trace, out: Path,
+def write_pictures(problem: Problem, loss: tg.Tensor, trace: tg.Trace, out: Path,
                    max_steps: int | None = None) -> list[Path]:
     """forward/backward/grad_norm as SVG and PNG, and stepthrough.html, into ``out``."""
     out.mkdir(parents=True, exist_ok=True)

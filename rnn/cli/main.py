@@ -1,11 +1,16 @@
-"""The ``tinygraph`` command line (also ``python -m rnn``): demo, render, check, train, vanish.
+"""The ``tinygraph`` command line (also ``python -m tinygraph``, ``python -m rnn``): demo, render,
+check, train, vanish.
 
-``main(argv)`` parses, runs one subcommand and returns the exit code:
+``main(argv)`` parses, validates (the subcommand's ``validate``), runs one subcommand and
+returns the exit code:
 
 * 0: done (for ``check``: the gradients agree);
-* 1: the command ran but failed: a tinygraph error (bad model configuration, Graphviz
-  missing, ...), a file that could not be written, or a gradient check that failed;
-* 2: a usage error (unknown option, bad value); the message is one line, no traceback.
+* 1: the command ran but failed: a tinygraph error, a file that could not be written, or a
+  gradient check that failed;
+* 2: a usage error, found before any work starts: an unknown option, a bad value or
+  combination, a run over the bounds of :mod:`rnn.cli.limits`, an input file that cannot
+  be read, or an option that needs what is not installed (Graphviz, matplotlib). One line,
+  no traceback.
 """
 
 from __future__ import annotations
@@ -15,15 +20,16 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from rnn.commands import check, demo, render, train, vanish
-from tinygraph.errors import TinygraphError
+from rnn.cli import check, demo, render, train, vanish
+from rnn.cli.usage import UsageError, usage_line
+from tinygraph import TinygraphError
 
 COMMANDS = (demo, render, check, train, vanish)
 
 EXIT_CODES = """exit codes:
   0  success (check: gradients agree)
   1  the command failed: a tinygraph error, a file not written, a failed gradient check
-  2  usage error: unknown option or bad value (one line on stderr)"""
+  2  usage error, before any work: unknown option, bad value, over a bound (one line on stderr)"""
 
 EXAMPLES = """examples:
   tinygraph demo --out out/          gradient check, junction sums and pictures in out/
@@ -39,7 +45,7 @@ class OneLineErrorParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         """Print ``prog: error: message (see 'prog --help')`` and exit with code 2."""
-        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+        self.exit(2, usage_line(self.prog, message))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
         command = module.add_parser(sub)
         command.epilog = (command.epilog or "") + "\n\n" + EXIT_CODES
         command.formatter_class = argparse.RawDescriptionHelpFormatter
-        command.set_defaults(run=module.run)
+        command.set_defaults(validate=module.validate, run=module.run)
     return parser
 
 
@@ -67,6 +73,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:           # --help (0) or a usage error (2), already printed
         return int(exc.code or 0)
+    try:
+        args.validate(args)
+    except UsageError as exc:
+        print(usage_line(f"tinygraph {args.command}", str(exc)), end="", file=sys.stderr)
+        return 2
     try:
         return int(args.run(args))
     except TinygraphError as exc:
