@@ -98,3 +98,19 @@ def test_the_step_through_page_shows_a_recomputed_step_inside_its_checkpoint_box
     boxes = {f"n{view.rank(n)}" for n in view.nodes if n.op.name == "checkpoint"}
     assert all(len(f.current) == 1 and f.current[0] in boxes for f in inside)
     assert RECOMPUTED in tg.stepthrough_html(loss)
+
+
+def test_a_recomputed_step_of_a_folded_checkpoint_lights_the_fold():
+    from tinygraph.render.graph_view import collect
+    from tinygraph.render.layout import plan_steps
+    from tinygraph.stepthrough import FOLD, RECOMPUTED, build_frames
+
+    net = rnn.RNN(D, H, rng=0, checkpoint_every=2)
+    hs, _ = net(np.ones((B, 8, D)))  # segments end at t = 1, 3, 5, 7
+    loss = sum((h * h).sum() for h in hs)
+    view = collect(loss)
+    steps = plan_steps(view, max_steps=2)  # t = 3 and 5 folded
+    names = {f"n{view.rank(n)}" for n in view.nodes if not steps.folded(n)} | {FOLD}
+    frames = build_frames(view, tg.trace_backward(loss), names)
+    inside = [f.current for f in frames if RECOMPUTED in f.caption]
+    assert [FOLD] in inside and all(c == [FOLD] or c[0] in names for c in inside)

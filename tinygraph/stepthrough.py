@@ -151,7 +151,7 @@ def build_frames(view: GraphView, trace: Trace, names: set[str]) -> list[Frame]:
         if isinstance(step, NodeStep):
             item = f"n{view.rank(step.node)}"
             if step.node.op.name == "checkpoint":
-                box = [item]
+                box = [item] if item in names or FOLD not in names else [FOLD]
             caption = _node_caption(step, trace.numbers)
             if item in names or FOLD not in names:
                 frames.append(Frame([item], edges_from.get(item, []), caption))
