@@ -30,7 +30,9 @@ def test_each_step_label_shows_its_total_from_the_ledger():
     ledger = tg.saved_bytes(loss)
     labels = cluster_labels(tg.to_dot(loss, show_saved=True))
     assert labels == [f"t = {t} · {human(ledger.by_step[t])}" for t in range(T)]
-    assert ledger.by_step[1] == 136  # matmul x_t (16) + 4 outputs of 1x3 (24 each) + mul's 24
+    # 4 outputs of 1x3 (24 bytes each) and the readout's mul (24); x_t is a view of the
+    # sequence's one copy, charged once, to step 0's matmul
+    assert ledger.by_step[1] == 120
     assert cluster_labels(tg.to_dot(loss)) == [f"t = {t}" for t in range(T)]
 
 
@@ -38,7 +40,10 @@ def test_each_tensor_label_shows_what_its_producer_holds():
     loss = loss_of(None)
     text = tg.to_dot(loss, show_saved=True)
     assert 'label="h [1×3] · 24 B"' in text  # tanh keeps its (1, 3) output
-    assert 'label="[1×3] · 40 B"' in text  # the input matmul: its output and the x_t it keeps
+    # step 0's input matmul: its output (24) and the sequence's one copy of x (1·4·2·8 = 64),
+    # of which its x_0 is a view; later steps' x_t are views of the same copy
+    assert 'label="[1×3] · 88 B"' in text
+
     assert "the parameters: 120 B more" in text  # W_xh (48) and W_hh (72), kept by the matmuls
     assert "holds 24 B for backward" in text  # the tooltip of the tanh boxes
     assert " · " not in "".join(re.findall(r'label="([^"]*)"', tg.to_dot(loss)))

@@ -19,6 +19,7 @@ from tinygraph.errors import ConfigError
 _EMPTY: dict[str, Any] = {}
 SCOPE_VALUES = (int, float, str, type(None))         # bool is an int
 SCOPE_NUMPY_VALUES = (np.integer, np.floating, np.bool_)
+PLAIN_TAG_TYPES = frozenset({int, str, float, bool, type(None)})
 
 
 class _State:
@@ -41,7 +42,11 @@ class scope:  # noqa: N801 (used like a function: ``with tg.scope(t=3):``)
     __slots__ = ("outer", "tags")
 
     def __init__(self, **tags: Any) -> None:
-        self.tags = check_tags(tags, "scope")
+        for value in tags.values():  # plain tags (t=3, layer=1) pass without a call: every step
+            if type(value) not in PLAIN_TAG_TYPES:
+                tags = check_tags(tags, "scope")
+                break
+        self.tags = tags
         self.outer: dict[str, Any] = _EMPTY
 
     def __enter__(self) -> dict[str, Any]:
