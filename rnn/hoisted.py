@@ -63,7 +63,9 @@ def _steps(cell: Any, layer: int, keep: np.ndarray | None, t0: int, lo: int, hi:
     hs = []
     for t in tg.scoped_range(hi - lo, start=t0 + lo, layer=layer):
         step = t - t0  # the index into this window; t is the absolute time tag
-        new = cell.step_projected(projected[step], h)
+        p_t = projected[step]
+        p_t.name = "p"
+        new = cell.step_projected(p_t, h)
         if keep is not None and not keep[:, step].all():
             new = carry_where_masked(new, h, keep[:, step])
         h = new

@@ -39,14 +39,17 @@ def test_each_step_label_shows_its_total_from_the_ledger():
 def test_each_tensor_label_shows_what_its_producer_holds():
     loss = loss_of(None)
     text = tg.to_dot(loss, show_saved=True)
-    assert 'label="h [1×3] · 24 B"' in text  # tanh keeps its (1, 3) output
-    # step 0's input matmul: its output (24) and the sequence's one copy of x (1·4·2·8 = 64),
-    # of which its x_0 is a view; later steps' x_t are views of the same copy
-    assert 'label="[1×3] · 88 B"' in text
-
-    assert "the parameters: 120 B more" in text  # W_xh (48) and W_hh (72), kept by the matmuls
+    edges = re.findall(r"^  (n\d+) -> \w+ \[(?:label=<(.*?)>, |.*?tooltip=\"(.*?)\")", text,
+                       flags=re.MULTILINE)
+    held = {node: (label or tip).rsplit("· ", 1)[1] for node, label, tip in edges}
+    # step 0's input matmul holds its (1, 3) output (24 B) and the sequence's one copy of x
+    # (1·4·2·8 = 64 B), of which every x_t is a view; the h0 matmul its output and the zero h0
+    assert (held["n0"], held["n1"], held["n5"]) == ("88 B", "48 B", "24 B")
+    tanh = [n for n in tg.saved_bytes(loss).nodes if n.node.op.name == "tanh"]
+    assert tanh and all(row.bytes == 24 for row in tanh)  # each keeps its (1, 3) output
+    assert "parameters 120 B" in text  # W_xh (48) and W_hh (72), kept by the matmuls
     assert "holds 24 B for backward" in text  # the tooltip of the tanh boxes
-    assert " · " not in "".join(re.findall(r'label="([^"]*)"', tg.to_dot(loss)))
+    assert " · " not in tg.to_dot(loss).replace("·‖", "")
 
 
 def test_show_saved_is_checked_and_only_where_tensors_are_drawn():
@@ -65,12 +68,12 @@ def test_a_checkpointed_segment_is_one_box_in_the_column_of_its_last_step():
     boxes = [line for line in text.splitlines() if "checkpoint[" in line and "label=" in line]
     assert len(boxes) == 2
     assert all('peripheries="2"' in line for line in boxes)
-    assert 'label="checkpoint[t=0..1]\\nrecomputed in backward"' in boxes[0]
-    assert 'label="tanh"' not in text and 'label="matmul"' not in text  # no step is kept
+    assert "label=<checkpoint[t=0..1] ↻>" in boxes[0]
+    assert "tanh" not in text and "matmul" not in text  # no step of a segment is kept
     assert cluster_labels(text)[:2] == [f"t = 1 · {human(tg.saved_bytes(loss).by_step[1])}",
                                         f"t = 3 · {human(tg.saved_bytes(loss).by_step[3])}"]
     assert 'label="checkpoints"' in text  # the band the boxes sit in
-    assert "orange double box: tg.checkpoint" in text
+    assert "orange double box ↻: tg.checkpoint" in text
 
 
 def test_the_checkpointed_picture_renders(tmp_path):
@@ -80,7 +83,7 @@ def test_the_checkpointed_picture_renders(tmp_path):
     if shutil.which("neato") is None:
         pytest.skip("Graphviz's neato is not installed")
     path = tg.render(loss_of(2), str(tmp_path / "segments.svg"), show_saved=True, view="both")
-    assert "recomputed in backward" in open(path, encoding="utf-8").read()
+    assert "checkpoint[t=0..1] ↻" in open(path, encoding="utf-8").read()
 
 
 def test_the_step_through_page_shows_a_recomputed_step_inside_its_checkpoint_box():
@@ -90,7 +93,7 @@ def test_the_step_through_page_shows_a_recomputed_step_inside_its_checkpoint_box
     if shutil.which("neato") is None:
         pytest.skip("Graphviz's neato is not installed")
     from tinygraph.render.graph_view import collect
-    from tinygraph.stepthrough import RECOMPUTED, build_frames
+    from tinygraph.render.stepthrough import RECOMPUTED, build_frames
 
     loss = loss_of(2)
     trace = tg.trace_backward(loss)
@@ -100,22 +103,22 @@ def test_the_step_through_page_shows_a_recomputed_step_inside_its_checkpoint_box
     inside = [f for f in frames if RECOMPUTED in f.caption]
     recomputed = [s for s in trace if s.scope.get("recomputed")]
     assert len(inside) == len(recomputed) > 0
-    boxes = {f"n{view.rank(n)}" for n in view.nodes if n.op.name == "checkpoint"}
+    boxes = {f"n{view.number(n)}" for n in view.nodes if n.op.name == "checkpoint"}
     assert all(len(f.current) == 1 and f.current[0] in boxes for f in inside)
     assert RECOMPUTED in tg.stepthrough_html(loss)
 
 
 def test_a_recomputed_step_of_a_folded_checkpoint_lights_the_fold():
     from tinygraph.render.graph_view import collect
-    from tinygraph.render.layout import plan_steps
-    from tinygraph.stepthrough import FOLD, RECOMPUTED, build_frames
+    from tinygraph.render.steps import plan_steps
+    from tinygraph.render.stepthrough import FOLD, RECOMPUTED, build_frames
 
     net = rnn.RNN(D, H, rng=0, checkpoint_every=2)
     hs, _ = net(np.ones((B, 8, D)))  # segments end at t = 1, 3, 5, 7
     loss = sum((h * h).sum() for h in hs)
     view = collect(loss)
     steps = plan_steps(view, max_steps=2)  # t = 3 and 5 folded
-    names = {f"n{view.rank(n)}" for n in view.nodes if not steps.folded(n)} | {FOLD}
+    names = {f"n{view.number(n)}" for n in view.nodes if not steps.folded(n)} | {FOLD}
     frames = build_frames(view, tg.trace_backward(loss), names)
     inside = [f.current for f in frames if RECOMPUTED in f.caption]
     assert [FOLD] in inside and all(c == [FOLD] or c[0] in names for c in inside)

@@ -28,7 +28,7 @@ from tinygraph.memory import MemoryReport, saved_bytes
 from tinygraph.node import Node, Op
 from tinygraph.check.numerical import numerical_grad
 from tinygraph.ops.arith import add, div, matmul, mul, neg, power, sub
-from tinygraph.ops.elementwise import cos, exp, identity, log, relu, sigmoid, sin, sqrt, square, tanh
+from tinygraph.ops.elementwise import copy, cos, exp, identity, log, relu, sigmoid, sin, sqrt, square, tanh
 from tinygraph.ops.elementwise import abs as abs  # noqa: A004 (tg.abs mirrors numpy)
 from tinygraph.ops.minmax import max as max  # noqa: A004 (tg.max mirrors numpy)
 from tinygraph.ops.minmax import maximum, minimum
@@ -41,6 +41,7 @@ from tinygraph.ops.softmax import cross_entropy, log_softmax, softmax
 from tinygraph.ops.split import split
 from tinygraph.render import draw, render, to_dot
 from tinygraph.output_path import output_path_fault
+from tinygraph.render.stepthrough import stepthrough, stepthrough_html
 from tinygraph.scope import (
     current_scope,
     enable_grad,
@@ -52,7 +53,6 @@ from tinygraph.scope import (
 )
 from tinygraph.spellings import MODULE_NAMES as _TORCH_NAMES
 from tinygraph.spellings import missing_name as _missing_name
-from tinygraph.stepthrough import stepthrough, stepthrough_html
 from tinygraph.trace import JunctionStep, NodeStep, Trace, trace_backward
 
 __all__ = [
@@ -83,6 +83,7 @@ __all__ = [
     "checkpoint",
     "clip",
     "concat",
+    "copy",
     "cos",
     "cross_entropy",
     "current_scope",
