@@ -207,3 +207,8 @@ def test_checkpoint_every_is_checked(every: Any) -> None:
                   checkpoint_every=every)
     with pytest.raises(rnn.ConfigError, match="train: checkpoint_every must be"):
         rnn.train(lambda b: b, [1], rnn.SGD(rnn.RNN(D, H).parameters()), checkpoint_every=every)
+
+
+def test_a_bidirectional_network_is_not_checkpointed():
+    with pytest.raises(rnn.ConfigError, match="bidirectional=True does not take checkpoint_every"):
+        rnn.RNN(D, H, bidirectional=True, checkpoint_every=2)
