@@ -40,7 +40,7 @@ import numpy as np
 
 import tinygraph as tg
 from rnn.checkpointed import Every, check_every, flatten, named, segment_length, segments, unflatten
-from rnn.checks import check_positive, check_scalar_loss, check_size
+from rnn.checks import check_one_direction, check_positive, check_scalar_loss, check_size
 from rnn.errors import ConfigError
 from rnn.network import RNN
 from rnn.optim import Optimizer, clip_grad_norm
@@ -94,6 +94,7 @@ def tbptt(
     """
     if not isinstance(net, RNN):
         raise tg.DTypeError(f"tbptt: net must be an rnn.RNN, got a {type(net).__name__}")
+    check_one_direction(net, "tbptt")
     if not callable(step_loss):
         raise tg.DTypeError(
             f"tbptt: step_loss must be a function step_loss(t, h_t) -> scalar Tensor or None, "
