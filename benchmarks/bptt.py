@@ -302,6 +302,17 @@ def report(rows: list[dict], steps, memory, renders, floor: dict[str, float],
     return "\n".join(lines)
 
 
+def kept_sections(path: Path) -> str:
+    """The sections other scripts keep in the results file (benchmarks/memory.py's, between
+    its markers), so that rewriting the file does not drop them."""
+    from memory import BEGIN, END
+
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if BEGIN not in text or END not in text:
+        return ""
+    return "\n" + BEGIN + text.split(BEGIN, 1)[1].split(END, 1)[0] + END + "\n"
+
+
 def main() -> None:
     """Run every measurement and print (and optionally save) the Markdown report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -329,7 +340,7 @@ def main() -> None:
         header = ("# Benchmark results\n\nWritten by `make bench` (`python benchmarks/bptt.py "
                   "--save docs/benchmark_results.md`); see\n[performance.md](performance.md) for what "
                   "is measured and why.\n\n")
-        args.save.write_text(header + text + "\n")
+        args.save.write_text(header + text + "\n" + kept_sections(args.save))
 
 
 if __name__ == "__main__":

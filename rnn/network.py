@@ -18,6 +18,16 @@ from numpy.typing import DTypeLike
 
 import tinygraph as tg
 from rnn.cell import ElmanCell, RngLike, activation, check_cell
+from rnn.checkpointed import (
+    Every,
+    check_every,
+    default_every,
+    flatten,
+    named,
+    segment_length,
+    segments,
+    unflatten,
+)
 from rnn.checks import check_count, check_dtype, check_flag, check_size, make_rng
 from rnn.errors import ConfigError
 from rnn.bidirectional import bidirectional_unroll
@@ -55,6 +65,11 @@ class RNN:
             per direction: [layer 0 forward, layer 0 reverse, layer 1 forward, ...] (the
             reverse one is its state after t = 0). Elman layers only (no ``cell=``,
             ``hoist_inputs``).
+        checkpoint_every: None, or cut the time loop into segments of k steps, each one
+            ``tg.checkpoint`` (``"sqrt"``: k = ⌈√T⌉ for a call of T steps): the graph keeps
+            the states between segments and the top layer's h_t instead of every step's
+            arrays, and recomputes a segment in the backward pass; the gradients are the
+            plain unroll's, bit for bit (see ``rnn.checkpointed``). Not with ``bidirectional``.
 
     The network runs in its parameters' dtype (``net.dtype``): the zero h_0 has it, and inputs
     and h0 given as arrays (or constant Tensors) of another dtype are converted to it, so a
@@ -79,7 +94,9 @@ class RNN:
         hoist_inputs: bool = False,
         dtype: DTypeLike | None = None,
         bidirectional: bool = False,
+        checkpoint_every: Every = None,
     ) -> None:
+        self.checkpoint_every = check_every(checkpoint_every, "rnn.RNN")
         resolved = None if dtype is None else check_dtype(dtype, "rnn.RNN")
         generator = make_rng(rng, "rnn.RNN")
         for label, flag in (("learn_h0", learn_h0), ("fused", fused), ("hoist_inputs", hoist_inputs),
@@ -88,6 +105,10 @@ class RNN:
         if bidirectional and (cell is not None or hoist_inputs):
             raise ConfigError("rnn.RNN: bidirectional=True builds Elman layers in both directions; "
                               f"it does not take {'cell=' if cell is not None else 'hoist_inputs=True'}")
+        if bidirectional and self.checkpoint_every is not None:
+            raise ConfigError("rnn.RNN: bidirectional=True does not take checkpoint_every (its "
+                              "reverse direction runs over the whole sequence); checkpoint the "
+                              "loss with tg.checkpoint instead")
         self.bidirectional = bidirectional
         width = 2 if bidirectional else 1
         if cell is not None:
@@ -215,36 +236,71 @@ class RNN:
         return hs, [cell.output(s) for (_, cell), s in zip(self._named_cells(), states)]
 
     def forward_states(
-        self, xs: Any, states: Any = None, mask: Any = None, t0: int = 0
+        self, xs: Any, states: Any = None, mask: Any = None, t0: int = 0, *,
+        checkpoint: bool = True,
     ) -> tuple[list[tg.Tensor], list[State]]:
         """Like ``__call__`` but returns each layer's full final state (an LSTM's (h, c)).
 
         ``t0`` offsets the time tags, so a window of a long stream keeps its absolute steps.
+        ``checkpoint=False`` unrolls without checkpoints whatever ``checkpoint_every`` says
+        (``rnn.tbptt`` cuts its own segments, step losses included).
         """
         t0 = check_count(t0, "t0", "rnn.RNN.forward_states")
         inputs = InputSequence(xs, self.input_size, dtype=self.dtype)
         B, T = inputs.batch_size, inputs.length
         current = self.initial_states(B, states)
         keep = None if mask is None else check_mask(mask, B, T)
-        hs = []
+        every = self.checkpoint_every if self.checkpoint_every is not None else default_every()
+        if not check_flag(checkpoint, "checkpoint", "rnn.RNN.forward_states"):
+            every = None
+        every = segment_length(every, T)
         with tg.pause_gc():  # the unrolled graph has no cycles; see tinygraph.performance
             if self.hoist_inputs:
-                return hoisted_unroll(self.layers, inputs, current, keep, t0)
+                return hoisted_unroll(self.layers, inputs, current, keep, t0, every)
             if self.bidirectional:
                 return bidirectional_unroll(self.layers, self.reverse_layers, inputs, current,
                                             keep, t0)
-            for t in range(T):
-                with tg.scope(t=t0 + t, layer=0):
-                    below = inputs.step(t)
-                partial = keep is not None and not keep[:, t].all()
-                for idx, cell in enumerate(self.layers):
-                    with tg.scope(t=t0 + t, layer=idx):
-                        new = cell.step(below, current[idx])
-                        if partial:
-                            new = carry_where_masked(new, current[idx], keep[:, t])
-                        current[idx] = new
-                        below = cell.output(new)
-                hs.append(below)
+            if every is None:
+                return self._unroll(inputs, current, keep, t0, 0, T)
+            return self._checkpointed(inputs, current, keep, t0, every)
+
+    def _unroll(self, inputs: InputSequence, current: list[State], keep: np.ndarray | None,
+                t0: int, start: int, stop: int) -> tuple[list[tg.Tensor], list[State]]:
+        """Steps start..stop−1 from the states ``current`` (updated in place): the top layer's
+        h_t and the final states."""
+        hs = []
+        for t in range(start, stop):
+            with tg.scope(t=t0 + t, layer=0):
+                below = inputs.step(t)
+            partial = keep is not None and not keep[:, t].all()
+            for idx, cell in enumerate(self.layers):
+                with tg.scope(t=t0 + t, layer=idx):
+                    new = cell.step(below, current[idx])
+                    if partial:
+                        new = carry_where_masked(new, current[idx], keep[:, t])
+                    current[idx] = new
+                    below = cell.output(new)
+            hs.append(below)
+        return hs, current
+
+    def _checkpointed(self, inputs: InputSequence, current: list[State], keep: np.ndarray | None,
+                      t0: int, every: int) -> tuple[list[tg.Tensor], list[State]]:
+        """The unroll in segments of ``every`` steps, each a tg.checkpoint returning its h_t and
+        the states leaving it."""
+        params = [*self.parameters(), *inputs.needing_grad()]
+        hs: list[tg.Tensor] = []
+        layout = flatten(current)[1]  # the same for every segment
+        for lo, hi in segments(0, inputs.length, every):
+
+            def steps(*entering: tg.Tensor, lo: int = lo, hi: int = hi) -> tuple[tg.Tensor, ...]:
+                outputs, leaving = self._unroll(inputs, unflatten(entering, layout), keep, t0, lo, hi)
+                return (*outputs, *flatten(leaving)[0])
+
+            with tg.scope(t=t0 + hi - 1):  # drawn in the column of the segment's last step
+                out = tg.checkpoint(named(steps, t0 + lo, t0 + hi - 1), *flatten(current)[0],
+                                    params=params)
+            hs.extend(out[:hi - lo])
+            current = unflatten(out[hi - lo:], layout)
         return hs, current
 
     def initial_states(self, batch_size: int, h0: Any = None) -> list[State]:

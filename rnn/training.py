@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import tinygraph as tg
+from rnn.checkpointed import Every, check_every, checkpointing
 from rnn.checks import check_flag, check_positive, check_scalar_loss, check_size
 from rnn.errors import ConfigError
 from rnn.optim import Optimizer, clip_grad_norm
@@ -26,6 +27,7 @@ def train(
     clip_norm: float | None = None,
     progress: bool = True,
     log: Callable[[str], None] | None = print,
+    checkpoint_every: Every = None,
 ) -> list[float]:
     """Train for ``epochs`` passes; returns the mean loss of every epoch.
 
@@ -33,7 +35,9 @@ def train(
     optimizer step. The cyclic garbage collector is paused during a step (``tg.pause_gc``) and
     the step's graph is dropped at its end. ``batches`` is a re-iterable collection, or a
     function of the epoch index that returns the batches of that epoch (e.g. freshly sampled
-    ones).
+    ones). ``checkpoint_every`` (k or ``"sqrt"``): every ``rnn.RNN`` that loss_fn runs and that
+    has no ``checkpoint_every`` of its own checkpoints its time loop in segments of k steps
+    (same gradients, bit for bit; less memory, one more forward pass).
     """
     if not callable(loss_fn):
         raise tg.DTypeError(
@@ -47,6 +51,7 @@ def train(
     epochs = check_size(epochs, "epochs", "train")
     clip_norm = None if clip_norm is None else check_positive(clip_norm, "clip_norm", "train")
     progress = check_flag(progress, "progress", "train")
+    every = check_every(checkpoint_every, "train")
     bar = _progress_bar(epochs) if progress else None
     history = []
     for epoch in range(epochs):
@@ -54,8 +59,9 @@ def train(
         for batch in batches(epoch) if callable(batches) else batches:
             with tg.pause_gc():  # the step's graph is freed (by refcount) before the collector runs
                 optimizer.zero_grad()
-                loss = check_scalar_loss(loss_fn(batch), f"train: loss_fn (epoch {epoch})",
-                                         "e.g. rnn.sequence_cross_entropy(...)")
+                with checkpointing(every):
+                    loss = check_scalar_loss(loss_fn(batch), f"train: loss_fn (epoch {epoch})",
+                                             "e.g. rnn.sequence_cross_entropy(...)")
                 loss.backward()
                 if clip_norm is not None:
                     clip_grad_norm(optimizer.params, clip_norm)

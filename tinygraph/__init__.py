@@ -5,6 +5,7 @@ from tinygraph.tensor import Tensor  # isort: skip
 
 from tinygraph.anomaly import detect_anomaly
 from tinygraph.backward import backward, grad, graph_nodes
+from tinygraph.checkpoint import checkpoint
 from tinygraph.performance import keep_freed_memory, pause_gc
 from tinygraph.errors import (
     BackwardError,
@@ -23,6 +24,7 @@ from tinygraph.check.gradcheck import gradcheck
 from tinygraph.check.nodes import gradcheck_nodes
 from tinygraph.check.report import GradcheckReport, NodeCheckReport
 from tinygraph.jacobian import jacobian
+from tinygraph.memory import MemoryReport, saved_bytes
 from tinygraph.node import Node, Op
 from tinygraph.check.numerical import numerical_grad
 from tinygraph.ops.arith import add, div, matmul, mul, neg, power, sub
@@ -63,6 +65,7 @@ __all__ = [
     "GradcheckReport",
     "GraphStateError",
     "JunctionStep",
+    "MemoryReport",
     "Node",
     "NodeCheckReport",
     "NodeStep",
@@ -79,6 +82,7 @@ __all__ = [
     "argmax",
     "argmin",
     "backward",
+    "checkpoint",
     "clip",
     "concat",
     "copy",
@@ -119,6 +123,7 @@ __all__ = [
     "relu",
     "render",
     "reshape",
+    "saved_bytes",
     "scope",
     "scoped_range",
     "sigmoid",

@@ -8,7 +8,9 @@ LSTM's c), chains that feed each other both ways (an LSTM's h and c) are one ban
 are ordered so that each is fed only by those below it. A node belongs to the lowest band whose
 carried tensor it feeds within its step; one that feeds none (a readout, a step's loss) is in
 the readout band (None). Nodes outside the steps that gather several steps, and sums over time
-(Σ_t L_t, even a running sum inside the steps), are TOP.
+(Σ_t L_t, even a running sum inside the steps), are TOP. A ``tg.checkpoint`` box tagged with
+a step but no layer (rnn tags each segment with its last step), and the views of its outputs,
+are in a band of their own, "checkpoints".
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from tinygraph.render.safe_text import shorten
 from tinygraph.render.steps import Steps, input_columns
 
 TOP = "top"
+SEGMENTS = "checkpoints"  # tg.checkpoint boxes (and the views of their outputs) in a step
+SEGMENT_OPS = ("checkpoint", "unpack")
 
 
 @dataclass
@@ -82,6 +86,8 @@ def assign_bands(view: GraphView, steps: Steps, sums: dict[int, object]) -> Band
     for node in view.nodes:
         if id(node) in sums or _gathers_steps(node, col_of, of):
             of[id(node)] = TOP
+        elif node.op.name in SEGMENT_OPS and "t" in node.scope and "layer" not in node.scope:
+            of[id(node)] = SEGMENTS
         elif tagged:
             layer = node.scope.get("layer")
             direction = node.scope.get("direction")

@@ -16,10 +16,11 @@ from __future__ import annotations
 from itertools import pairwise
 from typing import Any
 
+from tinygraph.memory import human
 from tinygraph.render import labels, style
 from tinygraph.render.geometry import Box, Grid, boundary_point
 from tinygraph.render.graph_view import GraphView
-from tinygraph.render.layout import MARGIN, Layout, shift_all, sum_runs
+from tinygraph.render.layout import MARGIN, Column, Layout, shift_all, sum_runs
 from tinygraph.render.leaves import stub_runs
 from tinygraph.render.legend import build_legend, legend_rows
 from tinygraph.render.names import Runs, runs_html, runs_lines, runs_text, runs_width
@@ -117,7 +118,15 @@ class UnrolledWriter:
         for col, column in enumerate(self.lay.columns):
             if column.clustered and column.x1 > column.x0:
                 self.lay.boxes[f"tlabel{col}"] = Box(
-                    column.x, y, style.text_width(column.label, TITLE_SIZE, 4.0), TITLE_SIZE * 1.3)
+                    column.x, y, style.text_width(self._column_label(column), TITLE_SIZE, 4.0),
+                    TITLE_SIZE * 1.3)
+
+    def _column_label(self, column: Column) -> str:
+        """A step's label: ``t = 3``, with show_saved what its nodes hold (``t = 3 · 512 B``)."""
+        ledger = self.builder.ledger
+        if ledger is None:
+            return column.label
+        return f"{column.label} · {human(ledger.by_step.get(column.key, 0))}"
 
     def _route(self, edges: list[Edge]) -> None:
         """Route every forward edge around the boxes; move each gradient beside its forward
@@ -185,7 +194,9 @@ class UnrolledWriter:
             nonlocal_edges=self.builder.nonlocal_drawn, folded=lay.fold is not None,
             scale=self.builder.scale, sums=bool(lay.sums), inferred=lay.bands.inferred,
             delays=delays, reverse=any(isinstance(b, tuple) for b in lay.bands.order),
-            steps=any(c.clustered for c in lay.columns))
+            steps=any(c.clustered for c in lay.columns),
+            checkpoints=any(n.op.name == "checkpoint" for n in self.view.nodes),
+            saved=None if self.builder.ledger is None else self.builder.ledger.parameters)
         beside_it = opts.legend == "beside"
         drawing_width = lay.width - 2 * MARGIN
         legend = build_legend(rows, self.builder.scale, 1 if beside_it else
@@ -217,7 +228,8 @@ class UnrolledWriter:
             column = lay.columns[col]
             lines.append(f"  subgraph cluster_t{col} {{")
             lines.append("    graph " + attrs(
-                label=column.label, bb=f"{column.x0 + 4:.1f},{y0:.1f},{column.x1 - 4:.1f},{y1:.1f}",
+                label=self._column_label(column),
+                bb=f"{column.x0 + 4:.1f},{y0:.1f},{column.x1 - 4:.1f},{y1:.1f}",
                 lp=f"{column.x:.1f},{y0 + 9:.1f}", style="rounded", color="#e3e3e3",
                 fontsize=f"{TITLE_SIZE:g}"))
             lines += ["  " + self._node_line(key) for key in members]
@@ -295,10 +307,18 @@ class UnrolledWriter:
                 tooltip=f"{runs_text(runs)}: {len(chain.terms)} terms ({len(chain.members)} "
                         f"ops: {', '.join(sorted({m.op.name for m in chain.members}))})")
         runs = self.lay.namer.op(node)
+        look: dict[str, str] = {"fillcolor": style.OP_FILL, "color": style.OP_LINE}
+        tooltip = f"{node.where()} #{number}"
+        if node.op.name == "checkpoint":  # one box for a segment, run again in backward
+            look = {"fillcolor": style.CHECKPOINT_FILL, "color": style.CHECKPOINT_LINE,
+                    "peripheries": "2"}
+            tooltip += (": keeps only its inputs and output; the backward pass runs the segment "
+                        "again and back-propagates through it")
+        if self.builder.ledger is not None:
+            tooltip += f"; holds {human(self.builder.held.get(id(node), 0))} for backward"
         return f"  {key} " + html_attrs(
             runs_html(runs, FONT_SIZE), pos=pos(box.x, box.y), shape="box",
-            style="rounded,filled", fillcolor=style.OP_FILL, color=style.OP_LINE, **size,
-            tooltip=f"{node.where()} #{number}")
+            style="rounded,filled", **look, **size, tooltip=tooltip)
 
     def _leaf_line(self, key: str, box: Box, size: dict[str, str]) -> str:
         tensor_number, number, _ = (int(v) for v in key[1:].split("_"))

@@ -43,6 +43,9 @@ def to_dot(out: Tensor, view: str = "forward", *, trace: Trace | None = None,
             value); not in the backward view.
         show_grads, show_grad_norms: what gradient edge labels add (the gradient's value or
             norm; its norm ‖·‖); backward and both views only.
+        show_saved: tensor labels add what their op holds for the backward pass (the bytes
+            ``tg.saved_bytes`` charges to it), and each step's label its total; forward, both
+            and step views.
         color_by: "grad_norm" shades edges by log10 ‖∂L/∂tensor‖, with a legend; not rolled.
         max_steps: keep the first and last steps, fold the middle ones into one box; not rolled.
         max_nodes: refuse (RenderError) to draw more nodes than this; None for no limit.

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape
 
+from tinygraph.memory import human
 from tinygraph.render import style
 from tinygraph.render.style import SMALL_SIZE, NormScale, text_width
 
@@ -25,8 +26,10 @@ class Legend:
 def legend_rows(view: str, *, params: bool, junctions: bool, nonlocal_edges: bool,
                 folded: bool, scale: NormScale | None, delays: bool = False,
                 sums: bool = False, inferred: bool = False, reverse: bool = False,
-                steps: bool = True) -> list[tuple[str, str]]:
-    """(colour, text) of every line the picture needs, the heading first."""
+                steps: bool = True, checkpoints: bool = False,
+                saved: int | None = None) -> list[tuple[str, str]]:
+    """(colour, text) of every line the picture needs, the heading first; ``saved``: the
+    parameters' bytes when the tensors show what their ops hold (show_saved)."""
     rows = [("#000000", "How to read")]
     rows.append((style.FORWARD, "solid: a tensor (h: step t below, layer above)" if steps
                  else "solid: a tensor, named on its arrow"))
@@ -50,6 +53,12 @@ def legend_rows(view: str, *, params: bool, junctions: bool, nonlocal_edges: boo
         rows.append((style.NONLOCAL, "z⁻¹: delay, h_(t−1) is fed to step t (unroll it to see BPTT)"))
     if folded:
         rows.append((style.CONST_COLOR, "grey box: middle steps folded (max_steps)"))
+    if checkpoints:
+        rows.append((style.CHECKPOINT_LINE, "orange double box ↻: tg.checkpoint, one node for a "
+                                            "segment, run again in backward"))
+    if saved is not None:
+        rows.append((style.SAVED_COLOR, "· 96 B: held for backward by its op (tg.saved_bytes), "
+                                        f"a step's total by its t; parameters {human(saved)}"))
     if inferred:
         rows.append((style.CONST_COLOR, "layers found from the recurrences (no tg.scope(layer=…))"))
     if scale is not None:

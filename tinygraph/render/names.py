@@ -98,6 +98,8 @@ def op_runs(node: Node, is_parameter: Any) -> Runs:
         return [(sign, "")]
     if name == "getitem":
         return [(labels.op_label(node).removeprefix("getitem"), "")]
+    if name == "checkpoint":  # ↻: its segment runs again in the backward pass
+        return [(labels.op_label(node) + " ↻", "")]
     return [(OP_SYMBOLS.get(name, labels.op_label(node)), "")]
 
 

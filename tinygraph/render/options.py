@@ -32,6 +32,7 @@ class Options:
     show_values: bool = False
     show_grads: bool = False
     show_grad_norms: bool = False
+    show_saved: bool = False
     color_by: str | None = None
     max_steps: int | None = None
     max_nodes: int | None = 6000
@@ -47,11 +48,12 @@ APPLIES_TO = {
     "show_values": FORWARD_VIEWS,
     "show_grads": GRADIENT_VIEWS,
     "show_grad_norms": GRADIENT_VIEWS,
+    "show_saved": ("forward", "both", "step"),
     "color_by": UNROLLED_VIEWS,
     "max_steps": FOLDING_VIEWS,
     "t": ("step",),
 }
-FLAGS = ("show_shapes", "show_values", "show_grads", "show_grad_norms")
+FLAGS = ("show_shapes", "show_values", "show_grads", "show_grad_norms", "show_saved")
 DEFAULTS = Options()
 
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from tinygraph.errors import RenderError
 from tinygraph.node import Node
+from tinygraph.memory import human, saved_bytes
 from tinygraph.render import labels, style
 from tinygraph.render.graph_view import GraphView
 from tinygraph.render.layout import Layout
@@ -81,6 +82,8 @@ class SceneBuilder:
         self.edges: list[Edge] = []
         self.seen: set[tuple[str, str, str]] = set()
         self.nonlocal_drawn = False
+        self.ledger = saved_bytes(view.output) if opts.show_saved else None  # show_saved
+        self.held = {id(r.node): r.bytes for r in self.ledger.nodes} if self.ledger else {}
 
     def build(self) -> list[Edge]:
         """Every edge of the picture, in creation order of the nodes they enter."""
@@ -161,6 +164,8 @@ class SceneBuilder:
             extra.append(f"[{labels.shape_text(tensor.shape)}]")
         if self.opts.show_values:
             extra.append("= " + labels.value_text(tensor.data))
+        if self.ledger is not None and tensor.producer is not None:
+            extra.append(f"· {human(self.held.get(id(tensor.producer), 0))}")  # what it holds
         if extra:
             runs.append(((" " if runs else "") + " ".join(extra), ""))
         return runs

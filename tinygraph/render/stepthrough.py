@@ -50,6 +50,7 @@ from tinygraph.trace import JunctionStep, NodeStep, Trace, trace_backward
 
 FOLD = "fold"  # the box standing for the folded steps (max_steps)
 FOLDED = "(a folded step: drawn inside the grey box)"
+RECOMPUTED = "(a step of the segment the checkpoint recomputes: drawn inside its box)"
 _TITLE = re.compile(r'<g id="(?:node|edge)\d+" class="(node|edge)[^"]*">\s*<title>(.*?)</title>')
 
 
@@ -142,9 +143,19 @@ def build_frames(view: GraphView, trace: Trace, names: set[str]) -> list[Frame]:
         return own if own in names or FOLD not in names else FOLD
 
     frames = []
+    box: list[str] = []  # the checkpoint whose recomputed segment the steps are in
     for step in trace:
+        drawn = (id(step.node) in view.node_numbers if isinstance(step, NodeStep)
+                 else id(step.tensor) in view.tensor_numbers)
+        if not drawn:  # made by a tg.checkpoint's recomputation: in no picture
+            caption = (_node_caption(step, trace.numbers) if isinstance(step, NodeStep)
+                       else _junction_caption(step, trace.numbers))
+            frames.append(Frame(box, [], [*caption, RECOMPUTED]))
+            continue
         if isinstance(step, NodeStep):
             here = item(step.node)
+            if step.node.op.name == "checkpoint":
+                box = [here]
             caption = _node_caption(step, trace.numbers)
             sent = []
             for index, tensor in sent_inputs(step):

@@ -14,6 +14,9 @@ import math
 from tinygraph.render.safe_text import TEXT_LIMIT, shorten
 
 FONT = "Helvetica"
+CHECKPOINT_FILL = "#fde3c8"
+CHECKPOINT_LINE = "#b35900"
+SAVED_COLOR = "#00695c"
 OP_FILL = "#e8f0fc"
 OP_LINE = "#34495e"
 JUNCTION_FILL = "#fbeeb0"
