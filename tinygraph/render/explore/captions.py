@@ -81,8 +81,8 @@ def _node_frame(graph: ExploredGraph, step: NodeStep) -> dict[str, Any]:
         lines.append(_grad_runs(graph, step.output, step.grad, "receives"))
     sent = []
     for (index, tensor), (_, grad) in zip(sent_inputs(step), step.sent):
-        sent.append(f"g{view.tensor_number(tensor)}_{view.number(node)}_{index}")
-        if not graph.is_partial_sum(tensor):
+        if not graph.is_partial_sum(tensor):        # a partial sum inside L = Σ_t L_t: not drawn
+            sent.append(f"g{view.tensor_number(tensor)}_{view.number(node)}_{index}")
             lines.append(_grad_runs(graph, tensor, grad, "sends"))
     if not step.sent:
         lines.append([("sends nothing: no input needs a gradient", "")])

@@ -55,8 +55,9 @@ BAR = """<div id="bar">
 <h1 id="title">{title}</h1>
 <span class="group" role="group" aria-label="backward pass">
 <button id="play" type="button" aria-pressed="false">▶ play</button>
-<select id="speed" aria-label="speed"><option value="0">slow</option><option value="1" selected>normal</option>
-<option value="2">fast</option><option value="3">fastest</option></select>
+<select id="speed" aria-label="speed"><option value="0">slow</option>
+<option value="1" selected>normal</option><option value="2">fast</option>
+<option value="3">fastest</option></select>
 <button id="first" type="button" title="first step (Home)">first</button>
 <button id="prev" type="button" title="previous step (←)">◀ prev</button>
 <input id="slider" type="range" min="0" max="0" value="0" aria-label="backward step">
