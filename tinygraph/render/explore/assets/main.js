@@ -12,7 +12,7 @@ function start() {
     renderStrip();
     setUpFilm();
     var h = readHash();
-    showFrame('frame' in h ? h.frame : 0, false);
+    showFrame('frame' in h ? h.frame : -1, false);
     firstView();
     document.body.setAttribute('data-ready', '1');
   }).catch(function (error) {
@@ -22,5 +22,11 @@ function start() {
     document.body.setAttribute('data-ready', 'error');
   });
 }
+
+// for the console (and the browser test): move the picture from a script
+window.tinygraphExplorer = {
+  fit: fit, reveal: reveal, showFrame: function (i) { showFrame(i, true); },
+  zoomTo: function (s) { zoomCentre(s / VIEW.s); }, pick: function (key) { pick(key, true); }
+};
 
 start();

@@ -224,7 +224,7 @@ function showNode(box, k) {
 function parseKey(key) {
   var m = /^([fgpcso])(\d+)_(\d+)_(\d+)$/.exec(key);
   if (m) { return {kind: m[1], k: +m[2], r: +m[3], i: +m[4]}; }
-  m = /^([nFTj])(\d+)$/.exec(key);
+  m = /^([nFTjp])(\d+)$/.exec(key);
   if (m) { return {kind: m[1], k: +m[2]}; }
   if (key === 'out' || key === 'gout' || key === 'output') { return {kind: key, k: DATA.out}; }
   return null;
@@ -262,12 +262,18 @@ function mark(key, cls, on) {
   elementsOf(key).forEach(function (n) { n.classList.toggle(cls, on); });
 }
 
+// what the panel shows when nothing is hovered: the picked item, else the story's current one
+function restingKey() {
+  if (PICKED) { return PICKED; }
+  return FRAME >= 0 && DATA.frames[FRAME] ? DATA.frames[FRAME].cur[0] : null;
+}
+
 function hoverKey(key, fromPanel) {
   if (key === HOVERED) { return; }
   mark(HOVERED, 'tg-hover', false);
   HOVERED = key;
   mark(key, 'tg-hover', true);
-  if (!fromPanel) { showDetails(key || PICKED); }
+  if (!fromPanel) { showDetails(key || restingKey()); }
 }
 
 function pick(key, scroll) {

@@ -15,6 +15,7 @@ function prepareStory() {
 }
 
 function paintStory(nodes) {
+  byId('strip').classList.toggle('story', FRAME >= 0);
   var frame = DATA.frames[FRAME];
   var now = {};
   if (frame) { frame.cur.forEach(function (k) { now[k] = true; }); }
@@ -46,6 +47,14 @@ function writeCaption() {
     box.appendChild(el('div', 'step', 'No backward step: nothing needs a gradient.'));
     return;
   }
+  if (FRAME < 0) {
+    box.appendChild(el('div', 'step', 'The backward pass in ' + count + ' steps'));
+    box.appendChild(el('div', null, 'Every gradient is drawn (dashed red; purple: from the next step). ' +
+                       'Press ▶ play, or → when the picture has the focus, to follow the pass from the loss ' +
+                       'down, one op or Σ at a time.'));
+    FOLDBOXES.forEach(function (f) { f.box.classList.remove('tg-current'); });
+    return;
+  }
   var frame = DATA.frames[FRAME];
   box.appendChild(el('div', 'step', 'Backward step ' + (FRAME + 1) + ' of ' + count));
   captionLines(box, frame);
@@ -64,8 +73,11 @@ function writeCaption() {
 }
 
 function writeHash() {
-  var hash = '#frame=' + (FRAME + 1) + (typeof UPDATE === 'number' && DATA.film ? '&update=' + (UPDATE + 1) : '');
-  try { history.replaceState(null, '', hash); } catch (e) { /* a sandboxed srcdoc page has no URL to change */ }
+  var parts = [];
+  if (FRAME >= 0) { parts.push('frame=' + (FRAME + 1)); }
+  if (DATA.film && UPDATE !== null) { parts.push('update=' + (UPDATE + 1)); }
+  var url = parts.length ? '#' + parts.join('&') : location.pathname + location.search;
+  try { history.replaceState(null, '', url); } catch (e) { /* a sandboxed srcdoc page has no URL to change */ }
 }
 
 function readHash() {
@@ -79,16 +91,16 @@ function readHash() {
 
 function showFrame(i, scroll) {
   var count = DATA.frames.length;
-  FRAME = Math.max(0, Math.min(count - 1, i));
-  if (count === 0) { FRAME = 0; }
+  FRAME = i < 0 ? -1 : Math.min(count - 1, i);
   paintStory(allKeyed());
   writeCaption();
-  byId('slider').value = FRAME;
-  byId('counter').textContent = count ? 'step ' + (FRAME + 1) + ' / ' + count : 'no steps';
-  byId('prev').disabled = byId('first').disabled = FRAME === 0;
+  byId('slider').value = Math.max(FRAME, 0);
+  byId('counter').textContent = !count ? 'no steps' : FRAME < 0 ? '– / ' + count : 'step ' + (FRAME + 1) + ' / ' + count;
+  byId('prev').disabled = byId('first').disabled = FRAME <= 0;
   byId('next').disabled = byId('last').disabled = FRAME >= count - 1;
   writeHash();
-  if (scroll && count) {
+  if (!HOVERED) { showDetails(restingKey()); }
+  if (scroll && count && FRAME >= 0) {
     var frame = DATA.frames[FRAME];
     var fold = foldOf(frame.t);
     reveal(fold ? fold.box : elementsOf(frame.cur[0])[0]);
@@ -98,7 +110,7 @@ function showFrame(i, scroll) {
 function play(on) {
   if (PLAYING) { clearInterval(PLAYING); PLAYING = null; }
   if (on) {
-    if (FRAME >= DATA.frames.length - 1) { showFrame(0, true); }
+    if (FRAME < 0 || FRAME >= DATA.frames.length - 1) { showFrame(0, true); }
     PLAYING = setInterval(function () {
       if (FRAME >= DATA.frames.length - 1) { play(false); return; }
       showFrame(FRAME + 1, true);
@@ -142,9 +154,9 @@ function setUpStory() {
   });
   window.addEventListener('hashchange', function () {
     var h = readHash();
-    if ('frame' in h && h.frame !== FRAME) { showFrame(h.frame, true); }
+    var frame = 'frame' in h ? h.frame : -1;
+    if (frame !== FRAME) { showFrame(frame, true); }
   });
   onAttach.push(function (svg) { paintStory(Array.prototype.slice.call(svg.querySelectorAll('[data-k]'))); });
   onStripChange.push(function () { writeCaption(); });
-  byId('strip').classList.add('story');
 }
