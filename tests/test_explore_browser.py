@@ -71,7 +71,10 @@ def point_of(driver, key: str) -> tuple[float, float]:
     return tuple(driver.execute_script("""
         var g = document.querySelector('#strip [data-k="' + arguments[0] + '"]');
         var path = g.classList.contains('edge') ? g.querySelector('path') : null;
-        if (!path) { var r = g.getBoundingClientRect(); return [(r.left + r.right) / 2, (r.top + r.bottom) / 2]; }
+        if (!path) {
+            var r = g.getBoundingClientRect();
+            return [(r.left + r.right) / 2, (r.top + r.bottom) / 2];
+        }
         var p = path.getPointAtLength(path.getTotalLength() / 2);
         var m = path.getScreenCTM();
         return [p.x * m.a + p.y * m.c + m.e, p.x * m.b + p.y * m.d + m.f];
@@ -81,7 +84,7 @@ def point_of(driver, key: str) -> tuple[float, float]:
 def pointer(driver, x: float, y: float, click: bool = False) -> None:
     from selenium.webdriver.common.actions.action_builder import ActionBuilder
     actions = ActionBuilder(driver)
-    actions.pointer_action.move_to_location(int(round(x)), int(round(y)))
+    actions.pointer_action.move_to_location(round(x), round(y))
     if click:
         actions.pointer_action.click()
     actions.perform()
@@ -144,17 +147,12 @@ def test_hovering_an_edge_shows_its_tensor_and_gradient(browser, explored, tmp_p
     browser.save_screenshot(str(tmp_path / "hover_edge.png"))
     assert details.startswith("h30(1)") and "t = 30 · layer 1 · shape 2×4" in details
     assert "value (forward)" in details and "gradient ∂L/∂h30(1)" in details
-    grad = view.total_grad(h) if view.has_grads else trace_total(trace, h)
+    grad = trace.junction_of(h).total
     shown = numbers_in(details.split("gradient ∂L/∂h30(1)")[1].split("shape")[0])
     np.testing.assert_allclose(shown, grad.reshape(-1), rtol=2e-3, atol=1e-6)
     value = numbers_in(details.split("value (forward)")[1].split("shape")[0])
     np.testing.assert_allclose(value, h.data.reshape(-1), rtol=2e-3, atol=1e-6)
     assert browser.execute_script("return document.querySelectorAll('#details svg.grid rect').length") >= 8
-
-
-def trace_total(trace, tensor):
-    step = trace.junction_of(tensor)
-    return step.total
 
 
 def test_clicking_a_sigma_lists_contributions_that_add_up_to_the_shown_sum(browser, explored, tmp_path):
@@ -169,7 +167,8 @@ def test_clicking_a_sigma_lists_contributions_that_add_up_to_the_shown_sum(brows
     rows = browser.execute_script(
         "return Array.from(document.querySelectorAll('#details table.sigma tr.part')).map("
         "function (tr) { return Array.from(tr.cells).map(function (c) { return c.textContent; }); });")
-    total = browser.execute_script("return document.querySelector('#details table.sigma tr.total td.v').textContent")
+    total = browser.execute_script(
+        "return document.querySelector('#details table.sigma tr.total td.v').textContent")
     assert len(rows) == 2
     assert {r[2] for r in rows} == {"local", "from t+1"} and {r[1] for r in rows} == {"t = 29", "t = 30"}
     parts = np.array([numbers_in(r[3]) for r in rows])
@@ -264,12 +263,12 @@ def test_a_fold_opens_on_click_and_folds_back(browser, tmp_path):
 
 
 def test_a_flow_cell_selects_its_state_in_the_picture(browser, explored, tmp_path):
-    loss, _, page = explored
+    page = explored[2]
     load(browser, page)
     data = page_data(page.html)
     cell = browser.find_elements("css selector", "#flow rect.cell")
     assert len(cell) == 2 * 32
-    target = browser.find_element("css selector", '#flow rect.cell[x="%s"]' % cell[10].get_attribute("x"))
+    target = browser.find_element("css selector", f'#flow rect.cell[x="{cell[10].get_attribute("x")}"]')
     number = int(target.get_attribute("data-tensor"))
     target.click()
     for _ in range(100):
@@ -279,7 +278,8 @@ def test_a_flow_cell_selects_its_state_in_the_picture(browser, explored, tmp_pat
     browser.save_screenshot(str(tmp_path / "flow_pick.png"))
     tensor = data["tensors"][number]
     assert browser.find_element("id", "details").text.startswith("h" + data["times"][tensor["t"]])
-    picked = browser.execute_script("return document.querySelector('#strip .tg-picked').getAttribute('data-k')")
+    picked = browser.execute_script(
+        "return document.querySelector('#strip .tg-picked').getAttribute('data-k')")
     assert picked == f"T{number}"
 
 
@@ -292,7 +292,28 @@ def test_hostile_names_are_shown_as_text(browser, tmp_path, case):
     assert browser.execute_script("return document.querySelectorAll('#strip b, #strip script').length") == 0
     node = browser.execute_script("return document.querySelector('#strip g.node[data-k^=\"n\"]')"
                                   ".getAttribute('data-k')")
-    browser.execute_script("tinygraphExplorer.reveal(document.querySelector('#strip [data-k=\"%s\"]'))" % node)
+    browser.execute_script("tinygraphExplorer.reveal(document.querySelector("
+                           "'#strip [data-k=\"' + arguments[0] + '\"]'))", node)
     pointer(browser, *point_of(browser, node), click=True)
     assert browser.find_element("id", "title").text == shorten(HOSTILE[case])
     assert browser.find_element("id", "details").text
+
+
+def test_the_notebook_frame_runs_the_page_in_its_sandbox(browser, explored, tmp_path):
+    wrapper = tmp_path / "notebook.html"
+    wrapper.write_text("<!DOCTYPE html><html><body><h1>a notebook</h1>" + explored[2]._repr_html_()
+                       + "</body></html>", encoding="utf-8")
+    browser.get(wrapper.as_uri())
+    browser.switch_to.frame(browser.find_element("css selector", "iframe.tinygraph-explore"))
+    try:
+        for _ in range(200):
+            if browser.execute_script("return document.body.getAttribute('data-ready')"):
+                break
+            time.sleep(0.05)
+        assert browser.execute_script("return document.body.getAttribute('data-ready')") == "1"
+        browser.find_element("id", "next").click()
+        assert browser.find_element("id", "counter").text == f"step 1 / {explored[2].frames}"
+        assert browser.execute_script("return window.origin") == "null"     # sandboxed
+    finally:
+        browser.switch_to.default_content()
+    browser.save_screenshot(str(tmp_path / "notebook_frame.png"))

@@ -100,6 +100,12 @@ class Trace(list):
     def __repr__(self) -> str:
         return f"Trace({len(self)} steps, {len(self.junctions())} junctions)"
 
+    def _repr_html_(self) -> str:
+        """The table of ``print(trace)`` as HTML, for a notebook (escaped)."""
+        from tinygraph.render.html_table import html_table
+        return html_table(TRACE_HEADERS, trace_rows(self, self.numbers), kind="trace",
+                          caption=f"{len(self)} backward steps, {len(self.junctions())} junctions")
+
 
 class _TraceRecorder:
     def __init__(self) -> None:
@@ -174,11 +180,12 @@ def _source(node: Node, numbers: dict[int, int] | None) -> str:
     return _numbered(node, numbers) + (f" at {scope}" if scope else "")
 
 
-def format_trace(steps: list[NodeStep | JunctionStep], numbers: dict[int, int] | None = None) -> str:
-    """A table: step, kind, what, scope, gradient in, and what was sent or summed.
+TRACE_HEADERS = ("step", "kind", "what", "scope", "grad", "detail")
 
-    Arrays are shown by their Frobenius norm |g| (a one-entry array by its value).
-    """
+
+def trace_rows(steps: list[NodeStep | JunctionStep],
+               numbers: dict[int, int] | None = None) -> list[tuple[str, ...]]:
+    """The cells of :func:`format_trace`'s table, one tuple per step (``TRACE_HEADERS``)."""
     rows = []
     for i, step in enumerate(steps):
         scope = format_scope(step.scope)
@@ -191,4 +198,12 @@ def format_trace(steps: list[NodeStep | JunctionStep], numbers: dict[int, int] |
             detail = "; ".join(f"{tensor_label(t, numbers)} <- {_value(g)}" for t, g in step.sent)
             rows.append((str(i), "node", _numbered(step.node, numbers), scope,
                          _value(step.grad), detail))
-    return format_table(("step", "kind", "what", "scope", "grad", "detail"), rows, full_rule=True)
+    return rows
+
+
+def format_trace(steps: list[NodeStep | JunctionStep], numbers: dict[int, int] | None = None) -> str:
+    """A table: step, kind, what, scope, gradient in, and what was sent or summed.
+
+    Arrays are shown by their Frobenius norm |g| (a one-entry array by its value).
+    """
+    return format_table(TRACE_HEADERS, trace_rows(steps, numbers), full_rule=True)

@@ -47,17 +47,29 @@ class GradcheckReport:
     def __bool__(self) -> bool:
         return self.ok
 
-    def __str__(self) -> str:
+    def _head(self) -> str:
         failed = len(self.failures)
         status = "ok" if self.ok else f"FAIL: {failed} of {len(self.rows)} inputs disagree"
-        what = "worst = entry index" if self.mode == "full" else "worst = direction number"
         settings = "" if self.mode == "jvp-vjp" else f"eps={self.eps:g}, "
-        head = (f"gradcheck (mode={self.mode}, {settings}atol={self.atol:g}, "
+        return (f"gradcheck (mode={self.mode}, {settings}atol={self.atol:g}, "
                 f"rtol={self.rtol:g}): {status}")
-        table = format_table(["input", *comparison_headers(self.mode)],
-                             [[row.label, *comparison_cells(row)] for row in self.rows])
-        lines = [head, table, f"{pass_rule(self.mode)}; {what}", *self.notes]
-        return "\n".join(lines)
+
+    def _table(self) -> tuple[list[str], list[list[str]], list[str]]:
+        """Headers, rows and the lines under the table."""
+        what = "worst = entry index" if self.mode == "full" else "worst = direction number"
+        return (["input", *comparison_headers(self.mode)],
+                [[row.label, *comparison_cells(row)] for row in self.rows],
+                [f"{pass_rule(self.mode)}; {what}", *self.notes])
+
+    def __str__(self) -> str:
+        headers, rows, under = self._table()
+        return "\n".join([self._head(), format_table(headers, rows), *under])
+
+    def _repr_html_(self) -> str:
+        """The table of ``print(report)`` as HTML, for a notebook (escaped)."""
+        from tinygraph.render.html_table import html_table
+        headers, rows, under = self._table()
+        return html_table(headers, rows, caption=self._head(), notes=under, kind="gradcheck")
 
     def __repr__(self) -> str:
         return f"GradcheckReport(ok={self.ok}, mode={self.mode!r}, inputs={len(self.rows)})"
@@ -126,7 +138,7 @@ class NodeCheckReport:
     def __bool__(self) -> bool:
         return self.ok
 
-    def __str__(self) -> str:
+    def _head(self) -> str:
         first = self.first_failure
         if first is None:
             status = "ok"
@@ -134,28 +146,40 @@ class NodeCheckReport:
             nodes = len({id(row.node) for row in self.failures})
             status = (f"FAIL: first disagreeing node: {first.where}, input "
                       f"{first.comparison.label} ({nodes} failing node(s))")
-        head = (f"gradcheck_nodes (mode={self.mode}, eps={self.eps:g}, atol={self.atol:g}, "
+        return (f"gradcheck_nodes (mode={self.mode}, eps={self.eps:g}, atol={self.atol:g}, "
                 f"rtol={self.rtol:g}): {self.nodes_checked} nodes, {status}")
+
+    def _table(self, every: bool = False) -> tuple[list[str], list[list[str]], list[str]]:
+        """Headers, the rows shown (every row, or the failures when there are too many and
+        not ``every``) and the lines under the table."""
         shown = list(self.rows)
         hidden = 0
-        if len(shown) > MAX_TABLE_ROWS:
+        if len(shown) > MAX_TABLE_ROWS and not every:
             shown = self.failures[:MAX_TABLE_ROWS]
             hidden = len(self.rows) - len(shown)
-        table = format_table(
-            ["node", "input", *comparison_headers(self.mode)],
-            [[row.where, row.comparison.label, *comparison_cells(row.comparison)]
-             for row in shown],
-        )
-        lines = [head, table]
+        under = []
         if hidden:
             hidden_failures = len(self.failures) - len(shown)
             kind = f"{hidden_failures} failing and " if hidden_failures else ""
-            lines.append(f"... {kind}{hidden - hidden_failures} passing rows not shown; "
+            under.append(f"... {kind}{hidden - hidden_failures} passing rows not shown; "
                          "report.rows has every row")
         what = (", for each node on its own" if self.mode == "jvp-vjp"
                 else " of the node's VJP with a random upstream gradient")
-        lines.append(pass_rule(self.mode) + what)
-        return "\n".join(lines)
+        under.append(pass_rule(self.mode) + what)
+        return (["node", "input", *comparison_headers(self.mode)],
+                [[row.where, row.comparison.label, *comparison_cells(row.comparison)]
+                 for row in shown], under)
+
+    def __str__(self) -> str:
+        headers, rows, under = self._table()
+        return "\n".join([self._head(), format_table(headers, rows), *under])
+
+    def _repr_html_(self) -> str:
+        """The table of ``print(report)`` as HTML, for a notebook (escaped), with every row
+        (a notebook scrolls; up to html_table's limit)."""
+        from tinygraph.render.html_table import html_table
+        headers, rows, under = self._table(every=True)
+        return html_table(headers, rows, caption=self._head(), notes=under, kind="gradcheck-nodes")
 
     def __repr__(self) -> str:
         return (f"NodeCheckReport(ok={self.ok}, nodes={self.nodes_checked}, "
