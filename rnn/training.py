@@ -6,6 +6,7 @@ falls back to one plain line per epoch otherwise.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -14,6 +15,9 @@ from rnn.checkpointed import Every, check_every, checkpointing
 from rnn.checks import check_flag, check_positive, check_scalar_loss, check_size
 from rnn.errors import ConfigError
 from rnn.optim import Optimizer, clip_grad_norm
+from tinygraph.render.drawing import check_output_path
+from tinygraph.render.explore.explorer import html_path
+from tinygraph.render.explore.film import Film
 
 Batches = Iterable[Any] | Callable[[int], Iterable[Any]]
 
@@ -28,6 +32,8 @@ def train(
     progress: bool = True,
     log: Callable[[str], None] | None = print,
     checkpoint_every: Every = None,
+    explore_every: int | None = None,
+    explore_path: str | os.PathLike | None = None,
 ) -> list[float]:
     """Train for ``epochs`` passes; returns the mean loss of every epoch.
 
@@ -38,6 +44,12 @@ def train(
     ones). ``checkpoint_every`` (k or ``"sqrt"``): every ``rnn.RNN`` that loss_fn runs and that
     has no ``checkpoint_every`` of its own checkpoints its time loop in segments of k steps
     (same gradients, bit for bit; less memory, one more forward pass).
+
+    With ``explore_every=N`` and ``explore_path``, every N-th update (the first included) is
+    also traced (``tg.trace_backward``, one more backward pass) and the page of
+    ``tinygraph.render.explore.Film`` is written to ``explore_path`` at the end: the explorer
+    of the first update with a slider over the recorded ones (loss, ‖∇θ‖ before and after
+    clipping, gradient flow).
     """
     if not callable(loss_fn):
         raise tg.DTypeError(
@@ -52,8 +64,12 @@ def train(
     clip_norm = None if clip_norm is None else check_positive(clip_norm, "clip_norm", "train")
     progress = check_flag(progress, "progress", "train")
     every = check_every(checkpoint_every, "train")
+    explore_every = None if explore_every is None else check_size(explore_every, "explore_every",
+                                                                   "train")
+    film = _film(explore_every, explore_path, clip_norm)
     bar = _progress_bar(epochs) if progress else None
     history = []
+    update = 0
     for epoch in range(epochs):
         total, count = 0.0, 0
         for batch in batches(epoch) if callable(batches) else batches:
@@ -62,10 +78,15 @@ def train(
                 with checkpointing(every):
                     loss = check_scalar_loss(loss_fn(batch), f"train: loss_fn (epoch {epoch})",
                                              "e.g. rnn.sequence_cross_entropy(...)")
+                recording = film is not None and update % explore_every == 0
+                trace = tg.trace_backward(loss) if recording else None
                 loss.backward()
-                if clip_norm is not None:
-                    clip_grad_norm(optimizer.params, clip_norm)
+                norm = clip_grad_norm(optimizer.params, clip_norm) if clip_norm is not None else None
+                if recording:
+                    film.record(loss, trace, update, norm)
+                    del trace
                 optimizer.step()
+                update += 1
                 total += float(loss.item())
                 del loss
             count += 1
@@ -79,7 +100,21 @@ def train(
             log(f"epoch {epoch + 1}/{epochs}  loss {history[-1]:.4f}")
     if bar is not None:
         bar.close()
+    if film is not None:
+        film.write(explore_path)
     return history
+
+
+def _film(every: int | None, path: str | os.PathLike | None, clip_norm: float | None) -> Film | None:
+    """The recorder of ``explore_every``/``explore_path`` (None without them), checked before
+    any training: both or neither, and a path a file can be written to."""
+    if every is None and path is None:
+        return None
+    if every is None or path is None:
+        raise ConfigError("train: explore_every and explore_path go together: give both (e.g. "
+                          "explore_every=10, explore_path='training.html') or neither")
+    check_output_path(html_path(path))
+    return Film(clip_norm=clip_norm)
 
 
 def _progress_bar(epochs: int) -> Any:

@@ -317,3 +317,27 @@ def test_the_notebook_frame_runs_the_page_in_its_sandbox(browser, explored, tmp_
     finally:
         browser.switch_to.default_content()
     browser.save_screenshot(str(tmp_path / "notebook_frame.png"))
+
+
+def test_the_training_film_slider_runs_over_updates(browser, tmp_path):
+    from selenium.webdriver.common.keys import Keys
+    from test_explore_film import run
+    run(explore_every=1, explore_path=tmp_path / "film.html", updates=4, clip_norm=0.5)
+    page = tg.Explorer((tmp_path / "film.html").read_text(), tmp_path / "film.html", 0)
+    load(browser, page)
+    counter = browser.find_element("id", "update-counter")
+    info = browser.find_element("id", "film-info")
+    assert counter.text == "update 1 / 4" and info.text.startswith("update 0 · loss ")
+    assert "clip 0.5" in info.text
+    assert browser.execute_script("return document.getElementById('strip').classList.contains('shaded')")
+    shade = ("return Array.from(document.querySelectorAll('#strip g.edge.gradient')).map("
+             "function (g) { return g.style.getPropertyValue('--shade'); })")
+    before = browser.execute_script(shade)
+    assert all(before) and len(set(before)) > 3      # every arrow shaded, by several norms
+    slider = browser.find_element("id", "update")
+    slider.send_keys(Keys.END)
+    assert counter.text == "update 4 / 4" and info.text.startswith("update 3 · ")
+    assert browser.execute_script("return location.hash") == "#update=4"
+    after = browser.execute_script(shade)
+    assert all(after) and after != before              # the norms of another update
+    browser.save_screenshot(str(tmp_path / "film.png"))

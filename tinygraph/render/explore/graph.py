@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from tinygraph.errors import RenderError
 from tinygraph.node import Node
 from tinygraph.render.bands import TOP, Bands
 from tinygraph.render.graph_view import GraphView, attach_trace, collect
@@ -114,8 +115,14 @@ def runs_json(runs: Runs) -> list[Any]:
     return [text if not kind else [text, kind] for text, kind in runs if kind != "br"]
 
 
-def explored_graph(out: Tensor, trace: Trace) -> ExploredGraph:
-    """The :class:`ExploredGraph` of ``out`` with the gradients of ``trace``."""
+def explored_graph(out: Tensor, trace: Trace, where: str = "explore") -> ExploredGraph:
+    """The :class:`ExploredGraph` of ``out`` with the gradients of ``trace``, which must be
+    ``out``'s (a RenderError naming ``where`` otherwise)."""
+    first = next((step for step in trace if isinstance(step, NodeStep)), None) \
+        if isinstance(trace, Trace) else out
+    if first is out or (first is not None and first.output is not out):
+        raise RenderError(f"{where}: the trace is not of this loss; pass trace="
+                          "tg.trace_backward(loss) of the same loss, or leave it out")
     view = collect(out)
     attach_trace(view, trace)
     steps = plan_steps(view)

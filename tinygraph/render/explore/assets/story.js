@@ -1,7 +1,7 @@
 // story: the backward pass one step of the trace at a time. Orange: the op (or Σ) working now
 // and the gradients it sends; red and purple: gradients already sent; faded: not computed yet.
 // Play/pause, a slider, previous/next, Home/End; the frame is in the URL hash (#frame=12).
-var FRAME = 0;
+var FRAME = -1;
 var PLAYING = null;
 var FIRST_CUR = {};   // key -> first frame in which it is worked on
 var SENT_AT = {};     // key -> frame that sends it
