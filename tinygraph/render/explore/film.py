@@ -30,10 +30,10 @@ from tinygraph.trace import Trace
 
 
 def arrow_norms(graph: ExploredGraph) -> tuple[list[str], list[float | str | None]]:
-    """The key of every gradient arrow (a reader's part ``g…``, a Σ's sum ``T…``) and its
-    norm, in a fixed order: the same for two graphs of the same shape."""
+    """The key of every gradient arrow (the seed ``gout``, a reader's part ``g…``, a Σ's sum
+    ``T…``) and its norm, in a fixed order: the same for two graphs of the same shape."""
     view = graph.view
-    keys, norms = [], []
+    keys, norms = ["gout"], [_norm(view.total_grad(view.output))]
     for number_, tensor in enumerate(view.tensors):
         readers = view.readers.get(id(tensor), [])
         for reader, index in readers:
