@@ -38,6 +38,8 @@ from tinygraph.ops.shape import sum as sum  # noqa: A004 (tg.sum mirrors numpy)
 from tinygraph.ops.softmax import cross_entropy, log_softmax, softmax
 from tinygraph.ops.split import split
 from tinygraph.render import draw, render, to_dot
+from tinygraph.replay import Compiled
+from tinygraph.replay import compile as compile  # noqa: A004 (torch.compile, jax.jit)
 from tinygraph.scope import current_scope, enable_grad, is_grad_enabled, no_grad, scope
 from tinygraph.spellings import MODULE_NAMES as _TORCH_NAMES
 from tinygraph.spellings import missing_name as _missing_name
@@ -46,6 +48,7 @@ from tinygraph.trace import Trace, trace_backward
 
 __all__ = [
     "BackwardError",
+    "Compiled",
     "ConfigError",
     "DTypeError",
     "ForwardModeError",
@@ -67,6 +70,7 @@ __all__ = [
     "argmin",
     "backward",
     "clip",
+    "compile",
     "concat",
     "cos",
     "cross_entropy",
