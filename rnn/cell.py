@@ -31,7 +31,6 @@ from numpy.typing import DTypeLike
 import tinygraph as tg
 from rnn.checks import RngLike, check_dtype, check_flag, check_size, make_rng
 from rnn.errors import ConfigError
-from tinygraph.scope import current_scope, format_scope
 
 NONLINEARITIES: dict[str, Callable[[tg.Tensor], tg.Tensor]] = {
     "tanh": tg.tanh,
@@ -82,7 +81,7 @@ def check_cell(cell: object, where: str, sizes: str) -> None:
 
 def where_now() -> str:
     """The current scope as `` (t=3, layer=1)``, or an empty string outside any scope."""
-    text = format_scope(current_scope())
+    text = tg.format_scope(tg.current_scope())
     return f" ({text})" if text else ""
 
 

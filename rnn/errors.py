@@ -8,7 +8,7 @@ the model raises ``ParameterFileError``.
 
 from __future__ import annotations
 
-from tinygraph.errors import ConfigError, TinygraphError
+from tinygraph import ConfigError, TinygraphError
 
 __all__ = ["ConfigError", "ParameterFileError"]  # ConfigError is tinygraph's, shared
 

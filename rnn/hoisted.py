@@ -18,7 +18,6 @@ import numpy as np
 
 import tinygraph as tg
 from rnn.sequences import InputSequence, carry_where_masked
-from tinygraph.scope import scoped_range
 
 
 def hoisted_unroll(
@@ -34,7 +33,7 @@ def hoisted_unroll(
             projected = cell.project_inputs(below)
         h = states[idx]
         hs = []
-        for t in scoped_range(T, start=t0, layer=idx):
+        for t in tg.scoped_range(T, start=t0, layer=idx):
             step = t - t0  # the index into this window; t is the absolute time tag
             new = cell.step_projected(projected[step], h)
             if keep is not None and not keep[:, step].all():

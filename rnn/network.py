@@ -197,7 +197,7 @@ class RNN:
         t0 = check_count(t0, "t0", "rnn.RNN.forward_states")
         inputs = InputSequence(xs, self.input_size, dtype=self.dtype)
         B, T = inputs.batch_size, inputs.length
-        current = self._initial_states(states, B)
+        current = self.initial_states(B, states)
         keep = None if mask is None else check_mask(mask, B, T)
         hs = []
         with tg.pause_gc():  # the unrolled graph has no cycles; see tinygraph.performance
@@ -217,18 +217,18 @@ class RNN:
                 hs.append(below)
         return hs, current
 
-    def initial_states(self, batch_size: int) -> list[State]:
-        """Every layer's initial state for a batch of ``batch_size``."""
+    def initial_states(self, batch_size: int, h0: Any = None) -> list[State]:
+        """Every layer's initial state for a batch of ``batch_size``: ``h0`` (one state per
+        layer, checked and converted to Tensors of the network's dtype) when given, else each
+        cell's own (zeros, or its learned h0)."""
         batch_size = check_count(batch_size, "batch_size", "rnn.RNN.initial_states")
-        states = []
-        for idx, cell in enumerate(self.layers):
-            with tg.scope(layer=idx):
-                states.append(cell.initial_state(batch_size))
-        return states
-
-    def _initial_states(self, given: Any, batch_size: int) -> list[State]:
-        if given is None:
-            return self.initial_states(batch_size)
+        if h0 is None:
+            states = []
+            for idx, cell in enumerate(self.layers):
+                with tg.scope(layer=idx):
+                    states.append(cell.initial_state(batch_size))
+            return states
+        given = h0
         if self.num_layers == 1 and (not isinstance(given, list) or _is_number_row(given)):
             given = [given]  # one layer: the state itself (a nested list (B, H) included)
         if not isinstance(given, list) or len(given) != self.num_layers:

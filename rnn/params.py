@@ -21,7 +21,7 @@ import tinygraph as tg
 from rnn.errors import ParameterFileError
 from rnn.file_kinds import entry_kind
 from rnn.npz_reader import read_model_arrays
-from tinygraph.output_path import output_path_fault
+from tinygraph import output_path_fault
 
 
 def state_dict(*modules: Any) -> dict[str, tg.Tensor]:

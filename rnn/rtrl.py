@@ -48,7 +48,7 @@ from rnn.errors import ConfigError
 from rnn.network import RNN
 from rnn.optim import Optimizer
 from rnn.sequences import InputSequence, detach_state
-from rnn.tbptt import StepLoss, _starting_state
+from rnn.tbptt import StepLoss
 
 SLOPES: dict[str, Callable[[np.ndarray], np.ndarray]] = {  # f'(a) from h = f(a)
     "tanh": lambda h: 1.0 - h * h,
@@ -164,7 +164,7 @@ def rtrl(
     inputs = InputSequence(xs, net.input_size, where="rtrl", dtype=net.dtype)
     layout = Influence(net, learned_h0=h0 is None)
     with tg.no_grad():
-        states = _starting_state(net, h0, inputs.batch_size)
+        states = net.initial_states(inputs.batch_size, h0)
     influences = layout.start(cells, inputs.batch_size)
     result = RTRLResult(influence_bytes=sum(J.nbytes for J in influences))
     for t in range(inputs.length):

@@ -58,10 +58,12 @@ class InputSequence:
             self.batch_size, self.input_width = first
             self.length = len(self._steps)
         else:
+            self._array: np.ndarray | None = None  # the sequence's own copy, when constant
             if isinstance(xs, tg.Tensor) and xs.requires_grad:
                 whole = tensor_in_dtype(xs, dtype, where, "the input", "x")
             else:
-                whole = tg.Tensor(float_array(xs, where, dtype=dtype), name="x")
+                self._array = float_array(xs, where, dtype=dtype)
+                whole = tg.Tensor(self._array, name="x", copy=False)
             if whole.ndim != 3:
                 hint = " (one sequence (T, D)? add a batch axis: xs[None])" if whole.ndim == 2 \
                     else ""
@@ -106,7 +108,7 @@ class InputSequence:
         elif self._whole.requires_grad:
             stacked = self._whole.transpose(1, 0, 2)
         else:
-            stacked = tg.Tensor(np.ascontiguousarray(self._whole.data.transpose(1, 0, 2)))
+            stacked = tg.Tensor(np.ascontiguousarray(self._array.transpose(1, 0, 2)), copy=False)
         stacked.name = "x"
         return stacked
 
@@ -118,7 +120,7 @@ class InputSequence:
         if whole.requires_grad:
             x_t = whole[:, t, :]
         else:
-            x_t = tg.Tensor(whole.data[:, t, :])
+            x_t = tg.Tensor(self._array[:, t, :], copy=False)  # a view of the sequence's own copy
         x_t.name = "x"
         return x_t
 

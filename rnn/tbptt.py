@@ -111,7 +111,8 @@ def tbptt(
     for block_start in range(0, T, k1):
         end = min(block_start + k1, T)
         start = _window_start(block_start, k1, k2, T)
-        current = _starting_state(net, h0, inputs.batch_size) if start == 0 else stored[start]
+        # freshly built at step 0, so that a learned h0 is in this window's graph
+        current = net.initial_states(inputs.batch_size, h0) if start == 0 else stored[start]
         terms = []
         for s in range(start, end):
             hs, current = net.forward_states([inputs.step(s)], current, t0=s)
@@ -148,8 +149,4 @@ def _window_start(block_start: int, k1: int, k2: int, T: int) -> int:
     return 0 if k2 >= T else max(0, block_start - (k2 - k1))
 
 
-def _starting_state(net: RNN, h0: Any, batch_size: int) -> list[State]:
-    """The initial states, freshly built so that a learned h0 is in this window's graph."""
-    if h0 is None:
-        return net.initial_states(batch_size)
-    return net._initial_states(h0, batch_size)
+

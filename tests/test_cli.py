@@ -14,8 +14,8 @@ import pytest
 
 import tinygraph as tg
 from rnn.cli import build_parser, main
-from rnn.commands.demo import format_junction
-from rnn.commands.problem import build_problem, hidden_state
+from rnn.cli.demo import format_junction
+from rnn.cli.problem import build_problem, hidden_state
 
 needs_graphviz = pytest.mark.skipif(shutil.which("neato") is None,
                                     reason="Graphviz (neato) is not installed")
@@ -193,8 +193,8 @@ def test_a_failure_while_working_is_one_line_with_exit_code_1(capsys, monkeypatc
     def broken_render(*args, **kwargs):
         raise tg.RenderError("render: neato -Tsvg exited with code 1: out of memory\n(details)")
 
-    monkeypatch.setattr("rnn.commands.render.tg.render", broken_render)
-    monkeypatch.setattr("rnn.commands.inputs.shutil.which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr("rnn.cli.render.tg.render", broken_render)
+    monkeypatch.setattr("shutil.which", lambda name: f"/usr/bin/{name}")
     code, out, err = run_cli(capsys, "render", "-o", str(tmp_path / "g"))
     assert code == 1 and out == ""
     assert err == ("tinygraph render: error: render: neato -Tsvg exited with code 1: out of "

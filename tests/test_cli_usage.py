@@ -19,10 +19,10 @@ import pytest
 
 import tinygraph as tg
 from rnn.cli import build_parser, main
-from rnn.commands import limits, train
-from rnn.commands.inputs import MAX_TEXT_CHARS
-from rnn.commands.problem import build_problem, parameter_count
-from rnn.commands.usage import UsageError
+from rnn.cli import limits, train
+from rnn.cli.inputs import MAX_TEXT_CHARS
+from rnn.cli.problem import build_problem, parameter_count
+from rnn.cli.usage import UsageError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,13 +46,13 @@ def no_run(monkeypatch):
         raise AssertionError(f"{args.command} started its work")
 
     for name in ("demo", "render", "check", "train", "vanish"):
-        monkeypatch.setattr(f"rnn.commands.{name}.run", run)
+        monkeypatch.setattr(f"rnn.cli.{name}.run", run)
 
 
 @pytest.fixture
 def graphviz_present(monkeypatch):
     """Graphviz counts as installed, so that the checks after it are reached without it."""
-    monkeypatch.setattr("rnn.commands.inputs.shutil.which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr("shutil.which", lambda name: f"/usr/bin/{name}")
 
 
 # ------------------------------------------------------------- arguments checked after the work
@@ -119,7 +119,7 @@ def test_a_picture_too_big_to_draw_is_refused_before_the_graph_is_built(capsys, 
     def build(args: Namespace) -> None:
         raise AssertionError("the graph was built")
 
-    monkeypatch.setattr("rnn.commands.render.problem_from_args", build)
+    monkeypatch.setattr("rnn.cli.render.problem_from_args", build)
     err = refused(capsys, "render", "--steps", "10000", "-o", str(tmp_path / "g.dot"))
     assert ("the picture would draw 10,000 steps, 250,002 nodes, over the 6,000 Graphviz is "
             "given; fold the middle steps with --max-steps 16 (keeps the first and last steps)"
@@ -299,7 +299,7 @@ def test_vanish_labels_an_overflowed_norm_instead_of_printing_nan(capsys):
 
 
 def test_a_missing_graphviz_is_refused_before_the_work(capsys, monkeypatch, no_run, tmp_path):
-    monkeypatch.setattr("rnn.commands.inputs.shutil.which", lambda name: None)
+    monkeypatch.setattr("shutil.which", lambda name: None)
     err = refused(capsys, "render", "-o", str(tmp_path / "g.svg"))
     assert "--format svg needs Graphviz ('neato' is not on PATH): install Graphviz" in err
     assert "demo (its pictures; --no-pictures skips them) needs Graphviz" in refused(

@@ -302,7 +302,7 @@ def project_ops() -> set[type]:
             stack.append(sub)
             if sub.__module__.split(".")[0] in ("tinygraph", "rnn"):
                 found.add(sub)
-    return {op for op in found if op.__module__ != "rnn.commands.check"}
+    return {op for op in found if op.__module__ != "rnn.cli.check"}
 
 
 def ops_in_case(name: str) -> set[type]:

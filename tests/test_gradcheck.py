@@ -125,7 +125,7 @@ def test_float32_input_warns_and_is_checked_in_float64() -> None:
         report = tg.gradcheck(lambda: tg.tanh(x @ W + b).sum(), [W, b])
     messages = [str(w.message) for w in caught]
     assert len(messages) == 2
-    assert messages[0].startswith("gradcheck: input 0 ('W' (3, 4)) is float32")
+    assert messages[0].startswith("gradcheck: input 0 (tensor 'W', shape (3, 4)) is float32")
     assert caught[0].filename == __file__  # points at the caller's line
     assert report.ok  # would fail in float32 arithmetic with eps = 1e-6
     assert W.data is original and W.data.dtype == np.float32 and W.data.tobytes() == before
@@ -183,7 +183,8 @@ def test_errors_name_the_mistake() -> None:
         tg.gradcheck(lambda: W * W, [W])
     with pytest.raises(tg.DTypeError, match="got a float"):
         tg.gradcheck(lambda: float((W.data**2).sum()), [W])
-    with pytest.raises(tg.GraphStateError, match=r"input 1 \('c' \(3,\)\) does not require grad"):
+    with pytest.raises(tg.GraphStateError,
+                       match=r"input 1 \(tensor 'c', shape \(3,\)\) does not require grad"):
         tg.gradcheck(lambda: (W * c).sum(), [W, c])
     with pytest.raises(tg.DTypeError, match=r"not a tg\.Tensor"):
         tg.gradcheck(lambda: (W * W).sum(), [W.data])

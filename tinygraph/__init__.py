@@ -4,7 +4,7 @@
 from tinygraph.tensor import Tensor  # isort: skip
 
 from tinygraph.anomaly import detect_anomaly
-from tinygraph.backward import backward, grad
+from tinygraph.backward import backward, grad, graph_nodes
 from tinygraph.performance import keep_freed_memory, pause_gc
 from tinygraph.errors import (
     BackwardError,
@@ -38,13 +38,22 @@ from tinygraph.ops.shape import sum as sum  # noqa: A004 (tg.sum mirrors numpy)
 from tinygraph.ops.softmax import cross_entropy, log_softmax, softmax
 from tinygraph.ops.split import split
 from tinygraph.render import draw, render, to_dot
+from tinygraph.output_path import output_path_fault
 from tinygraph.replay import Compiled
 from tinygraph.replay import compile as compile  # noqa: A004 (torch.compile, jax.jit)
-from tinygraph.scope import current_scope, enable_grad, is_grad_enabled, no_grad, scope
+from tinygraph.scope import (
+    current_scope,
+    enable_grad,
+    format_scope,
+    is_grad_enabled,
+    no_grad,
+    scope,
+    scoped_range,
+)
 from tinygraph.spellings import MODULE_NAMES as _TORCH_NAMES
 from tinygraph.spellings import missing_name as _missing_name
 from tinygraph.stepthrough import stepthrough, stepthrough_html
-from tinygraph.trace import Trace, trace_backward
+from tinygraph.trace import JunctionStep, NodeStep, Trace, trace_backward
 
 __all__ = [
     "BackwardError",
@@ -54,8 +63,10 @@ __all__ = [
     "ForwardModeError",
     "GradcheckReport",
     "GraphStateError",
+    "JunctionStep",
     "Node",
     "NodeCheckReport",
+    "NodeStep",
     "NumericsError",
     "Op",
     "RenderError",
@@ -80,9 +91,11 @@ __all__ = [
     "draw",
     "enable_grad",
     "exp",
+    "format_scope",
     "grad",
     "gradcheck",
     "gradcheck_nodes",
+    "graph_nodes",
     "identity",
     "is_grad_enabled",
     "jacobian",
@@ -100,12 +113,14 @@ __all__ = [
     "neg",
     "no_grad",
     "numerical_grad",
+    "output_path_fault",
     "pause_gc",
     "power",
     "relu",
     "render",
     "reshape",
     "scope",
+    "scoped_range",
     "sigmoid",
     "sin",
     "softmax",

@@ -19,6 +19,7 @@ from tinygraph.errors import ConfigError
 _EMPTY: dict[str, Any] = {}
 SCOPE_VALUES = (int, float, str, type(None))         # bool is an int
 SCOPE_NUMPY_VALUES = (np.integer, np.floating, np.bool_)
+PLAIN_TAG_TYPES = frozenset({int, str, float, bool, type(None)})
 
 
 class _State:
@@ -41,7 +42,11 @@ class scope:  # noqa: N801 (used like a function: ``with tg.scope(t=3):``)
     __slots__ = ("outer", "tags")
 
     def __init__(self, **tags: Any) -> None:
-        self.tags = check_tags(tags, "scope")
+        for value in tags.values():  # plain tags (t=3, layer=1) pass without a call: every step
+            if type(value) not in PLAIN_TAG_TYPES:
+                tags = check_tags(tags, "scope")
+                break
+        self.tags = tags
         self.outer: dict[str, Any] = _EMPTY
 
     def __enter__(self) -> dict[str, Any]:
@@ -59,9 +64,9 @@ def scoped_range(count: int, start: int = 0, key: str = "t", **tags: Any) -> Ite
     ``{key: t, **tags}`` merged over the enclosing scope, as ``with tg.scope(t=t, layer=0):``
     around the body would, for a fraction of its cost per step (an RNN's time loop).
 
-    Engine-internal: iterate it directly with a ``for`` statement, which closes it when the
-    loop ends (break and exceptions included) and so brings the enclosing tags back. A
-    generator kept and abandoned half-way holds its step's tags until it is closed.
+    Iterate it directly with a ``for`` statement, which closes it when the loop ends (break
+    and exceptions included) and so brings the enclosing tags back. A generator kept and
+    abandoned half-way holds its step's tags until it is closed.
     """
     tags = check_tags(tags, "scoped_range")
     outer = STATE.tags

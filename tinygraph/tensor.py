@@ -66,6 +66,9 @@ class Tensor:
         data: an ndarray (copied, dtype kept), or a number or nested list (made float64).
         requires_grad: whether backward computes a gradient for this tensor.
         name: a label used in traces, tables and pictures.
+        copy: False shares the memory of a given plain ndarray instead of copying it (like
+            ``np.asarray`` or ``torch.from_numpy``), for an array nobody else will write into:
+            a write into that array itself is not noticed by the graph.
     """
 
     __slots__ = (
@@ -81,8 +84,12 @@ class Tensor:
     )
     __array_ufunc__ = None  # make numpy defer to our reflected operators (ndarray + Tensor)
 
-    def __init__(self, data: Any, requires_grad: bool = False, name: str | None = None) -> None:
-        array = as_array(data)
+    def __init__(self, data: Any, requires_grad: bool = False, name: str | None = None, *,
+                 copy: bool = True) -> None:
+        if not copy and type(data) is np.ndarray and data.dtype.kind in NUMERIC_KINDS:
+            array = data
+        else:
+            array = as_array(data)
         if requires_grad and array.dtype.kind != "f":
             raise DTypeError(
                 f"Tensor{_label(name)}: requires_grad=True needs a float array, got dtype "
@@ -418,6 +425,18 @@ def _rebound(value: Any) -> np.ndarray:
             raise DTypeError(_not_numeric(array.dtype))
         return array
     return as_array(value)
+
+
+def describe(tensor: Tensor, with_shape: bool = False) -> str:
+    """A tensor as every message writes it: ``tensor 'W'``, ``the output of tanh (t=3)`` or ``a
+    tensor of shape (2, 3)``; ``with_shape`` adds ``, shape (2, 3)`` where it is not said."""
+    if tensor.name:
+        text = f"tensor {tensor.name!r}"
+    elif tensor.producer is not None:
+        text = f"the output of {tensor.producer.where()}"
+    else:
+        return f"a tensor of shape {tensor.shape}"
+    return f"{text}, shape {tensor.shape}" if with_shape else text
 
 
 def _label(name: str | None) -> str:

@@ -34,7 +34,6 @@ from tinygraph.check.numerical import (
     check_callable,
     check_settings,
     check_float_tensor,
-    describe_tensor,
     directional_derivative,
     evaluate,
     float64_workspace,
@@ -42,7 +41,7 @@ from tinygraph.check.numerical import (
     scalar_value,
 )
 from tinygraph.scope import enable_grad, no_grad
-from tinygraph.tensor import Tensor
+from tinygraph.tensor import Tensor, describe
 
 def gradcheck(
     f: ScalarFunction,
@@ -134,7 +133,7 @@ def _full_rows(value_of_f: Any, inputs: list[Tensor], works: list[np.ndarray],
         try:
             numerical = gradient_of_entries(value_of_f, work, eps)
         except Exception as exc:
-            add_note(exc, f"gradcheck: raised by f while input {i} ({describe_tensor(x)}) "
+            add_note(exc, f"gradcheck: raised by f while input {i} ({describe(x, with_shape=True)}) "
                          "was perturbed; every input has been restored")
             raise
         rows.append(compare(_label(x, i), x.shape, a, numerical, atol, rtol))
@@ -154,7 +153,7 @@ def _directional_rows(value_of_f: Any, inputs: list[Tensor], works: list[np.ndar
                 lambda v, work=work: directional_derivative(value_of_f, [work], [v], eps),
                 vs, atol, rtol))
         except Exception as exc:
-            add_note(exc, f"gradcheck: raised by f while input {i} ({describe_tensor(x)}) "
+            add_note(exc, f"gradcheck: raised by f while input {i} ({describe(x, with_shape=True)}) "
                          "was moved along a random direction; every input has been restored")
             raise
     return rows
@@ -217,12 +216,12 @@ def _checked_inputs(inputs: Any) -> list[Tensor]:
         check_float_tensor(x, "gradcheck", f"input {i}")
         if not x.requires_grad:
             raise GraphStateError(
-                f"gradcheck: input {i} ({describe_tensor(x)}) does not require grad; create it "
+                f"gradcheck: input {i} ({describe(x, with_shape=True)}) does not require grad; create it "
                 "with requires_grad=True"
             )
         if x.producer is not None:
             raise GraphStateError(
-                f"gradcheck: input {i} ({describe_tensor(x)}) is the output of "
+                f"gradcheck: input {i} ({describe(x, with_shape=True)}) is the output of "
                 f"{x.producer.where()}, not a leaf; f must recompute everything from leaves"
             )
     return inputs
@@ -232,7 +231,7 @@ def _warn_if_not_float64(inputs: list[Tensor]) -> None:
     for i, x in enumerate(inputs):
         if x.dtype != np.float64:
             warnings.warn(
-                f"gradcheck: input {i} ({describe_tensor(x)}) is {x.dtype}; central "
+                f"gradcheck: input {i} ({describe(x, with_shape=True)}) is {x.dtype}; central "
                 "differences need float64, so the check runs on a float64 copy of it (your "
                 "array is left as it is)",
                 RuntimeWarning,

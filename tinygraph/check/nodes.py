@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from tinygraph.broadcast import sum_to
-from tinygraph.backward import normalise_sent, reverse_topological
+from tinygraph.backward import graph_nodes, normalise_sent
 from tinygraph.indexed_grad import densify
 from tinygraph.errors import DTypeError, GraphStateError, add_note
 from tinygraph.forward import node_jvp
@@ -39,11 +39,6 @@ from tinygraph.check.numerical import check_settings, directional_derivative, gr
 from tinygraph.tensor import Tensor
 
 MODES = ("full", "directional", "jvp-vjp")
-
-
-def graph_nodes(loss: Tensor) -> list[Node]:
-    """Every node ``loss`` depends on, in creation order (an explicit stack, no recursion)."""
-    return reverse_topological(loss)[::-1]
 
 
 def gradcheck_nodes(

@@ -26,7 +26,7 @@ import numpy as np
 
 from tinygraph.errors import ConfigError, DTypeError, NumericsError, ShapeError, add_note
 from tinygraph.scope import no_grad
-from tinygraph.tensor import Tensor
+from tinygraph.tensor import Tensor, describe
 
 ScalarFunction = Callable[[], Any]
 
@@ -55,15 +55,10 @@ def check_float_tensor(x: Any, who: str, position: str) -> Tensor:
         raise DTypeError(f"{who}: {position} is a {type(x).__name__}, not a tg.Tensor")
     if x.dtype.kind != "f":
         raise DTypeError(
-            f"{who}: {position} ({describe_tensor(x)}) has dtype {x.dtype}; only real "
+            f"{who}: {position} ({describe(x, with_shape=True)}) has dtype {x.dtype}; only real "
             "float inputs can be perturbed (convert with .astype(np.float64))"
         )
     return x
-
-
-def describe_tensor(x: Tensor) -> str:
-    """``'W' (3, 4)`` or ``shape (3, 4)`` for an unnamed tensor."""
-    return f"{x.name!r} {x.shape}" if x.name else f"shape {x.shape}"
 
 
 def scalar_value(out: Any, who: str, allow_number: bool) -> float:

@@ -7,5 +7,10 @@ drawing (entry points, Graphviz runner).
 
 from tinygraph.render.drawing import draw, picture_size, render, to_dot
 from tinygraph.render.formats import FORMATS, output_format
+from tinygraph.render.graphviz_run import graphviz_missing
+from tinygraph.render.options import Options
 
-__all__ = ["FORMATS", "draw", "output_format", "picture_size", "render", "to_dot"]
+MAX_NODES: int = Options.max_nodes or 0  # to_dot's default limit on the boxes of one picture
+
+__all__ = ["FORMATS", "MAX_NODES", "draw", "graphviz_missing", "output_format", "picture_size",
+           "render", "to_dot"]

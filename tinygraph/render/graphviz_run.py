@@ -31,6 +31,14 @@ FOLD_ADVICE_STEPS = 4  # fewer steps than this are not worth folding
 SMALL_PICTURE = 2000   # nodes Graphviz draws in well under a second (3,334 at T=128, L=2: 0.37 s)
 
 
+def graphviz_missing() -> str | None:
+    """None when Graphviz's layout program is on PATH, else what is missing and how to install
+    it: ``Graphviz ('neato' is not on PATH): install Graphviz: ...``."""
+    if shutil.which(ENGINE) is None:
+        return f"Graphviz ('{ENGINE}' is not on PATH): {INSTALL_HINT}"
+    return None
+
+
 def check_timeout(timeout: object, where: str = "render") -> float:
     """``timeout`` as a float if it is a positive, finite number of seconds; else a ConfigError."""
     if (isinstance(timeout, (bool, np.bool_)) or not isinstance(timeout, numbers.Real)

@@ -20,7 +20,6 @@ import tinygraph as tg
 from rnn.linear import Linear
 from rnn.losses import last_step_cross_entropy, sequence_cross_entropy
 from rnn.network import RNN
-from tinygraph.render.graph_view import collect
 
 INPUT_SIZE = 2
 CLASSES = 3
@@ -90,16 +89,16 @@ def parameter_count(layers: int, hidden: int) -> tuple[int, int]:
 
 
 def problem_from_args(args: Namespace) -> Problem:
-    """:func:`build_problem` from the options of :func:`rnn.commands.options.add_model_options`."""
+    """:func:`build_problem` from the options of :func:`rnn.cli.options.add_model_options`."""
     return build_problem(args.steps, args.layers, args.hidden, args.nonlinearity, args.batch,
                          args.loss_at, args.seed)
 
 
 def hidden_state(loss: tg.Tensor, t: int, layer: int) -> tg.Tensor | None:
     """The tensor h of step ``t``, layer ``layer`` in the graph below ``loss`` (None if absent)."""
-    for tensor in collect(loss).tensors:
-        producer = tensor.producer
-        if (tensor.name == "h" and producer is not None
-                and producer.scope.get("t") == t and producer.scope.get("layer") == layer):
+    for node in tg.graph_nodes(loss):
+        tensor = node.output
+        if (tensor is not None and tensor.name == "h" and node.scope.get("t") == t
+                and node.scope.get("layer") == layer):
             return tensor
     return None

@@ -1,9 +1,9 @@
 """Argument types and the model options shared by ``demo``, ``render`` and ``check``.
 
 Every value is checked when it is parsed (an ``argparse`` type) or right after parsing (a
-command's ``validate``, raising :class:`~rnn.commands.usage.UsageError`), so a bad command
+command's ``validate``, raising :class:`~rnn.cli.usage.UsageError`), so a bad command
 line is refused in one line with exit code 2 before any work starts. The bounds are in
-:mod:`rnn.commands.limits`.
+:mod:`rnn.cli.limits`.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import math
 from collections.abc import Callable
 
 from rnn.cell import NONLINEARITIES
-from rnn.commands import limits
-from rnn.commands.usage import UsageError
+from rnn.cli import limits
+from rnn.cli.usage import UsageError
 
 
 def int_in(low: int, high: int | None = None) -> Callable[[str], int]:

@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 
 import tinygraph as tg
-from rnn.commands import limits
-from rnn.commands.options import add_model_options, float_in, int_in, validate_model_options
-from rnn.commands.problem import problem_from_args
+from rnn.cli import limits
+from rnn.cli.options import add_model_options, float_in, int_in, validate_model_options
+from rnn.cli.problem import problem_from_args
 
 MAX_DIRECTIONS = 100
 

@@ -9,11 +9,11 @@ from typing import Any
 import tinygraph as tg
 from tinygraph.render import FORMATS as GRAPHVIZ_FORMATS
 from tinygraph.render import output_format
-from rnn.commands import limits
-from rnn.commands.inputs import check_graphviz, check_output_file
-from rnn.commands.options import add_model_options, int_in, validate_model_options
-from rnn.commands.problem import problem_from_args
-from rnn.commands.usage import UsageError
+from rnn.cli import limits
+from rnn.cli.inputs import check_graphviz, check_output_file
+from rnn.cli.options import add_model_options, int_in, validate_model_options
+from rnn.cli.problem import problem_from_args
+from rnn.cli.usage import UsageError
 
 FORMATS = ("svg", "png", "pdf", "dot")
 

@@ -18,13 +18,11 @@ from typing import Any
 import numpy as np
 
 import tinygraph as tg
-from rnn.commands import limits
-from rnn.commands.inputs import check_graphviz, check_output_dir
-from rnn.commands.options import add_model_options, int_in, validate_model_options
-from rnn.commands.problem import Problem, hidden_state, problem_from_args
-from rnn.commands.usage import UsageError
-from tinygraph.scope import format_scope
-from tinygraph.trace import JunctionStep, Trace
+from rnn.cli import limits
+from rnn.cli.inputs import check_graphviz, check_output_dir
+from rnn.cli.options import add_model_options, int_in, validate_model_options
+from rnn.cli.problem import Problem, hidden_state, problem_from_args
+from rnn.cli.usage import UsageError
 
 EXAMPLES = """examples:
   tinygraph demo                     writes into out/
@@ -126,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
-def junction_text(loss: tg.Tensor, trace: Trace, t: int, layer: int) -> str:
+def junction_text(loss: tg.Tensor, trace: tg.Trace, t: int, layer: int) -> str:
     """The contributions to dL/dh of (t, layer), where each comes from, and their sum."""
     h = hidden_state(loss, t, layer)
     if h is None:
@@ -140,13 +138,13 @@ def junction_text(loss: tg.Tensor, trace: Trace, t: int, layer: int) -> str:
     return format_junction(step, h, tg.grad(loss, [h])[0])
 
 
-def format_junction(step: JunctionStep, h: tg.Tensor, reference: np.ndarray) -> str:
+def format_junction(step: tg.JunctionStep, h: tg.Tensor, reference: np.ndarray) -> str:
     """The table of a junction: one row per reader, the sum, and the check against tg.grad."""
     rows = [(f"from {c.source.where()}", _role(c.source.scope, step.scope), _vector(c.grad))
             for c in step.contributions]
     rows.append(("sum", "dL/dh, sent on to " + h.producer.where(), _vector(step.total)))
     widths = [max(len(r[i]) for r in rows) for i in range(2)]
-    lines = [f"h ({format_scope(step.scope)}) is read by {len(step.contributions)} nodes, so "
+    lines = [f"h ({tg.format_scope(step.scope)}) is read by {len(step.contributions)} nodes, so "
              "backward adds their gradients:"]
     lines += [f"  {a.ljust(widths[0])}  {b.ljust(widths[1])}  {c}" for a, b, c in rows]
     agree = np.allclose(step.total, reference, rtol=1e-12, atol=1e-12)
@@ -172,7 +170,7 @@ def _vector(g: np.ndarray) -> str:
     return f"[{shown}{', ...' if flat.size > 6 else ''}]"
 
 
-def write_pictures(problem: Problem, loss: tg.Tensor, trace: Trace, out: Path,
+def write_pictures(problem: Problem, loss: tg.Tensor, trace: tg.Trace, out: Path,
                    max_steps: int | None = None) -> list[Path]:
     """forward/backward/grad_norm as SVG and PNG, and stepthrough.html, into ``out``."""
     out.mkdir(parents=True, exist_ok=True)

@@ -17,10 +17,10 @@ import numpy as np
 
 from rnn import analysis, plots
 from rnn.cell import NONLINEARITIES
-from rnn.commands import limits
-from rnn.commands.inputs import check_matplotlib, check_output_dir
-from rnn.commands.options import add_seed_option, float_in, int_in
-from rnn.commands.usage import UsageError
+from rnn.cli import limits
+from rnn.cli.inputs import check_matplotlib, check_output_dir
+from rnn.cli.options import add_seed_option, float_in, int_in
+from rnn.cli.usage import UsageError
 
 MAX_RADII = 12
 MAX_RADIUS = 100.0

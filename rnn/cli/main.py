@@ -8,7 +8,7 @@ returns the exit code:
 * 1: the command ran but failed: a tinygraph error, a file that could not be written, or a
   gradient check that failed;
 * 2: a usage error, found before any work starts: an unknown option, a bad value or
-  combination, a run over the bounds of :mod:`rnn.commands.limits`, an input file that cannot
+  combination, a run over the bounds of :mod:`rnn.cli.limits`, an input file that cannot
   be read, or an option that needs what is not installed (Graphviz, matplotlib). One line,
   no traceback.
 """
@@ -20,9 +20,9 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from rnn.commands import check, demo, render, train, vanish
-from rnn.commands.usage import UsageError, usage_line
-from tinygraph.errors import TinygraphError
+from rnn.cli import check, demo, render, train, vanish
+from rnn.cli.usage import UsageError, usage_line
+from tinygraph import TinygraphError
 
 COMMANDS = (demo, render, check, train, vanish)
 

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from rnn.charlm import CharLM, TrainConfig, Vocabulary, load_text, train_charlm
-from rnn.commands import limits
-from rnn.commands.inputs import MAX_TEXT_CHARS, check_output_file, text_file
-from rnn.commands.options import add_seed_option, float_in, int_in, positive_int
-from rnn.commands.progress import Progress
-from rnn.commands.usage import UsageError
+from rnn.cli import limits
+from rnn.cli.inputs import MAX_TEXT_CHARS, check_output_file, text_file
+from rnn.cli.options import add_seed_option, float_in, int_in, positive_int
+from rnn.cli.progress import Progress
+from rnn.cli.usage import UsageError
 from rnn.params import save_parameters
 
 MAX_EPOCHS = 10_000

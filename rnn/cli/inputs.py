@@ -9,13 +9,12 @@ from __future__ import annotations
 import argparse
 import codecs
 import os
-import shutil
 import stat
 from pathlib import Path
 
-from rnn.commands.usage import UsageError
-from tinygraph.output_path import output_path_fault
-from tinygraph.render.graphviz_run import ENGINE, INSTALL_HINT
+from rnn.cli.usage import UsageError
+from tinygraph import output_path_fault
+from tinygraph.render import graphviz_missing
 
 MAX_TEXT_CHARS = 1_000_000
 
@@ -71,8 +70,9 @@ def text_file(name: str) -> str:
 
 def check_graphviz(option: str) -> None:
     """Graphviz's layout program is on PATH (the pictures of ``option`` need it)."""
-    if shutil.which(ENGINE) is None:
-        raise UsageError(f"{option} needs Graphviz ('{ENGINE}' is not on PATH): {INSTALL_HINT}")
+    missing = graphviz_missing()
+    if missing is not None:
+        raise UsageError(f"{option} needs {missing}")
 
 
 def check_matplotlib(option: str) -> None:

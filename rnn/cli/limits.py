@@ -5,7 +5,7 @@ of about a minute at most; a command line over them is refused (:class:`UsageErr
 code 2) with the numbers and what to change. Three kinds of bound:
 
 * one option at a time (``MAX_STEPS``, ``MAX_LAYERS``, ``MAX_HIDDEN``, ``MAX_BATCH``), by
-  the argparse types of :mod:`rnn.commands.options`;
+  the argparse types of :mod:`rnn.cli.options`;
 * memory: an unrolled graph holds T · L · B · H hidden values, each with about
   ``BYTES_PER_VALUE`` bytes of arrays (pre-activation, state, the matmul results, their
   gradients and the trace), so T · L · B · H <= ``MAX_VALUES`` (about 1.6 GB);
@@ -26,11 +26,11 @@ from __future__ import annotations
 from argparse import Namespace
 from dataclasses import dataclass
 
-from rnn.commands.problem import build_problem, parameter_count
-from rnn.commands.usage import UsageError
+from rnn.cli.problem import build_problem, parameter_count
+from rnn.cli.usage import UsageError
 import tinygraph as tg
+from tinygraph.render import MAX_NODES as PICTURE_MAX_NODES
 from tinygraph.render import picture_size
-from tinygraph.render.options import Options
 
 MAX_STEPS = 10_000
 MAX_LAYERS = 16
@@ -39,7 +39,7 @@ MAX_BATCH = 1_024
 MAX_VALUES = 10_000_000
 BYTES_PER_VALUE = 160
 MAX_SECONDS = 60.0
-MAX_NODES: int = Options.max_nodes or 0
+MAX_NODES: int = PICTURE_MAX_NODES
 
 
 @dataclass(frozen=True)
