@@ -39,6 +39,9 @@ from typing import Any
 import tinygraph as tg
 from rnn.checks import check_positive, check_scalar_loss, check_size
 from rnn.errors import ConfigError
+from rnn.cell import ElmanCell
+from rnn.gru import GRUCell
+from rnn.lstm import LSTMCell
 from rnn.network import RNN
 from rnn.optim import Optimizer, clip_grad_norm
 from rnn.sequences import InputSequence, State, detach_state
@@ -65,6 +68,7 @@ def tbptt(
     optimizer: Optimizer | None = None,
     h0: Any = None,
     clip_norm: float | None = None,
+    compile: bool = True,  # noqa: A002 (tg.compile's name)
 ) -> TBPTTResult:
     """Run truncated BPTT over one stream (B, T, D) (see the module docstring for the math).
 
@@ -78,6 +82,12 @@ def tbptt(
         h0: initial states as for ``net(xs, h0)``.
         clip_norm: if given (a finite number > 0), clip the global gradient norm of the
             optimizer's parameters before each update; it needs an optimizer.
+        compile: replay the network's part of every window whose length repeats from a plan
+            (``tg.compile``): the same values and gradients, bit for bit, faster. The losses
+            stay eager: ``step_loss`` runs at every step as usual, on a leaf holding h_t, and
+            its dL/dh_t seeds the plan's backward. Only for networks of rnn's own cells
+            (Elman, LSTM, GRU), whose steps read no values in Python; False runs every window
+            eagerly.
     """
     if not isinstance(net, RNN):
         raise tg.DTypeError(f"tbptt: net must be an rnn.RNN, got a {type(net).__name__}")
@@ -108,22 +118,14 @@ def tbptt(
     T = inputs.length
     stored: dict[int, list[State]] = {}  # detached state entering step s
     result = TBPTTResult()
-    for block_start in range(0, T, k1):
-        end = min(block_start + k1, T)
-        start = _window_start(block_start, k1, k2, T)
-        # freshly built at step 0, so that a learned h0 is in this window's graph
-        current = net.initial_states(inputs.batch_size, h0) if start == 0 else stored[start]
-        terms = []
-        for s in range(start, end):
-            hs, current = net.forward_states([inputs.step(s)], current, t0=s)
-            if s + 1 not in stored:
-                stored[s + 1] = [detach_state(state) for state in current]
-            if s >= block_start:
-                with tg.scope(t=s):
-                    loss = step_loss(s, hs[0])
-                if loss is not None:
-                    terms.append(check_scalar_loss(
-                        loss, f"tbptt: step_loss({s}, h)", "or None when step t has no loss"))
+    windows = [(b, _window_start(b, k1, k2, T), min(b + k1, T)) for b in range(0, T, k1)]
+    replayed = _ReplayedWindows(net, h0, inputs.batch_size, windows) if compile else None
+    for block_start, start, end in windows:
+        if replayed is not None and replayed.repeats(start, end):
+            terms, backward = replayed.run(inputs, stored, block_start, start, end, step_loss)
+        else:
+            terms, backward = _eager_window(net, h0, inputs, stored, block_start, start, end,
+                                            step_loss)
         next_start = _window_start(end, k1, k2, T)
         for s in [s for s in stored if s < next_start]:
             del stored[s]
@@ -133,6 +135,7 @@ def tbptt(
         if optimizer is not None:
             optimizer.zero_grad()
         total.backward()
+        backward()
         if optimizer is not None:
             if clip_norm is not None:
                 clip_grad_norm(optimizer.params, clip_norm)
@@ -141,6 +144,96 @@ def tbptt(
         result.updates += 1
     result.state = stored.get(T, [])
     return result
+
+
+def _eager_window(net: RNN, h0: Any, inputs: InputSequence, stored: dict[int, list[State]],
+                  block_start: int, start: int, end: int, step_loss: StepLoss
+                  ) -> tuple[list[tg.Tensor], Callable[[], None]]:
+    """Unroll steps start..end−1 and score the block's steps: the loss terms (whose backward
+    is the whole window's) and nothing more to do after it."""
+    # freshly built at step 0, so that a learned h0 is in this window's graph
+    current = net.initial_states(inputs.batch_size, h0) if start == 0 else stored[start]
+    terms = []
+    for s in range(start, end):
+        hs, current = net.forward_states([inputs.step(s)], current, t0=s)
+        if s + 1 not in stored:
+            stored[s + 1] = [detach_state(state) for state in current]
+        if s >= block_start:
+            _score(step_loss, s, hs[0], terms)
+    return terms, _nothing
+
+
+def _score(step_loss: StepLoss, s: int, h: tg.Tensor, terms: list[tg.Tensor]) -> None:
+    """Add L_s = step_loss(s, h_s) to ``terms`` (nothing when it is None)."""
+    with tg.scope(t=s):
+        loss = step_loss(s, h)
+    if loss is not None:
+        terms.append(check_scalar_loss(loss, f"tbptt: step_loss({s}, h)",
+                                       "or None when step t has no loss"))
+
+
+def _nothing() -> None:
+    """The rest of an eager window's backward: none (``total.backward()`` did it all)."""
+
+
+class _ReplayedWindows:
+    """The network's part of the windows whose (length, starts at 0) repeats, as one
+    ``tg.compile`` of ``window(steps, states)``: steps c..e−1 unrolled from the stored state
+    (or from the initial state at c = 0), returning every h_t and every state after a step.
+
+    The window's losses are scored eagerly on leaves holding h_t; their backward fills
+    dL/dh_t, which ``Compiled.backward`` adds last into h_t's junction, where the eager graph
+    has it too (the loss at step t is recorded after step t and before step t + 1), so the
+    gradients are the eager ones bit for bit (when step_loss reads h_t once).
+    """
+
+    def __init__(self, net: RNN, h0: Any, batch_size: int, windows: list[tuple[int, int, int]]
+                 ) -> None:
+        self.net, self.h0, self.batch_size = net, h0, batch_size
+        kinds = [(end - start, start == 0) for _, start, end in windows]
+        self.repeating = {kind for kind in kinds if kinds.count(kind) > 1}
+        if not all(type(cell) in (ElmanCell, LSTMCell, GRUCell) for cell in net.layers):
+            self.repeating = set()  # another cell's Python might read values a plan cannot see
+        self.t0 = 0
+        self.step = tg.compile(self._window)
+
+    def repeats(self, start: int, end: int) -> bool:
+        """Whether this window's kind occurs more than once (a plan pays off)."""
+        return (end - start, start == 0) in self.repeating
+
+    def _window(self, steps: list[tg.Tensor], states: list[State] | None
+                ) -> tuple[list[tg.Tensor], list[list[State]]]:
+        current = self.net.initial_states(self.batch_size, self.h0) if states is None else states
+        hs, after = [], []
+        for j, x in enumerate(steps):
+            out, current = self.net.forward_states([x], current, t0=self.t0 + j)
+            hs.append(out[0])
+            after.append(list(current))
+        return hs, after
+
+    def run(self, inputs: InputSequence, stored: dict[int, list[State]], block_start: int,
+            start: int, end: int, step_loss: StepLoss) -> tuple[list[tg.Tensor], Callable[[], None]]:
+        """Replay the window, store its states, score its block: (terms, the plan's backward)."""
+        self.t0 = start  # the scope tags of the recorded graph (a replay has none)
+        steps = [inputs.step(s) for s in range(start, end)]
+        hs, after = self.step.forward(steps, None if start == 0 else stored[start])
+        leaves, terms = [], []
+        for j, s in enumerate(range(start, end)):
+            if s + 1 not in stored:
+                stored[s + 1] = after[j]
+            leaf = None
+            if s >= block_start:
+                leaf = hs[j].detach()
+                leaf.requires_grad = True
+                count = len(terms)
+                _score(step_loss, s, leaf, terms)
+                leaf = leaf if len(terms) > count else None
+            leaves.append(leaf)
+
+        def backward() -> None:
+            self.step.backward(([None if leaf is None else leaf.grad for leaf in leaves], None))
+
+        return terms, backward
 
 
 def _window_start(block_start: int, k1: int, k2: int, T: int) -> int:

@@ -15,6 +15,7 @@ from rnn.errors import ConfigError
 from rnn.optim import Optimizer, clip_grad_norm
 
 Batches = Iterable[Any] | Callable[[int], Iterable[Any]]
+CHECK_EVERY = 100  # compile=True compares the first replay and every 100th with a plain step
 
 
 def train(
@@ -26,6 +27,7 @@ def train(
     clip_norm: float | None = None,
     progress: bool = True,
     log: Callable[[str], None] | None = print,
+    compile: bool = False,  # noqa: A002 (tg.compile's name)
 ) -> list[float]:
     """Train for ``epochs`` passes; returns the mean loss of every epoch.
 
@@ -34,6 +36,15 @@ def train(
     the step's graph is dropped at its end. ``batches`` is a re-iterable collection, or a
     function of the epoch index that returns the batches of that epoch (e.g. freshly sampled
     ones).
+
+    ``compile=True`` runs the steps as ``tg.compile(loss_fn, check=CHECK_EVERY)``: each batch
+    shape records its graph once, and later batches of that shape replay it (the same values
+    and gradients, bit for bit, faster). The batch's arrays reach loss_fn as Tensors and must
+    reach the loss through tinygraph ops (``tg.cross_entropy(logits, targets)``); reading
+    their values is refused. It is off by default because a plan cannot see what loss_fn's
+    Python does with values (a closure over data that changes, an ``if`` on a value): the
+    first replay and every CHECK_EVERY-th are compared with a plain step, and a difference
+    is an error, but the steps between two checks would be wrong.
     """
     if not callable(loss_fn):
         raise tg.DTypeError(
@@ -48,15 +59,20 @@ def train(
     clip_norm = None if clip_norm is None else check_positive(clip_norm, "clip_norm", "train")
     progress = check_flag(progress, "progress", "train")
     bar = _progress_bar(epochs) if progress else None
+    step = tg.compile(loss_fn, check=CHECK_EVERY) if check_flag(compile, "compile", "train") else None
     history = []
     for epoch in range(epochs):
         total, count = 0.0, 0
         for batch in batches(epoch) if callable(batches) else batches:
             with tg.pause_gc():  # the step's graph is freed (by refcount) before the collector runs
                 optimizer.zero_grad()
-                loss = check_scalar_loss(loss_fn(batch), f"train: loss_fn (epoch {epoch})",
-                                         "e.g. rnn.sequence_cross_entropy(...)")
-                loss.backward()
+                if step is None:
+                    loss = check_scalar_loss(loss_fn(batch), f"train: loss_fn (epoch {epoch})",
+                                             "e.g. rnn.sequence_cross_entropy(...)")
+                    loss.backward()
+                else:
+                    loss = step(batch)  # forward and backward, from the plan after the first
+                    loss = loss[0] if isinstance(loss, (tuple, list)) else loss
                 if clip_norm is not None:
                     clip_grad_norm(optimizer.params, clip_norm)
                 optimizer.step()

@@ -142,23 +142,20 @@ class Compiled:
                 self._compare(record, self._plain_outputs(args, kwargs), values, [], [])
             return _returned(record, values)
 
-    def backward(self, grads: Sequence[Any]) -> None:
-        """The backward of the latest ``forward``: ``grads`` holds dL/d(output) for each Tensor
-        the function returned (in the order of a flattened result; None: no gradient), and
-        dL/dθ is added into ``.grad``. A seed is added to its output's junction after the
-        gradients the plan itself sends there, as if the loss that read the output had been
-        recorded right after it (truncated BPTT records its losses so)."""
+    def backward(self, grads: Any) -> None:
+        """The backward of the latest ``forward``: ``grads`` has the structure of what the
+        function returned, with dL/d(output) (an array, or None: no gradient) in place of each
+        Tensor, or None for a whole part of it; dL/dθ is added into ``.grad``. A seed is added
+        to its output's junction after the gradients the plan itself sends there, as if the
+        loss that read the output had been recorded right after it (truncated BPTT records
+        its losses so)."""
         if self._pending is None:
             raise GraphStateError("compile: backward() needs a forward() before it (one per forward)")
         record, inputs = self._pending
         self._pending = None
-        outputs = record.plan.outputs
-        if len(grads) != len(outputs):
-            raise GraphStateError(f"compile: backward() got {len(grads)} gradients for the "
-                                  f"{len(outputs)} tensors the function returned")
-        pattern = tuple(g is not None for g in grads)
-        seeds = [_seed_array(g, slot, j) for j, (g, slot) in enumerate(zip(grads, outputs))
-                 if g is not None]
+        seeds_by_output = _seeds_like(record, grads)
+        pattern = tuple(g is not None for g in seeds_by_output)
+        seeds = [g for g in seeds_by_output if g is not None]
         with pause_gc():
             self._backward(record, seeds, _targets(inputs), pattern)
 
@@ -394,12 +391,36 @@ def _target(slot: Slot, targets: list[Any]) -> Tensor:
     return slot.tensor if slot.kind == LEAF else targets[slot.position]
 
 
-def _seed_array(grad: Any, slot: Slot, j: int) -> np.ndarray:
+def _seed_array(grad: Any, output: Tensor, where: str) -> np.ndarray:
     seed = np.asarray(grad._data if isinstance(grad, Tensor) else grad)
-    if seed.shape != slot.shape:
-        raise GraphStateError(f"compile: backward() got a gradient of shape {seed.shape} for "
-                              f"output {j}, which has shape {slot.shape}")
-    return seed.astype(slot.dtype, copy=False)
+    if seed.shape != output.shape:
+        raise GraphStateError(f"compile: backward() got a gradient of shape {seed.shape} ({where}) "
+                              f"for an output of shape {output.shape}")
+    return seed.astype(output.dtype, copy=False)
+
+
+def _seeds_like(record: Recording, grads: Any) -> list[np.ndarray | None]:
+    """One seed (or None) per output, read from ``grads``, which mirrors the result."""
+    seeds: dict[int, np.ndarray | None] = {}
+    stack = [(record.graph, grads, "grads")]
+    while stack:
+        part, given, where = stack.pop()
+        if isinstance(part, Tensor):
+            if id(part) in seeds and given is not None:
+                raise GraphStateError(f"compile: backward() got a second gradient ({where}) for a "
+                                      "tensor the result holds twice; give it in its first place")
+            seeds.setdefault(id(part), None if given is None else _seed_array(given, part, where))
+            continue
+        items = list(part.values() if isinstance(part, dict) else part)
+        if given is None:
+            stack += [(p, None, where) for p in reversed(items)]
+            continue
+        given_items = list(given.values() if isinstance(given, dict) else given)
+        if len(given_items) != len(items):
+            raise GraphStateError(f"compile: backward() got {len(given_items)} gradients in "
+                                  f"{where} for {len(items)} parts of the result there")
+        stack += [(p, g, f"{where}[{i}]") for i, (p, g) in reversed(list(enumerate(zip(items, given_items))))]
+    return [seeds[id(t)] for t in record.outputs]
 
 
 def _returned(record: Recording, values: Sequence[Any]) -> Any:

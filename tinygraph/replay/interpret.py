@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygraph.backward import _add_to_junction, _fit, normalise_sent
+from tinygraph.backward import _add_indexed, _fit, normalise_sent
 from tinygraph.anomaly import check_backward, check_forward
 from tinygraph.errors import BackwardError, GraphStateError, add_note
 from tinygraph.indexed_grad import IndexedGrad, densify
@@ -148,12 +148,16 @@ def backward(plan: Plan, seeds: dict[int, np.ndarray], profile: Profile | None =
 def add(grads: dict[Slot, np.ndarray], owned: set[Slot], slot: Slot, g: Any) -> None:
     """Add one contribution to a junction, as ``tinygraph.backward._propagate`` does."""
     previous = grads.get(slot)
-    if previous is None and type(g) is np.ndarray:
-        grads[slot] = g
-    elif type(g) is np.ndarray and slot in owned:
-        previous += g
+    if type(g) is not np.ndarray:
+        _add_indexed(grads, owned, slot, g)  # type: ignore[arg-type]
+    elif previous is None:
+        grads[slot] = g  # the first contribution, kept as it is
+    elif slot in owned:
+        previous += g  # a buffer this pass made: add in place
     else:
-        _add_to_junction(grads, owned, slot, g)  # type: ignore[arg-type]
+        total = previous + g  # the second: a new buffer, owned from now on
+        grads[slot] = total if type(total) is np.ndarray else np.asarray(total)
+        owned.add(slot)
 
 
 def assign(tensor: Any, g: np.ndarray, owned: bool) -> None:
