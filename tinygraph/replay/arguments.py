@@ -53,7 +53,7 @@ def _plain_arrays(args: tuple[Any, ...], inputs: list[Any]) -> Hashable | None:
         if type(item) is not np.ndarray or item.dtype.kind not in "fiu":
             return None
         inputs.append(item)
-        keys.append((item.shape, item.dtype))
+        keys.append(("array", item.shape, item.dtype))
     return tuple(keys)
 
 
@@ -147,7 +147,7 @@ def describe_key(key: Hashable) -> str:
     while stack:
         item = stack.pop()
         if isinstance(item, tuple) and item and item[0] in ("tensor", "array"):
-            grad = " requires_grad" if item[3] else ""
+            grad = " requires_grad" if item[0] == "tensor" and item[3] else ""
             parts.append(f"{item[1]} {np.dtype(item[2])}{grad}")
         elif isinstance(item, tuple) and item and item[0] == "static":
             parts.append(repr(item[2]))
