@@ -312,7 +312,7 @@ class Compiled:
 
 
 # --------------------------------------------------------------------- helpers
-WRITE_LIMIT = 3000  # plans of more steps replay from a table: Python compiles ~12 µs per line
+WRITE_LIMIT = 10_000  # plans of more steps replay from a table: Python compiles ~12 µs per line
 
 
 def replay_for(plan: Plan, converted: dict[int, bool], profile: interpret.Profile,
