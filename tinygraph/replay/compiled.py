@@ -20,6 +20,7 @@ every N-th replay (the first one included) also as a plain call and compares, bi
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
@@ -45,8 +46,8 @@ class Recording:
     (``converted``), and per set of seeded outputs the profile of a reference backward and the
     code written from both (None once its guards failed: the reference replay only)."""
 
-    __slots__ = ("code", "converted", "graph", "loss_pattern", "outputs", "plan", "profiles", "seed",
-                 "seeded", "written")
+    __slots__ = ("code", "converted", "graph", "leaf_checks", "loss_pattern", "outputs", "plan",
+                 "profiles", "seed", "seeded", "written")
 
     def __init__(self, graph: Any, outputs: list[Tensor], plan: Plan) -> None:
         self.graph = graph
@@ -58,17 +59,16 @@ class Recording:
         self.code: Written | Table | None = None  # some written code (the forward is the same in all)
         self.seeded: dict[tuple[bool, ...], list[Slot]] = {}
         self.loss_pattern = tuple(j == 0 for j in range(len(outputs)))
+        self.leaf_checks = [(s.tensor, s.shape, s.dtype, s.wants_grad) for s in plan.leaves]
         first = outputs[0]._data
         self.seed = np.ones_like(first) if first.size == 1 else None
 
     def leaves_unchanged(self) -> bool:
         """Every leaf still has its recorded shape, dtype and requires_grad (an optimizer
         rebinds ``p.data`` to arrays of the same shape; anything else records again)."""
-        for slot in self.plan.leaves:
-            tensor = slot.tensor
+        for tensor, shape, dtype, wants in self.leaf_checks:
             data = tensor._data
-            if data.shape != slot.shape or data.dtype is not slot.dtype or (
-                    tensor.requires_grad != slot.wants_grad):
+            if data.shape != shape or data.dtype is not dtype or tensor.requires_grad is not wants:
                 return False
         return True
 
@@ -116,6 +116,9 @@ class Compiled:
         holding this call's values) and adds dL/dθ into ``.grad`` of every parameter and every
         input Tensor that requires grad, as ``loss.backward()`` would; L is the function's
         (first) returned Tensor, a scalar."""
+        fast = self._fast_call(args, kwargs)
+        if fast is not None:
+            return fast
         with pause_gc():
             record, inputs, fresh = self._prepare(args, kwargs, loss=True)
             pattern = record.loss_pattern
@@ -128,6 +131,32 @@ class Compiled:
             values = self._forward(record, _arrays(inputs))
             self._backward(record, seeds, targets, pattern)
             return _returned(record, values)
+
+    def _fast_call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """A replay by written code, when everything is as before (the common call, with as
+        little Python around the plan as can be); None sends the call the long way."""
+        inputs, key = flatten((args, kwargs), "compile", "arguments")
+        record = self._plans.get(key)
+        if record is None or STATE.detect_anomaly or not STATE.grad_enabled:
+            return None
+        code = record.written.get(record.loss_pattern)
+        if code is None or (self.check and self.replays % self.check == 0) or (
+                not record.leaves_unchanged()):
+            return None
+        arrays = [x._data if isinstance(x, Tensor) else x.copy() for x in inputs]
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            values = code.forward(arrays)
+            code.backward([record.seed], [x if isinstance(x, Tensor) else None for x in inputs])
+        except Exception:  # a failed guard, or an error the long way reports as eager does
+            return None
+        finally:
+            if collecting:
+                gc.enable()
+        self.replays += 1
+        self._last = record
+        return _returned(record, values)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         """The forward only: what the function returns, each Tensor as a new leaf holding this
