@@ -33,6 +33,13 @@ def pieces_of_one(a: Any, k: int) -> int:
     return a.shape[k] if -a.ndim <= k < a.ndim else 2
 
 
+def set_first(a: tg.Tensor, b: tg.Tensor) -> tg.Tensor:
+    """y = a * 2 with y[0] = b[0] (x[i] = v: setitem, a new version of y)."""
+    y = a * 2.0
+    y[0] = b[0]
+    return y
+
+
 OPS: dict[str, Callable[[tg.Tensor, tg.Tensor, int], tg.Tensor]] = {
     "add": lambda a, b, k: a + b,
     "sub": lambda a, b, k: a - b,
@@ -46,6 +53,8 @@ OPS: dict[str, Callable[[tg.Tensor, tg.Tensor, int], tg.Tensor]] = {
     "sigmoid": lambda a, b, k: tg.sigmoid(a),
     "relu": lambda a, b, k: tg.relu(a),
     "identity": lambda a, b, k: tg.identity(a),
+    "copy": lambda a, b, k: tg.copy(a),
+    "setitem": lambda a, b, k: set_first(a, b),
     "exp": lambda a, b, k: tg.exp(tg.tanh(a)),
     "log": lambda a, b, k: tg.log(1.0 + a * a),
     "abs": lambda a, b, k: abs(a),

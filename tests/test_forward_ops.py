@@ -86,6 +86,11 @@ CASES: dict[str, Case] = {
     "exp": (inputs(normal(2, 3)), tg.exp, lambda t: t.exp()),
     "log": (inputs(positive(2, 3)), tg.log, lambda t: t.log()),
     "identity": (inputs(normal(2, 3)), tg.identity, lambda t: t * 1.0),
+    "copy": (inputs(normal(2, 3)), tg.copy, lambda t: t.clone()),
+    "setitem row": (inputs(normal(3, 4), normal(4)), lambda a, b: _set_item(a, 1, b),
+                    lambda a, b: _set_item(a, 1, b)),
+    "setitem rows, broadcast": (inputs(normal(3, 4), normal(4)), lambda a, b: _set_item(a, [0, 2], b),
+                                lambda a, b: _set_item(a, [0, 2], b)),
     "getitem int": (inputs(normal(3, 4)), lambda a: a[1], lambda a: a[1]),
     "getitem slices": (inputs(normal(3, 4, 2)), lambda a: a[1:, ::2], lambda a: a[1:, ::2]),
     "getitem ellipsis and None": (inputs(normal(3, 4, 2)), lambda a: a[..., 0, None],
@@ -176,6 +181,13 @@ CASES: dict[str, Case] = {
     "mask_carry": (inputs(normal(3, 2), normal(3, 2)), lambda a, b: carry_where_masked(a, b, KEEP),
                    lambda a, b: _torch().where(_torch().tensor(KEEP[:, None] > 0), a, b)),
 }
+
+
+def _set_item(a: Any, index: Any, b: Any) -> Any:
+    """y = a with y[index] = b, written the same way for tinygraph and torch."""
+    y = a * 1.0
+    y[index] = b
+    return y
 
 
 def _torch() -> Any:

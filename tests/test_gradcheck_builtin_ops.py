@@ -52,6 +52,13 @@ def where_case(rng: np.random.Generator, cond: np.ndarray) -> tuple[Callable[[],
     return weighted(rng, lambda a, b: tg.where(cond, a, b), [param(rng, 4, 3), param(rng, 3)])
 
 
+def set_rows(a: tg.Tensor, b: tg.Tensor) -> tg.Tensor:
+    """y = a with rows 0 and 2 replaced by b (broadcast): two gradients, both through setitem."""
+    y = a * 1.0
+    y[[0, 2]] = b
+    return y
+
+
 CASES: dict[str, Case] = {
     "add broadcast": lambda r: weighted(r, lambda a, b: a + b, [param(r, 2, 3), param(r, 3)]),
     "add broadcast both": lambda r: weighted(r, lambda a, b: a + b,
@@ -123,6 +130,8 @@ CASES: dict[str, Case] = {
     "stack with constant": lambda r: weighted(
         r, lambda a: tg.stack([a, tg.Tensor(np.ones(3))], axis=1), [param(r, 3)]),
     "identity": lambda r: weighted(r, tg.identity, [param(r, 2, 3)]),
+    "copy": lambda r: weighted(r, tg.copy, [param(r, 2, 3)]),
+    "setitem": lambda r: weighted(r, set_rows, [param(r, 3, 4), param(r, 4)]),
     "abs": lambda r: weighted(r, tg.abs, [param(r, 3, 4, low=0.1)]),
     "abs operator": lambda r: weighted(r, abs, [param(r, 3, low=0.1)]),
     "methods chained": lambda r: weighted(

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from random_graphs import (OPS, leaf_shapes, make_leaves, pieces_of_one, programs, replay, run,
-                           seeded_programs)
+                           seeded_programs, set_first)
 
 import tinygraph as tg
 
@@ -156,6 +156,8 @@ TORCH_OPS = {
     "sigmoid": lambda a, b, k: torch.sigmoid(a),
     "relu": lambda a, b, k: torch.relu(a),
     "identity": lambda a, b, k: a,
+    "copy": lambda a, b, k: a.clone(),
+    "setitem": lambda a, b, k: set_first(a, b),  # the same code for torch: y[0] = b[0] on a * 2
     "exp": lambda a, b, k: torch.exp(torch.tanh(a)),
     "log": lambda a, b, k: torch.log(1.0 + a * a),
     "abs": lambda a, b, k: torch.abs(a),

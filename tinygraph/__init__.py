@@ -26,7 +26,7 @@ from tinygraph.jacobian import jacobian
 from tinygraph.node import Node, Op
 from tinygraph.check.numerical import numerical_grad
 from tinygraph.ops.arith import add, div, matmul, mul, neg, power, sub
-from tinygraph.ops.elementwise import cos, exp, identity, log, relu, sigmoid, sin, sqrt, square, tanh
+from tinygraph.ops.elementwise import copy, cos, exp, identity, log, relu, sigmoid, sin, sqrt, square, tanh
 from tinygraph.ops.elementwise import abs as abs  # noqa: A004 (tg.abs mirrors numpy)
 from tinygraph.ops.minmax import max as max  # noqa: A004 (tg.max mirrors numpy)
 from tinygraph.ops.minmax import maximum, minimum
@@ -83,6 +83,7 @@ __all__ = [
     "clip",
     "compile",
     "concat",
+    "copy",
     "cos",
     "cross_entropy",
     "current_scope",

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tinygraph.errors import DTypeError, GraphStateError, ShapeError
+from tinygraph.errors import DTypeError, ShapeError
 from tinygraph.spellings import TENSOR_NAMES, refuse_keywords, refusing_property
 from tinygraph.versions import DataView, WriteStamp, view_of
 
@@ -82,7 +82,6 @@ class Tensor:
         "producer",
         "requires_grad",
     )
-    __array_ufunc__ = None  # make numpy defer to our reflected operators (ndarray + Tensor)
 
     def __init__(self, data: Any, requires_grad: bool = False, name: str | None = None, *,
                  copy: bool = True) -> None:
@@ -225,19 +224,32 @@ class Tensor:
             yield self[index]
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        """numpy's view of the tensor. Refused when it requires a gradient: a numpy function
-        applied to it would silently cut the graph (use tg ops, or .data / .detach())."""
-        if self.requires_grad:
-            raise GraphStateError(
-                f"numpy was given the tensor{_label(self.name)} of shape {self.shape}, which "
-                "requires grad: the result would not be part of the graph. Use tinygraph ops, "
-                "or pass .data (or .detach()) when no gradient should flow"
-            )
+        """numpy's view of the tensor. Refused when it requires a gradient (np.asarray(x),
+        np.array([x1, x2]), a[i] = x would silently cut the graph: use np.stack, tg ops, or
+        .data / .detach()), and for an object array of tensors."""
+        if self.requires_grad or (dtype is not None and np.dtype(dtype) == object):
+            raise _refusals.conversion_refused(_label(self.name), self.shape, dtype)
         if copy:
             return np.array(self._data, dtype=dtype, copy=True)
         return self._data if dtype is None else self._data.astype(dtype, copy=False)
 
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """NEP 13: ``np.tanh(x)``, ``np.maximum(0, x)``, ``ndarray + x`` record the tg op they
+        stand for (see ``tinygraph.numpy_protocols.ufuncs``); other ufuncs are refused."""
+        return _ufuncs.array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: tuple[Any, ...],
+                           kwargs: dict[str, Any]) -> Any:
+        """NEP 18: ``np.dot``, ``np.sum``, ``np.concatenate`` and the others of the table record
+        the tg op they stand for (see ``tinygraph.numpy_protocols.functions``); other numpy
+        functions are refused."""
+        return _functions.array_function(func, types, args, kwargs)
+
     def __float__(self) -> float:
+        """float(x) of a one-entry tensor; refused when it requires grad (numpy calls float()
+        for ``a[i] = x``, which would cut the graph): use x.item() for the number."""
+        if self.requires_grad:
+            raise _refusals.float_refused(_label(self.name))
         return float(_one_entry(self, "float()").item())
 
     def __bool__(self) -> bool:
@@ -320,6 +332,11 @@ class Tensor:
 
     def __getitem__(self, index: Any) -> Tensor:
         return _shape.getitem(self, index)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        """``x[index] = v``: x becomes a new version, recorded as a setitem node when a gradient
+        is involved; the previous version keeps its place in the graph (see ``tinygraph.ops.setitem``)."""
+        _setitem.setitem(self, index, value)
 
     def reshape(self, *shape: int | Sequence[int]) -> Tensor:
         """The same entries in a new shape (numpy rules, one -1 allowed)."""
@@ -449,8 +466,9 @@ def _label(name: str | None) -> str:
 for _name, _hint in TENSOR_NAMES.items():
     setattr(Tensor, _name, refusing_property("x", _name, _hint))
 
-# The one late import of the engine: Tensor's operators and methods dispatch to the ops and to
-# the backward pass, which need Tensor themselves, so they are imported once Tensor exists.
+# The one late import of the engine: Tensor's operators and methods dispatch to the ops, to the
+# backward pass and to numpy's protocols, which need Tensor themselves, so they are imported
+# once Tensor exists.
 from tinygraph import backward as _backward  # noqa: E402
 from tinygraph.node import apply as _apply  # noqa: E402
 from tinygraph.ops import arith as _arith  # noqa: E402
@@ -458,4 +476,8 @@ from tinygraph.ops import elementwise as _elementwise  # noqa: E402
 from tinygraph.ops import minmax as _minmax  # noqa: E402
 from tinygraph.ops import no_gradient as _no_gradient  # noqa: E402
 from tinygraph.ops import select as _select  # noqa: E402
+from tinygraph.ops import setitem as _setitem  # noqa: E402
 from tinygraph.ops import shape as _shape  # noqa: E402
+from tinygraph.numpy_protocols import functions as _functions  # noqa: E402  isort: skip
+from tinygraph.numpy_protocols import refusals as _refusals  # noqa: E402  isort: skip
+from tinygraph.numpy_protocols import ufuncs as _ufuncs  # noqa: E402  isort: skip

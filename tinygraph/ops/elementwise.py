@@ -1,4 +1,5 @@
-"""Elementwise functions of one tensor: tanh, sigmoid, relu, exp, log, abs, sqrt, square, sin, cos."""
+"""Elementwise functions of one tensor: tanh, sigmoid, relu, exp, log, abs, sqrt, square, sin, cos,
+and the pass-throughs identity and copy."""
 
 from __future__ import annotations
 
@@ -131,6 +132,27 @@ class Identity(Op):
         return x_dot
 
 
+class Copy(Op):
+    """y = x in a new array (numpy.copy);  dx = dy. Unlike identity, y never shares x's memory,
+    so a write into y.data leaves x as it was."""
+
+    __slots__ = ()
+    saves_output = False
+    keeps_inputs = False
+
+    name = "copy"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return x.copy()
+
+    def backward(self, grad: np.ndarray) -> tuple[np.ndarray]:
+        return (grad,)
+
+    def jvp(self, x_dot: np.ndarray) -> np.ndarray:
+        """jvp: ẏ = ẋ."""
+        return x_dot
+
+
 class Abs(Op):
     """y = |x|;  dx = dy · sign(x) (the derivative at 0 is taken as 0, as PyTorch's sign)."""
 
@@ -250,6 +272,11 @@ def log(x: Any) -> Tensor:
 def identity(x: Any) -> Tensor:
     """y = x, recorded as a node."""
     return Identity()(x)
+
+
+def copy(x: Any) -> Tensor:
+    """y = x in a new array, recorded as a node (numpy.copy); the gradient passes unchanged."""
+    return Copy()(x)
 
 
 def abs(x: Any) -> Tensor:  # noqa: A001 (tg.abs mirrors numpy)
