@@ -218,6 +218,32 @@ def test_reading_an_input_value_while_recording_is_refused():
             step(np.ones((4, 3)), np.array(1.0))
 
 
+def test_writing_into_an_input_is_refused_and_into_a_copy_replays():
+    W = tg.Tensor(RNG.standard_normal((3, 2)), requires_grad=True)
+
+    def into_input(x):
+        x[0] = 0.0
+        return (x @ W).sum()
+
+    def into_copy(x):
+        y = tg.copy(x)
+        y[0] = 0.0
+        return tg.tanh(y @ W).sum()
+
+    with pytest.raises(tg.GraphStateError, match=r"wrote into input 0 \(shape \(4, 3\), float64\)"):
+        tg.compile(into_input)(np.ones((4, 3)))
+    step = tg.compile(into_copy)
+    for _ in range(3):
+        x = RNG.standard_normal((4, 3))
+        W.grad = None
+        got = step(x).item()
+        found = W.grad
+        W.grad = None
+        want = into_copy(tg.Tensor(x))
+        want.backward()
+        assert got == want.item() and same_bits(found, W.grad)
+
+
 def test_random_ops_are_refused():
     W = tg.Tensor(np.ones((3, 2)), requires_grad=True)
     step = tg.compile(lambda x: rnn.dropout(x @ W, 0.5, rng=0).sum())

@@ -191,6 +191,13 @@ class ArgumentTensor(Tensor):
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         raise value_read(self, "numpy (np.asarray)")
 
+    def __setitem__(self, index: Any, value: Any) -> None:
+        label = LABELS.get(id(self), "an input")
+        raise GraphStateError(
+            f"compile: the function wrote into {label} (x[index] = v); write into a copy of it "
+            "instead (y = tg.copy(x); y[index] = v), which the plan records and replays"
+        )
+
 
 LABELS: dict[int, str] = {}  # id(ArgumentTensor) -> "input 0 (shape (4, 10))", while recording
 
