@@ -159,6 +159,22 @@ def test_forward_and_backward_with_a_seed_equal_eager_backward_with_that_seed():
         assert same_bits(out.data, np.tanh(x @ W.data) * 2.0) and same_bits(got, W.grad)
 
 
+def test_a_call_between_forward_and_backward_cancels_the_backward():
+    W = tg.Tensor(RNG.standard_normal((3, 2)), requires_grad=True)
+    step = tg.compile(lambda x: tg.tanh(x @ W).sum())
+    step.forward(np.ones((4, 3)))
+    step(np.zeros((4, 3)))  # its own plan (a call seeds the loss) and its ops' state
+    with pytest.raises(tg.GraphStateError, match="needs a forward"):
+        step.backward(np.ones(()))
+    W.grad = None
+    step.forward(np.ones((4, 3)))
+    step.backward(np.ones(()))
+    got = W.grad
+    W.grad = None
+    tg.tanh(tg.Tensor(np.ones((4, 3))) @ W).sum().backward()
+    assert same_bits(got, W.grad) and step.recordings == 2
+
+
 def test_backward_needs_a_forward_and_seeds_of_the_outputs_shapes():
     W = tg.Tensor(np.ones((3, 2)), requires_grad=True)
     step = tg.compile(lambda x: x @ W)

@@ -116,7 +116,7 @@ class Compiled:
         holding this call's values) and adds dL/dθ into ``.grad`` of every parameter and every
         input Tensor that requires grad, as ``loss.backward()`` would; L is the function's
         (first) returned Tensor, a scalar."""
-        fast = self._fast_call(args, kwargs)
+        fast = self._fast_call(args, kwargs)  # clears a pending backward() too
         if fast is not None:
             return fast
         with pause_gc():
@@ -135,8 +135,9 @@ class Compiled:
     def _fast_call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """A replay by written code, when everything is as before (the common call, with as
         little Python around the plan as can be); None sends the call the long way."""
+        self._pending = None  # a backward() after this call would find other ops' state
         inputs, key = flatten((args, kwargs), "compile", "arguments")
-        record = self._plans.get(key)
+        record = self._plans.get((key, True))
         if record is None or STATE.detect_anomaly or not STATE.grad_enabled:
             return None
         code = record.written.get(record.loss_pattern)
@@ -199,7 +200,8 @@ class Compiled:
         if not STATE.grad_enabled:
             raise GraphStateError("compile: gradients are off (inside tg.no_grad()); a compiled "
                                   "function records its graph and replays its backward")
-        inputs, key = flatten((args, kwargs), "compile", "arguments")
+        inputs, signature = flatten((args, kwargs), "compile", "arguments")
+        key = (signature, loss)  # a call's plan seeds the loss; forward()'s, every output
         record = self._plans.get(key)
         if record is not None and not STATE.detect_anomaly and record.leaves_unchanged():
             self.replays += 1
@@ -208,7 +210,7 @@ class Compiled:
         if LOG.isEnabledFor(logging.DEBUG):
             why = ("tg.detect_anomaly() is on" if STATE.detect_anomaly else "a new signature"
                    if record is None else "a parameter changed its shape, dtype or requires_grad")
-            LOG.debug("compile: recording %s (%s): %s", self._name(), why, describe_key(key))
+            LOG.debug("compile: recording %s (%s): %s", self._name(), why, describe_key(signature))
         record = self._record(args, kwargs, inputs, loss)
         self._plans.pop(key, None)
         self._plans[key] = record
@@ -288,6 +290,8 @@ class Compiled:
             except GuardError:  # raised before any .grad was touched (those lines come last)
                 record.written[pattern] = None
                 record.code = next((w for w in record.written.values() if w is not None), None)
+            except Exception:  # the reference backward below raises it, naming the node
+                pass
         fresh = interpret.Profile() if profile is None else None
         grads, owned = interpret.backward(plan, {s.index: g for s, g in zip(slots, seeds)}, fresh)
         if fresh is not None:
