@@ -33,8 +33,10 @@ from tinygraph.performance import pause_gc
 from tinygraph.replay import interpret
 from tinygraph.replay.arguments import as_argument, describe_key, disarm, flatten, rebuild
 from tinygraph.replay.codegen import GuardError, Written, write
+from tinygraph.replay.comparison import compare
+from tinygraph.replay.results import check_loss, output_tensors, returned, seeds_like
 from tinygraph.replay.table import Table
-from tinygraph.replay.plan import INPUT, LEAF, Plan, Slot, build_plan, fix_recorded_flags
+from tinygraph.replay.plan import LEAF, Plan, Slot, build_plan, fix_recorded_flags
 from tinygraph.scope import STATE
 from tinygraph.tensor import Tensor
 
@@ -130,7 +132,7 @@ class Compiled:
                 return self._checked_call(record, args, kwargs, inputs, seeds, pattern)
             values = self._forward(record, _arrays(inputs))
             self._backward(record, seeds, targets, pattern)
-            return _returned(record, values)
+            return returned(record.graph, record.outputs, values)
 
     def _fast_call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """A replay by written code, when everything is as before (the common call, with as
@@ -157,7 +159,7 @@ class Compiled:
                 gc.enable()
         self.replays += 1
         self._last = record
-        return _returned(record, values)
+        return returned(record.graph, record.outputs, values)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         """The forward only: what the function returns, each Tensor as a new leaf holding this
@@ -170,7 +172,7 @@ class Compiled:
             values = self._forward(record, _arrays(inputs))
             if self._checking():
                 self._compare(record, self._plain_outputs(args, kwargs), values, [], [])
-            return _returned(record, values)
+            return returned(record.graph, record.outputs, values)
 
     def backward(self, grads: Any) -> None:
         """The backward of the latest ``forward``: ``grads`` has the structure of what the
@@ -183,7 +185,7 @@ class Compiled:
             raise GraphStateError("compile: backward() needs a forward() before it (one per forward)")
         record, inputs = self._pending
         self._pending = None
-        seeds_by_output = _seeds_like(record, grads)
+        seeds_by_output = seeds_like(record.graph, record.outputs, grads)
         pattern = tuple(g is not None for g in seeds_by_output)
         seeds = [g for g in seeds_by_output if g is not None]
         with pause_gc():
@@ -218,7 +220,7 @@ class Compiled:
             self._plans.pop(next(iter(self._plans)))
         self._last = record
         self.recordings += 1
-        return record, inputs, _returned(record, [t._data for t in record.outputs])
+        return record, inputs, returned(record.graph, record.outputs, [t._data for t in record.outputs])
 
     def _record(self, args: tuple[Any, ...], kwargs: dict[str, Any], inputs: list[Any],
                 loss: bool) -> Recording:
@@ -228,9 +230,9 @@ class Compiled:
         try:
             traced_args, traced_kwargs = rebuild((args, kwargs), arguments)
             result = self.fn(*traced_args, **traced_kwargs)
-            outputs = _output_tensors(result, self._name())
+            outputs = output_tensors(result, self._name())
             if loss:
-                _check_loss(outputs[0], self._name())
+                check_loss(outputs[0], self._name())
             seeded = [j == 0 for j in range(len(outputs))] if loss else [True] * len(outputs)
             plan = build_plan(outputs, arguments, wanted, seeded)
         except Exception as exc:
@@ -319,7 +321,7 @@ class Compiled:
         for t, old, new in zip(sources, before, got):
             t.grad = new if old is None or new is None else old + new
         self._compare(record, plain, values, got, expected)
-        return _returned(record, values)
+        return returned(record.graph, record.outputs, values)
 
     def _plain_outputs(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Tensor]:
         """The function called plainly on Tensors (a Tensor argument as itself, an array as a
@@ -327,21 +329,13 @@ class Compiled:
         inputs, _ = flatten((args, kwargs), "compile", "arguments")
         plain = [x if isinstance(x, Tensor) else Tensor(x) for x in inputs]
         plain_args, plain_kwargs = rebuild((args, kwargs), plain)
-        return _output_tensors(self.fn(*plain_args, **plain_kwargs), self._name())
+        return output_tensors(self.fn(*plain_args, **plain_kwargs), self._name())
 
-    def _compare(self, record: Recording, plain: list[Tensor], values: list[Any],
-                 got: list[Any], expected: list[np.ndarray]) -> None:
-        """Raise when the plain call and the replay differ in any bit."""
-        if len(plain) != len(values):
-            raise _differs(self, f"the plain call returned {len(plain)} tensors, the plan {len(values)}")
-        pairs = [(f"output {_label(t, j)}", p._data, v)
-                 for j, (t, p, v) in enumerate(zip(record.outputs, plain, values))]
-        pairs += [(f"the gradient of {_slot_label(s)}", e, g)
-                  for s, e, g in zip(record.plan.gradient_slots(), expected, got)]
-        for what, want, have in pairs:
-            have = np.zeros_like(want) if have is None else have  # no gradient reached it
-            if not _same_bits(np.asarray(want), np.asarray(have)):
-                raise _differs(self, f"{what}: {_difference(want, have)}")
+    def _compare(self, record: Recording, plain: list[Tensor], values: Any, got: list[Any],
+                 expected: list[np.ndarray]) -> None:
+        where = f"replay {self.replays} of {self._name()} (check={self.check})"
+        compare(where, record.outputs, plain, list(values), record.plan.gradient_slots(), got,
+                expected)
 
 
 # --------------------------------------------------------------------- helpers
@@ -372,43 +366,6 @@ def _positive(value: int, name: str) -> int:
     return value
 
 
-def _output_tensors(result: Any, name: str) -> list[Tensor]:
-    """The Tensors a function returned, in order (each once)."""
-    values, key = flatten(result, "compile")
-    if not values or not all(isinstance(v, Tensor) for v in values) or _has_static(key):
-        raise DTypeError(
-            f"compile: {name} must return a Tensor, or a tuple, list or dict of Tensors (a plan "
-            f"replays Tensors only), got {_kind_of(result)}"
-        )
-    return values
-
-
-def _has_static(key: Any) -> bool:
-    stack = [key]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, tuple):
-            if item and item[0] == "static":
-                return True
-            stack.extend(item)
-    return False
-
-
-def _kind_of(result: Any) -> str:
-    if isinstance(result, (tuple, list)):
-        return f"a {type(result).__name__} of " + ", ".join(type(r).__name__ for r in result)
-    return f"a {type(result).__name__}"
-
-
-def _check_loss(loss: Tensor, name: str) -> None:
-    if loss._data.size != 1 or loss._data.dtype.kind != "f":
-        raise GraphStateError(
-            f"compile: {name} returned a Tensor of shape {loss.shape} ({loss.dtype}) first; a "
-            "compiled call back-propagates from it, so it must be a scalar float loss (use "
-            "step.forward and step.backward for other outputs)"
-        )
-
-
 def _arrays(inputs: list[Any]) -> list[np.ndarray]:
     """The inputs' arrays for a replay: a Tensor's own array, a copy of an ndarray (as
     ``tg.Tensor`` would copy it: what the call returns never shares the caller's buffer)."""
@@ -422,84 +379,6 @@ def _targets(inputs: list[Any]) -> list[Any]:
 
 def _target(slot: Slot, targets: list[Any]) -> Tensor:
     return slot.tensor if slot.kind == LEAF else targets[slot.position]
-
-
-def _seed_array(grad: Any, output: Tensor, where: str) -> np.ndarray:
-    seed = np.asarray(grad._data if isinstance(grad, Tensor) else grad)
-    if seed.shape != output.shape:
-        raise GraphStateError(f"compile: backward() got a gradient of shape {seed.shape} ({where}) "
-                              f"for an output of shape {output.shape}")
-    return seed.astype(output.dtype, copy=False)
-
-
-def _seeds_like(record: Recording, grads: Any) -> list[np.ndarray | None]:
-    """One seed (or None) per output, read from ``grads``, which mirrors the result."""
-    seeds: dict[int, np.ndarray | None] = {}
-    stack = [(record.graph, grads, "grads")]
-    while stack:
-        part, given, where = stack.pop()
-        if isinstance(part, Tensor):
-            if id(part) in seeds and given is not None:
-                raise GraphStateError(f"compile: backward() got a second gradient ({where}) for a "
-                                      "tensor the result holds twice; give it in its first place")
-            seeds.setdefault(id(part), None if given is None else _seed_array(given, part, where))
-            continue
-        items = list(part.values() if isinstance(part, dict) else part)
-        if given is None:
-            stack += [(p, None, where) for p in reversed(items)]
-            continue
-        given_items = list(given.values() if isinstance(given, dict) else given)
-        if len(given_items) != len(items):
-            raise GraphStateError(f"compile: backward() got {len(given_items)} gradients in "
-                                  f"{where} for {len(items)} parts of the result there")
-        stack += [(p, g, f"{where}[{i}]") for i, (p, g) in reversed(list(enumerate(zip(items, given_items))))]
-    return [seeds[id(t)] for t in record.outputs]
-
-
-def _returned(record: Recording, values: Sequence[Any]) -> Any:
-    """The function's result with each Tensor replaced by a new leaf holding ``values``."""
-    graph = record.graph
-    if type(graph) is Tensor:  # the loss alone: the common case
-        leaf = Tensor._from_op(values[0], False)
-        leaf.name = graph.name
-        return leaf
-    leaves = []
-    for tensor, value in zip(record.outputs, values):
-        leaf = Tensor._from_op(value, False)
-        leaf.name = tensor.name
-        leaves.append(leaf)
-    return rebuild(record.graph, leaves)
-
-
-def _label(tensor: Tensor, j: int) -> str:
-    return f"{j} ({tensor.name!r})" if tensor.name else str(j)
-
-
-def _slot_label(slot: Slot) -> str:
-    name = slot.tensor.name
-    what = "input" if slot.kind == INPUT else "parameter"
-    return f"{what} {name!r}" if name else f"a {what} of shape {slot.shape}"
-
-
-def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:
-    return a.shape == b.shape and a.dtype == b.dtype and a.tobytes() == b.tobytes()
-
-
-def _difference(want: Any, have: Any) -> str:
-    want, have = np.asarray(want), np.asarray(have)
-    if want.shape != have.shape:
-        return f"shape {have.shape} from the plan, {want.shape} from the plain call"
-    gap = float(np.max(np.abs(want.astype(float) - have.astype(float)))) if want.size else 0.0
-    return f"the plan's values differ from the plain call's by up to {gap:.3g}"
-
-
-def _differs(compiled: Compiled, what: str) -> GraphStateError:
-    return GraphStateError(
-        f"compile: replay {compiled.replays} of {compiled._name()} differs from a plain call "
-        f"(check={compiled.check}): {what}. The function's Python depends on values the plan "
-        "cannot see (an if on a value, .item(), a closure over data that changes, numpy on an "
-        "input); call it without tg.compile"
-    )
 
 
 def compile(fn: Callable[..., Any], *, check: bool | int = False, max_plans: int = 8) -> Compiled:  # noqa: A001
