@@ -158,7 +158,8 @@ def speed_table(repeats: int) -> list[dict]:
                      "us_per_node": (build + backward) / nodes * 1e6,
                      "hoisted": (h_nodes, h_build * 1e3, h_backward * 1e3,
                                  (h_build + h_backward) / h_nodes * 1e6),
-                     "compiled": {k: v * 1e3 for k, v in replay_parts(compiled, 5).items()}})
+                     "compiled": {k: v * 1e3 for k, v in
+                                  replay_parts(compiled, 30 if T * B < 20_000 else 10).items()}})
     return rows
 
 
@@ -331,7 +332,7 @@ def compiled_report(rows: list[dict]) -> list[str]:
         lines.append(f"| {row['size']} | {row['numpy_ms']:.2f} | {times[name]:.2f} "
                      f"({row['ratios'][name]:.2f}x) | <= {target}x | {loop:.2f}x (>= {factor:g}x) | "
                      f"{hoisted:.2f}x (> 1x) | {'yes' if met else 'NO'} |")
-    lines += ["", "Where a replay's time goes (best of 5, ms; benchmarks/compiled_step.py): the "
+    lines += ["", "Where a replay's time goes (best of 30 interleaved, ms; benchmarks/compiled_step.py): the "
               "call (signature, inputs, the returned leaf), the plan's own code with every op "
               "replaced by a no-op (its lines, the junction sums, the .grad updates: the floor of "
               "a plan step), and the ops' own forward and backward. 'floor ratio': the ratio if "
