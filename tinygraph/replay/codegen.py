@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from tinygraph.backward import _fit, normalise_sent
+from tinygraph.broadcast import sum_to
 from tinygraph.indexed_grad import IndexedGrad
 from tinygraph.node import _as_output
 from tinygraph.ops.shape import GetItem, _is_basic
@@ -70,7 +71,7 @@ def write(plan: Plan, converted: dict[int, bool], profile: Profile, seeded: list
     the outputs that get a seed, in the order of the ``seeds`` the backward is given."""
     names: dict[str, Any] = {"ND": np.ndarray, "IG": IndexedGrad, "GUARD": guard_failed,
                              "ZEROS": np.zeros, "ASARRAY": np.asarray, "COPY": np.array, "ADD": np.add,
-                             "AS_OUTPUT": _as_output, "FIT": _fit,
+                             "AS_OUTPUT": _as_output, "FIT": _fit, "SUM_TO": sum_to,
                              "NORMALISE": normalise_sent}
     lines = ["def forward(inputs):"]
     lines += _forward_lines(plan, converted, names)
@@ -173,7 +174,10 @@ def _backward_lines(plan: Plan, profile: Profile, seeded: list[Slot], names: dic
                 if guarded:
                     lines.append(f"    if c{i} is not None: GUARD()")
                 continue
-            if kind == FIT or (kind == INDEXED and guarded):
+            if kind == FIT and not guarded and (out.index, i) in profile.summed:
+                names[f"S{slot.index}"] = slot.shape  # _fit would only undo the broadcast
+                lines.append(f"    c{i} = SUM_TO(c{i}, S{slot.index})")
+            elif kind == FIT or (kind == INDEXED and guarded):
                 names[f"T{k}_{i}"] = step.node.inputs[i]
                 lines.append(f"    c{i} = FIT(N{k}, c{i}, T{k}_{i})")
                 if guarded:

@@ -36,13 +36,14 @@ class Profile:
     backward step, whether a gradient reached it, whether it returned a tuple of the right
     length, and per input the kind of gradient sent (none, array, fit (needed _fit), indexed)."""
 
-    __slots__ = ("converted", "edges", "reached", "tuples")
+    __slots__ = ("converted", "edges", "reached", "summed", "tuples")
 
     def __init__(self) -> None:
         self.converted: dict[int, bool] = {}
         self.reached: dict[int, bool] = {}
         self.tuples: dict[int, bool] = {}
         self.edges: dict[tuple[int, int], str] = {}
+        self.summed: set[tuple[int, int]] = set()  # fitted by undoing a broadcast only
 
 
 def forward(plan: Plan, arrays: list[np.ndarray], profile: Profile | None = None) -> list[Any]:
@@ -130,6 +131,8 @@ def backward(plan: Plan, seeds: dict[int, np.ndarray], profile: Profile | None =
             kind = NONE if g is None else INDEXED if type(g) is IndexedGrad else ARRAY
             if g is not None and (type(g) is not np.ndarray or g.shape != slot.shape
                                   or g.dtype is not slot.dtype):
+                if profile is not None and type(g) is np.ndarray and g.dtype is slot.dtype:
+                    profile.summed.add((out.index, i))
                 g = _fit(node, g, node.inputs[i])
                 kind = INDEXED if type(g) is IndexedGrad else FIT
             if profile is not None:
