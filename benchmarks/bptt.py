@@ -353,12 +353,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats, no T=10,000")
     parser.add_argument("--save", type=Path, help="also write the report to this file")
+    parser.add_argument("--repeats", type=int, default=None,
+                        help="interleaved repeats of the speed table (15; 5 with --quick)")
     parser.add_argument("--default-malloc", action="store_true",
                         help="leave glibc's malloc thresholds alone (see tinygraph/performance.py)")
     args = parser.parse_args()
     if not args.default_malloc:
         ALLOCATOR["tuned"] = tg.keep_freed_memory()
-    repeats = 5 if args.quick else 15
+    repeats = args.repeats or (5 if args.quick else 15)
     floor = time_floor()  # measured before and after the rest: the lower is the floor
     rows = speed_table(repeats)
     steps = per_step_times((100, 1_000) if args.quick else (100, 1_000, 10_000))
