@@ -374,9 +374,10 @@ def main() -> None:
     text = report(rows, steps, memory, renders, floor, memory_floor())
     print(text)
     if args.save:
-        header = ("# Benchmark results\n\nWritten by `make bench` (`python benchmarks/bptt.py "
-                  "--save docs/benchmark_results.md`); see\n[performance.md](performance.md) for what "
-                  "is measured and why.\n\n")
+        command = " ".join(["python benchmarks/bptt.py", *sys.argv[1:]])
+        header = (f"# Benchmark results\n\nWritten by `{command}` (`make bench` runs it with "
+                  "--save docs/benchmark_results.md); see\n[performance.md](performance.md) for "
+                  "what is measured and why.\n\n")
         args.save.write_text(header + text + "\n")
 
 
