@@ -261,6 +261,16 @@ def test_writing_into_an_input_is_refused_and_into_a_copy_replays():
         assert got == want.item() and same_bits(found, W.grad)
 
 
+def test_a_compiled_call_inside_a_recording_is_refused():
+    W = tg.Tensor(np.ones((3, 2)), requires_grad=True)
+    inner = tg.compile(lambda x: (x @ W).sum())
+    outer = tg.compile(lambda x: inner(x) * 2.0 + (x @ W).sum())
+    with pytest.raises(tg.GraphStateError, match=r"lambda> was called while .*lambda> was being recorded"):
+        outer(np.ones((4, 3)))
+    inner(np.ones((4, 3)))  # alone, as before
+    assert inner.recordings == 1
+
+
 def test_random_ops_are_refused():
     W = tg.Tensor(np.ones((3, 2)), requires_grad=True)
     step = tg.compile(lambda x: rnn.dropout(x @ W, 0.5, rng=0).sum())

@@ -41,6 +41,7 @@ from tinygraph.scope import STATE
 from tinygraph.tensor import Tensor
 
 LOG = logging.getLogger("tinygraph.compile")
+RECORDING: list[str] = []  # the functions being recorded now (a compiled call inside one is refused)
 
 
 class Recording:
@@ -202,6 +203,12 @@ class Compiled:
         if not STATE.grad_enabled:
             raise GraphStateError("compile: gradients are off (inside tg.no_grad()); a compiled "
                                   "function records its graph and replays its backward")
+        if RECORDING:
+            raise GraphStateError(
+                f"compile: {self._name()} was called while {RECORDING[-1]} was being recorded; "
+                "what it returns holds no graph, so the outer plan would freeze its values: call "
+                "its function (step.fn) inside the compiled one instead"
+            )
         inputs, signature = flatten((args, kwargs), "compile", "arguments")
         key = (signature, loss)  # a call's plan seeds the loss; forward()'s, every output
         record = self._plans.get(key)
@@ -227,6 +234,7 @@ class Compiled:
         """Run the function on ArgumentTensors and make its graph a plan."""
         arguments = [as_argument(x, i) for i, x in enumerate(inputs)]
         wanted = [isinstance(x, Tensor) and x.requires_grad for x in inputs]
+        RECORDING.append(self._name())
         try:
             traced_args, traced_kwargs = rebuild((args, kwargs), arguments)
             result = self.fn(*traced_args, **traced_kwargs)
@@ -242,6 +250,8 @@ class Compiled:
                 add_note(exc, f"raised while tg.compile recorded {self._name()} (its array inputs "
                               "reach it as Tensors that record every op)")
             raise
+        finally:
+            RECORDING.pop()
         fix_recorded_flags(plan, arguments, wanted)
         if loss and not plan.outputs[0].wants_grad:
             raise GraphStateError(
