@@ -196,3 +196,28 @@ def test_training_compiled_refuses_a_loss_that_reads_its_targets_in_numpy():
     assert rnn.train(loss_fn, [(xs, y)], opt, progress=False)  # eagerly: fine
     with pytest.raises(tg.GraphStateError, match="read the values of input 1"):
         rnn.train(loss_fn, [(xs, y)], opt, progress=False, compile=True)
+
+
+def test_a_float32_network_replays_with_float32_inputs():
+    net = rnn.RNN(K, H, hoist_inputs=True, rng=1, dtype=np.float32)
+    readout = rnn.Linear(H, K, rng=2, dtype=np.float32)
+    params = net.parameters() + readout.parameters()
+    loss_fn = many_to_many(net, readout)
+    step = tg.compile(loss_fn)
+    rng = np.random.default_rng(10)
+    for _ in range(3):
+        xs, y = data(rng)
+        xs = xs.astype(np.float32)
+        for p in params:
+            p.grad = None
+        eager = loss_fn(xs, y)
+        eager.backward()
+        expected = [p.grad for p in params]
+        for p in params:
+            p.grad = None
+        loss = step(xs, y)
+        assert loss.dtype == np.float32 and loss.item() == eager.item()
+        assert all(p.grad.dtype == np.float32 and same_bits(p.grad, g) for p, g in zip(params, expected))
+    with pytest.raises(tg.DTypeError, match="float64 Tensor that requires grad") as info:
+        step(xs.astype(np.float64), y)  # a plain call converts them; a recording cannot
+    assert "raised while tg.compile recorded" in "".join(getattr(info.value, "__notes__", []))
