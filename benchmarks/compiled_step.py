@@ -54,7 +54,7 @@ def replay_parts(compiled: CompiledModel, repeats: int) -> dict[str, float]:
     if code is None or code.source is None:
         return {}
     arrays = [np.array(compiled.model.X), np.array(compiled.model.targets)]
-    seeds, targets = [record.seed], [None, None]
+    seeds, targets = [np.ones(*record.seed)], [None, None]
     tensors = compiled.model.tensors
 
     def written() -> None:

@@ -318,6 +318,25 @@ def test_an_op_that_returns_something_new_falls_back_to_the_reference_replay():
         assert same_bits(got, W.grad)
 
 
+def test_an_op_that_writes_into_its_incoming_gradient_gets_a_new_seed_at_every_call():
+    class Doubling(tg.Op):
+        """y = 2x, whose backward doubles the gradient it is given in place."""
+
+        def forward(self, x):
+            return 2.0 * x
+
+        def backward(self, grad):
+            grad *= 2.0
+            return (grad,)
+
+    W = tg.Tensor(np.ones(3), requires_grad=True)
+    step = tg.compile(lambda x: Doubling()((x * W).sum()))
+    for _ in range(4):
+        W.grad = None
+        step(np.ones(3))
+        assert same_bits(W.grad, np.full(3, 2.0))
+
+
 def test_a_long_plan_replays_from_a_table_with_the_same_bits(monkeypatch):
     monkeypatch.setattr(compiled_module, "WRITE_LIMIT", 0)
     model = TwoLayer()

@@ -7,9 +7,9 @@ The first call with a new signature (``tinygraph.replay.arguments``) runs ``loss
 and records its graph; the graph becomes a plan (``tinygraph.replay.plan``). Later calls with
 the same signature do not run ``loss_fn`` at all: they replay the plan, calling the recorded
 ops' forward and backward on arrays in the recorded order, so values and gradients are the
-eager ones bit for bit. The second call runs the reference replay (``interpret``), which
-notes what every backward returned; from then on the plan runs as straight-line code
-(``codegen``).
+eager ones bit for bit. The recording call's backward and the first replay's forward run the
+reference replay (``interpret``), which notes what every op returned; from then on the plan
+runs as straight-line code (``codegen``), or from a table when it is very long (``table``).
 
 What a plan cannot see: Python that depends on values. An ``if`` on a loss, a value read with
 ``.item()``, a closure over data that changes between calls, a mask turned into Python
@@ -64,7 +64,7 @@ class Recording:
         self.loss_pattern = tuple(j == 0 for j in range(len(outputs)))
         self.leaf_checks = [(s.tensor, s.shape, s.dtype, s.wants_grad) for s in plan.leaves]
         first = outputs[0]._data
-        self.seed = np.ones_like(first) if first.size == 1 else None
+        self.seed = (first.shape, first.dtype)  # dL/dL = 1, a new array at every call (as eager)
 
     def leaves_unchanged(self) -> bool:
         """Every leaf still has its recorded shape, dtype and requires_grad (an optimizer
@@ -125,7 +125,7 @@ class Compiled:
         with pause_gc():
             record, inputs, fresh = self._prepare(args, kwargs, loss=True)
             pattern = record.loss_pattern
-            seeds, targets = [record.seed], _targets(inputs)
+            seeds, targets = [np.ones(*record.seed)], _targets(inputs)
             if fresh is not None:  # the recording call: its own values, the reference backward
                 self._backward(record, seeds, targets, pattern)
                 return fresh
@@ -152,7 +152,7 @@ class Compiled:
         gc.disable()
         try:
             values = code.forward(arrays)
-            code.backward([record.seed], [x if isinstance(x, Tensor) else None for x in inputs])
+            code.backward([np.ones(*record.seed)], [x if isinstance(x, Tensor) else None for x in inputs])
         except Exception:  # a failed guard, or an error the long way reports as eager does
             return None
         finally:
