@@ -348,6 +348,17 @@ def compiled_report(rows: list[dict]) -> list[str]:
     return lines
 
 
+def kept_sections(path: Path) -> str:
+    """The sections other scripts keep in the results file (benchmarks/memory.py's, between
+    its markers), so that rewriting the file does not drop them."""
+    from memory import BEGIN, END
+
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if BEGIN not in text or END not in text:
+        return ""
+    return "\n" + BEGIN + text.split(BEGIN, 1)[1].split(END, 1)[0] + END + "\n"
+
+
 def main() -> None:
     """Run every measurement and print (and optionally save) the Markdown report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -378,7 +389,7 @@ def main() -> None:
         header = (f"# Benchmark results\n\nWritten by `{command}` (`make bench` runs it with "
                   "--save docs/benchmark_results.md); see\n[performance.md](performance.md) for "
                   "what is measured and why.\n\n")
-        args.save.write_text(header + text + "\n")
+        args.save.write_text(header + text + "\n" + kept_sections(args.save))
 
 
 if __name__ == "__main__":

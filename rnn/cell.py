@@ -79,6 +79,12 @@ def check_cell(cell: object, where: str, sizes: str) -> None:
         )
 
 
+def named(tensor: tg.Tensor, name: str) -> tg.Tensor:
+    """Give a tensor a name (what the pictures and traces call it) and return it."""
+    tensor.name = name
+    return tensor
+
+
 def where_now() -> str:
     """The current scope as `` (t=3, layer=1)``, or an empty string outside any scope."""
     text = tg.format_scope(tg.current_scope())
@@ -157,11 +163,11 @@ class ElmanCell:
     def initial_state(self, batch_size: int) -> tg.Tensor:
         """h_0 for a batch: zeros (B, H) in the cell's dtype, or the learned h0 broadcast to
         (B, H) (h_0 = 0 + h0)."""
-        zeros = tg.Tensor(np.zeros((batch_size, self.hidden_size), dtype=self.dtype), name="h0")
+        zeros = tg.Tensor(np.zeros((batch_size, self.hidden_size), dtype=self.dtype), name="h_init")
         if self.h0 is None:
             return zeros
         state = zeros + self.h0
-        state.name = "h"
+        state.name = "h_init"
         return state
 
     def step(self, x_t: tg.Tensor, h_prev: tg.Tensor) -> tg.Tensor:
@@ -181,14 +187,12 @@ class ElmanCell:
                 f"{expected} (batch {x_t.shape[0]}, hidden_size {self.hidden_size})"
             )
         if self.fused:
-            xh = tg.concat([x_t, h_prev], axis=1)
-            W = tg.concat([self.W_xh, self.W_hh], axis=0)
-            pre = xh @ W + self.b_h
+            xh = named(tg.concat([x_t, h_prev], axis=1), "xh")
+            W = named(tg.concat([self.W_xh, self.W_hh], axis=0), "W_cat")
+            z = named(xh @ W, "z")
         else:
-            pre = x_t @ self.W_xh + h_prev @ self.W_hh + self.b_h
-        h = self.activation(pre)
-        h.name = "h"
-        return h
+            z = named(named(x_t @ self.W_xh, "xW_xh") + named(h_prev @ self.W_hh, "hW_hh"), "z")
+        return named(self.activation(named(z + self.b_h, "a")), "h")
 
     def project_inputs(self, xs: tg.Tensor) -> tg.Tensor:
         """P = X W_xh + b_h for every step at once: xs (N, M, D) -> (N, M, H), for any two
@@ -201,13 +205,12 @@ class ElmanCell:
                 f"(input_size={self.input_size})"
             )
         flat = xs.reshape(N * M, D) @ self.W_xh + self.b_h
-        return flat.reshape(N, M, self.hidden_size)
+        return named(flat.reshape(N, M, self.hidden_size), "P")
 
     def step_projected(self, p_t: tg.Tensor, h_prev: tg.Tensor) -> tg.Tensor:
         """h_t = f(p_t + h_(t−1) W_hh), with p_t = x_t W_xh + b_h already computed."""
-        h = self.activation(p_t + h_prev @ self.W_hh)
-        h.name = "h"
-        return h
+        a = named(p_t + named(h_prev @ self.W_hh, "hW_hh"), "a")
+        return named(self.activation(a), "h")
 
     def output(self, state: tg.Tensor) -> tg.Tensor:
         """The hidden output h_t: for an Elman cell, the state itself."""

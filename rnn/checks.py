@@ -17,6 +17,17 @@ import tinygraph as tg
 from rnn.errors import ConfigError
 
 
+def check_one_direction(net: Any, where: str) -> None:
+    """Refuse a bidirectional network where steps run in order (truncated or online learning):
+    its reverse direction starts at the last step, so no window of steps can be run alone."""
+    if getattr(net, "bidirectional", False):
+        raise ConfigError(
+            f"{where}: the network is bidirectional: its reverse direction reads the sequence from "
+            "the last step back, so it cannot be run a window (or a step) at a time; train it with "
+            "full BPTT (loss.backward() on the outputs of net(xs))"
+        )
+
+
 def check_size(size: object, label: str, where: str) -> int:
     """A layer width as an int >= 1 (bools and floats are refused, numpy ints accepted)."""
     if isinstance(size, (bool, np.bool_)) or not isinstance(size, (int, np.integer)) or size < 1:

@@ -26,8 +26,8 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 import tinygraph as tg
-from rnn.cell import RngLike
-from rnn.lstm import check_sizes, check_step_inputs, gate_parameters, named
+from rnn.cell import RngLike, named
+from rnn.lstm import check_sizes, check_step_inputs, gate_parameters
 
 
 class GRUCell:
@@ -69,14 +69,14 @@ class GRUCell:
 
     def initial_state(self, batch_size: int) -> tg.Tensor:
         """h_0: zeros (B, H) in the cell's dtype."""
-        return tg.Tensor(np.zeros((batch_size, self.hidden_size), dtype=self.dtype), name="h0")
+        return tg.Tensor(np.zeros((batch_size, self.hidden_size), dtype=self.dtype), name="h_init")
 
     def step(self, x_t: tg.Tensor, h_prev: tg.Tensor) -> tg.Tensor:
         """h_t from x_t (B, D) and h_(t−1) (B, H), by the equations of the module doc."""
         check_step_inputs("GRUCell", self, x_t, {"h_prev": h_prev})
         H = self.hidden_size
-        a_x = named(x_t @ self.W_ih + self.b_ih, "a_x")
-        a_h = named(h_prev @ self.W_hh + self.b_hh, "a_h")
+        a_x = named(named(x_t @ self.W_ih, "xW_ih") + self.b_ih, "a_x")
+        a_h = named(named(h_prev @ self.W_hh, "hW_hh") + self.b_hh, "a_h")
         r = named(tg.sigmoid(a_x[:, 0:H] + a_h[:, 0:H]), "r")
         z = named(tg.sigmoid(a_x[:, H:2 * H] + a_h[:, H:2 * H]), "z")
         n = named(tg.tanh(a_x[:, 2 * H:3 * H] + r * a_h[:, 2 * H:3 * H]), "n")

@@ -64,7 +64,9 @@ class Linear:
             raise tg.ShapeError(
                 f"{where}: input has shape {h.shape}, expected (B, {self.in_features})"
             )
-        y = h @ self.W + self.b
+        product = h @ self.W
+        product.name = f"h{self.W.name}"
+        y = product + self.b
         y.name = "y"
         return y
 

@@ -74,6 +74,9 @@ def sequence_cross_entropy(
             elif rows.size:
                 terms.append(tg.cross_entropy(o_t[rows], y[rows, t]))
                 count += rows.size
+            else:
+                continue
+            terms[-1].name = "L"  # drawn L_t: the step's term of L = Σ_t L_t
     if not terms:
         raise tg.ShapeError(f"{where}: the mask is 0 everywhere, so there is no step to score")
     total = tg.stack(terms).sum()  # L = Σ_t L_t: one node reading every step's loss

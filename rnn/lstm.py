@@ -19,9 +19,11 @@ Why it helps the gradient: c_t = f ⊙ c_(t−1) + …, so ∂c_t/∂c_(t−1) =
 squashing derivative in between. While f stays near 1 the cell state carries a gradient across
 many steps (the "constant error carousel"); an Elman cell multiplies by W_hh diag(tanh') per step.
 
-In the graph: the pre-activation is named "a", the gate outputs "i", "f", "g", "o", the state "c" and
-"h". c_t is read twice (by f ⊙ c at t+1 and by tanh(c_t) at t), so its gradient is a junction of
-two contributions in ``tg.trace_backward``: the path through time and the path through h_t.
+In the graph (what the pictures call each tensor): the products "xW_ih" and "hW_hh", "a_x" =
+x W_ih + b_ih, the pre-activation "a", its four slices "a_i" … "a_o", the gates "i", "f", "g",
+"o", the states "c" and "h" (at t = 0 "h_init", "c_init"). c_t is read twice (by f ⊙ c at
+t+1 and by tanh(c_t) at t), so its gradient is a junction of two contributions in
+``tg.trace_backward``: the path through time and the path through h_t.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 import tinygraph as tg
-from rnn.cell import RngLike, where_now
+from rnn.cell import RngLike, named, where_now
 from rnn.checks import check_dtype, check_real, check_size, make_rng
 
 
@@ -76,12 +78,6 @@ def check_step_inputs(cell_name: str, cell: object, x_t: tg.Tensor, states: dict
                 f"{cell_name}.step{where_now()}: {label} has shape {tensor.shape}, expected "
                 f"{expected} (batch {x_t.shape[0]}, hidden_size {H})"
             )
-
-
-def named(tensor: tg.Tensor, name: str) -> tg.Tensor:
-    """Give a tensor a name (for the drawing and the traces) and return it."""
-    tensor.name = name
-    return tensor
 
 
 class LSTMCell:
@@ -130,19 +126,20 @@ class LSTMCell:
     def initial_state(self, batch_size: int) -> tuple[tg.Tensor, tg.Tensor]:
         """(h_0, c_0): two zero tensors (B, H) in the cell's dtype."""
         shape = (batch_size, self.hidden_size)
-        return (tg.Tensor(np.zeros(shape, dtype=self.dtype), name="h0"),
-                tg.Tensor(np.zeros(shape, dtype=self.dtype), name="c0"))
+        return (tg.Tensor(np.zeros(shape, dtype=self.dtype), name="h_init"),
+                tg.Tensor(np.zeros(shape, dtype=self.dtype), name="c_init"))
 
     def step(self, x_t: tg.Tensor, state: tuple[tg.Tensor, tg.Tensor]) -> tuple[tg.Tensor, tg.Tensor]:
         """(h_t, c_t) from x_t (B, D) and (h_(t−1), c_(t−1)), by the equations of the module doc."""
         h_prev, c_prev = state
         check_step_inputs("LSTMCell", self, x_t, {"h_prev": h_prev, "c_prev": c_prev})
         H = self.hidden_size
-        a = named(x_t @ self.W_ih + self.b_ih + h_prev @ self.W_hh + self.b_hh, "a")
-        i = named(tg.sigmoid(a[:, 0:H]), "i")
-        f = named(tg.sigmoid(a[:, H:2 * H]), "f")
-        g = named(tg.tanh(a[:, 2 * H:3 * H]), "g")
-        o = named(tg.sigmoid(a[:, 3 * H:4 * H]), "o")
+        a_x = named(named(x_t @ self.W_ih, "xW_ih") + self.b_ih, "a_x")
+        a = named(a_x + named(h_prev @ self.W_hh, "hW_hh") + self.b_hh, "a")
+        i = named(tg.sigmoid(named(a[:, 0:H], "a_i")), "i")
+        f = named(tg.sigmoid(named(a[:, H:2 * H], "a_f")), "f")
+        g = named(tg.tanh(named(a[:, 2 * H:3 * H], "a_g")), "g")
+        o = named(tg.sigmoid(named(a[:, 3 * H:4 * H], "a_o")), "o")
         c = named(f * c_prev + i * g, "c")
         h = named(o * tg.tanh(c), "h")
         return h, c

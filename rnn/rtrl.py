@@ -43,7 +43,7 @@ import numpy as np
 
 import tinygraph as tg
 from rnn.cell import ElmanCell
-from rnn.checks import check_scalar_loss
+from rnn.checks import check_one_direction, check_scalar_loss
 from rnn.errors import ConfigError
 from rnn.network import RNN
 from rnn.optim import Optimizer
@@ -200,6 +200,7 @@ def rtrl(
 def _elman_layers(net: Any) -> list[ElmanCell]:
     if not isinstance(net, RNN):
         raise tg.DTypeError(f"rtrl: net must be an rnn.RNN, got a {type(net).__name__}")
+    check_one_direction(net, "rtrl")
     for idx, cell in enumerate(net.layers):
         if not isinstance(cell, ElmanCell):
             raise ConfigError(

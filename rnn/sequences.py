@@ -92,6 +92,12 @@ class InputSequence:
             )
         return tensor
 
+    def needing_grad(self) -> list[tg.Tensor]:
+        """The input Tensors that require grad: the whole (B, T, D) one, or steps of a list
+        (what a checkpointed segment reads besides the parameters)."""
+        given = [self._whole] if self._whole is not None else self._steps
+        return [x for x in given if x.requires_grad]
+
     def whole(self) -> tg.Tensor:
         """All steps as one Tensor (B, T, D) (a list of steps is stacked, recording a node)."""
         if self._whole is not None:

@@ -32,14 +32,17 @@ k2 < k1 is refused: the earliest losses of a block would then lie before the cut
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 import tinygraph as tg
-from rnn.checks import check_positive, check_scalar_loss, check_size
-from rnn.errors import ConfigError
+from rnn.checkpointed import Every, check_every, flatten, named, segment_length, segments, unflatten
 from rnn.cell import ElmanCell
+from rnn.checks import check_flag, check_one_direction, check_positive, check_scalar_loss, check_size
+from rnn.errors import ConfigError
 from rnn.gru import GRUCell
 from rnn.lstm import LSTMCell
 from rnn.network import RNN
@@ -68,6 +71,8 @@ def tbptt(
     optimizer: Optimizer | None = None,
     h0: Any = None,
     clip_norm: float | None = None,
+    checkpoint_every: Every = None,
+    rngs: Sequence[np.random.Generator] = (),
     compile: bool = True,  # noqa: A002 (tg.compile's name)
 ) -> TBPTTResult:
     """Run truncated BPTT over one stream (B, T, D) (see the module docstring for the math).
@@ -82,15 +87,25 @@ def tbptt(
         h0: initial states as for ``net(xs, h0)``.
         clip_norm: if given (a finite number > 0), clip the global gradient norm of the
             optimizer's parameters before each update; it needs an optimizer.
+        checkpoint_every: None (the net's own setting), or cut each window into segments of k
+            steps (``"sqrt"``: ⌈√window⌉), each a ``tg.checkpoint`` holding its steps and their
+            losses: a window keeps about 2√k2 steps' worth of arrays instead of k2, for about
+            one more forward pass; the gradients are the plain ones, bit for bit. With an
+            optimizer, the tensors step_loss reads must be the net's or the optimizer's
+            parameters; without one they are found by recording each segment once.
+        rngs: numpy Generators step_loss draws from (e.g. for ``rnn.dropout``), replayed when
+            a segment is recomputed (numpy's global generator always is).
         compile: replay the network's part of every window whose length repeats from a plan
             (``tg.compile``): the same values and gradients, bit for bit, faster. The losses
             stay eager: ``step_loss`` runs at every step as usual, on a leaf holding h_t, and
             its dL/dh_t seeds the plan's backward. Only for networks of rnn's own cells
-            (Elman, LSTM, GRU), whose steps read no values in Python; False runs every window
-            eagerly.
+            (Elman, LSTM, GRU), whose steps read no values in Python, and without checkpoints
+            (a checkpoint recomputes its steps inside the eager backward pass); False runs
+            every window eagerly.
     """
     if not isinstance(net, RNN):
         raise tg.DTypeError(f"tbptt: net must be an rnn.RNN, got a {type(net).__name__}")
+    check_one_direction(net, "tbptt")
     if not callable(step_loss):
         raise tg.DTypeError(
             f"tbptt: step_loss must be a function step_loss(t, h_t) -> scalar Tensor or None, "
@@ -114,28 +129,45 @@ def tbptt(
             f"tbptt: k2={k2} < k1={k1}: the first {k1 - k2} losses of every block would lie "
             "before the truncation point; use k2 >= k1"
         )
+    every = check_every(checkpoint_every, "tbptt") if checkpoint_every is not None else (
+        net.checkpoint_every)
     inputs = InputSequence(xs, net.input_size, where="tbptt", dtype=net.dtype)
     T = inputs.length
-    stored: dict[int, list[State]] = {}  # detached state entering step s
+    starts = {_window_start(b, k1, k2, T) for b in range(0, T, k1)} | {T}  # states ever read
+    stored: dict[int, list[State]] = {}  # detached state entering step s, for s in starts
+    params = None if optimizer is None else [*net.parameters(), *optimizer.params,
+                                             *inputs.needing_grad()]
     result = TBPTTResult()
     windows = [(b, _window_start(b, k1, k2, T), min(b + k1, T)) for b in range(0, T, k1)]
-    replayed = _ReplayedWindows(net, h0, inputs.batch_size, windows) if compile else None
+    replayed = (_ReplayedWindows(net, h0, inputs.batch_size, windows)
+                if check_flag(compile, "compile", "tbptt") and every is None else None)
     for block_start, start, end in windows:
+        window = Window(net, inputs, step_loss, block_start)
+        backward = None
         if replayed is not None and replayed.repeats(start, end):
-            terms, backward = replayed.run(inputs, stored, block_start, start, end, step_loss)
+            total, backward = replayed.run(window, stored, starts, start, end)
         else:
-            terms, backward = _eager_window(net, h0, inputs, stored, block_start, start, end,
-                                            step_loss)
+            # freshly built at step 0, so that a learned h0 is in this window's graph
+            current = net.initial_states(inputs.batch_size, h0) if start == 0 else stored[start]
+            length = segment_length(every, end - start)
+            total = None
+            for lo, hi in segments(start, end, length, sorted(starts)):
+                if length is None:
+                    current, total = window.run(lo, hi, current, total)
+                else:
+                    current, total = window.checkpointed(lo, hi, current, total, params, rngs)
+                if hi in starts and hi not in stored:
+                    stored[hi] = [detach_state(state) for state in current]
         next_start = _window_start(end, k1, k2, T)
         for s in [s for s in stored if s < next_start]:
             del stored[s]
-        if not terms:
+        if total is None:
             continue
-        total = sum(terms[1:], terms[0])
         if optimizer is not None:
             optimizer.zero_grad()
         total.backward()
-        backward()
+        if backward is not None:
+            backward()  # the network's part, from the plan, seeded with dL/dh_t
         if optimizer is not None:
             if clip_norm is not None:
                 clip_grad_norm(optimizer.params, clip_norm)
@@ -146,34 +178,50 @@ def tbptt(
     return result
 
 
-def _eager_window(net: RNN, h0: Any, inputs: InputSequence, stored: dict[int, list[State]],
-                  block_start: int, start: int, end: int, step_loss: StepLoss
-                  ) -> tuple[list[tg.Tensor], Callable[[], None]]:
-    """Unroll steps start..end−1 and score the block's steps: the loss terms (whose backward
-    is the whole window's) and nothing more to do after it."""
-    # freshly built at step 0, so that a learned h0 is in this window's graph
-    current = net.initial_states(inputs.batch_size, h0) if start == 0 else stored[start]
-    terms = []
-    for s in range(start, end):
-        hs, current = net.forward_states([inputs.step(s)], current, t0=s)
-        if s + 1 not in stored:
-            stored[s + 1] = [detach_state(state) for state in current]
-        if s >= block_start:
-            _score(step_loss, s, hs[0], terms)
-    return terms, _nothing
+class Window:
+    """The steps of one update's window: the unroll from a state, with the block's step losses
+    summed as they come, ((L_b + L_(b+1)) + L_(b+2)) + ..."""
 
+    def __init__(self, net: RNN, inputs: InputSequence, step_loss: StepLoss, block_start: int):
+        self.net, self.inputs, self.step_loss, self.block_start = net, inputs, step_loss, block_start
 
-def _score(step_loss: StepLoss, s: int, h: tg.Tensor, terms: list[tg.Tensor]) -> None:
-    """Add L_s = step_loss(s, h_s) to ``terms`` (nothing when it is None)."""
-    with tg.scope(t=s):
-        loss = step_loss(s, h)
-    if loss is not None:
-        terms.append(check_scalar_loss(loss, f"tbptt: step_loss({s}, h)",
-                                       "or None when step t has no loss"))
+    def run(self, lo: int, hi: int, current: list[State], total: tg.Tensor | None) -> tuple[
+            list[State], tg.Tensor | None]:
+        """Steps lo..hi−1 from the states ``current``; the states after them and the total."""
+        for s in range(lo, hi):
+            hs, current = self.net.forward_states([self.inputs.step(s)], current, t0=s,
+                                                  checkpoint=False)
+            if s >= self.block_start:
+                total = self.score(s, hs[0], total)
+        return current, total
 
+    def score(self, s: int, h: tg.Tensor, total: tg.Tensor | None) -> tg.Tensor | None:
+        """total + L_s, L_s = step_loss(s, h_s) (the total unchanged when L_s is None)."""
+        with tg.scope(t=s):
+            loss = self.step_loss(s, h)
+        if loss is None:
+            return total
+        loss = check_scalar_loss(loss, f"tbptt: step_loss({s}, h)", "or None when step t has no loss")
+        return loss if total is None else total + loss
 
-def _nothing() -> None:
-    """The rest of an eager window's backward: none (``total.backward()`` did it all)."""
+    def checkpointed(self, lo: int, hi: int, current: list[State], total: tg.Tensor | None,
+                     params: list[tg.Tensor] | None, rngs: Sequence[np.random.Generator]) -> tuple[
+            list[State], tg.Tensor | None]:
+        """``run`` as one tg.checkpoint: it reads the states (and the total so far) and
+        returns the states after the steps (and the new total)."""
+        flat, layout = flatten(current)
+        count = len(flat)
+
+        def steps(*given: tg.Tensor) -> tuple[tg.Tensor, ...]:
+            leaving, new_total = self.run(lo, hi, unflatten(given[:count], layout),
+                                          given[count] if len(given) > count else None)
+            return (*flatten(leaving)[0], *(() if new_total is None else (new_total,)))
+
+        args = flat if total is None else [*flat, total]
+        with tg.scope(t=hi - 1):  # drawn in the column of the segment's last step
+            out = tg.checkpoint(named(steps, lo, hi - 1), *args, params=params, rngs=rngs)
+        new_total = out[count] if len(out) > count else None
+        return unflatten(out[:count], layout), new_total
 
 
 class _ReplayedWindows:
@@ -206,34 +254,35 @@ class _ReplayedWindows:
         current = self.net.initial_states(self.batch_size, self.h0) if states is None else states
         hs, after = [], []
         for j, x in enumerate(steps):
-            out, current = self.net.forward_states([x], current, t0=self.t0 + j)
+            out, current = self.net.forward_states([x], current, t0=self.t0 + j, checkpoint=False)
             hs.append(out[0])
             after.append(list(current))
         return hs, after
 
-    def run(self, inputs: InputSequence, stored: dict[int, list[State]], block_start: int,
-            start: int, end: int, step_loss: StepLoss) -> tuple[list[tg.Tensor], Callable[[], None]]:
-        """Replay the window, store its states, score its block: (terms, the plan's backward)."""
+    def run(self, window: Window, stored: dict[int, list[State]], starts: set[int], start: int,
+            end: int) -> tuple[tg.Tensor | None, Callable[[], None]]:
+        """Replay the window, store the states later windows start from, score the block:
+        (the total loss, the plan's backward to run after the total's)."""
         self.t0 = start  # the scope tags of the recorded graph (a replay has none)
-        steps = [inputs.step(s) for s in range(start, end)]
+        steps = [window.inputs.step(s) for s in range(start, end)]
         hs, after = self.step.forward(steps, None if start == 0 else stored[start])
-        leaves, terms = [], []
+        leaves: list[tg.Tensor | None] = []
+        total = None
         for j, s in enumerate(range(start, end)):
-            if s + 1 not in stored:
+            if s + 1 in starts and s + 1 not in stored:
                 stored[s + 1] = after[j]
             leaf = None
-            if s >= block_start:
+            if s >= window.block_start:
                 leaf = hs[j].detach()
                 leaf.requires_grad = True
-                count = len(terms)
-                _score(step_loss, s, leaf, terms)
-                leaf = leaf if len(terms) > count else None
+                before, total = total, window.score(s, leaf, total)
+                leaf = None if total is before else leaf
             leaves.append(leaf)
 
         def backward() -> None:
             self.step.backward(([None if leaf is None else leaf.grad for leaf in leaves], None))
 
-        return terms, backward
+        return total, backward
 
 
 def _window_start(block_start: int, k1: int, k2: int, T: int) -> int:

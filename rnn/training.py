@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import tinygraph as tg
+from rnn.checkpointed import Every, check_every, checkpointing
 from rnn.checks import check_flag, check_positive, check_scalar_loss, check_size
 from rnn.errors import ConfigError
 from rnn.optim import Optimizer, clip_grad_norm
@@ -27,6 +28,7 @@ def train(
     clip_norm: float | None = None,
     progress: bool = True,
     log: Callable[[str], None] | None = print,
+    checkpoint_every: Every = None,
     compile: bool = False,  # noqa: A002 (tg.compile's name)
 ) -> list[float]:
     """Train for ``epochs`` passes; returns the mean loss of every epoch.
@@ -35,7 +37,9 @@ def train(
     optimizer step. The cyclic garbage collector is paused during a step (``tg.pause_gc``) and
     the step's graph is dropped at its end. ``batches`` is a re-iterable collection, or a
     function of the epoch index that returns the batches of that epoch (e.g. freshly sampled
-    ones).
+    ones). ``checkpoint_every`` (k or ``"sqrt"``): every ``rnn.RNN`` that loss_fn runs and that
+    has no ``checkpoint_every`` of its own checkpoints its time loop in segments of k steps
+    (same gradients, bit for bit; less memory, one more forward pass).
 
     ``compile=True`` runs the steps as ``tg.compile(loss_fn, check=CHECK_EVERY)``: each batch
     shape records its graph once, and later batches of that shape replay it (the same values
@@ -44,7 +48,8 @@ def train(
     their values is refused. It is off by default because a plan cannot see what loss_fn's
     Python does with values (a closure over data that changes, an ``if`` on a value): the
     first replay and every CHECK_EVERY-th are compared with a plain step, and a difference
-    is an error, but the steps between two checks would be wrong.
+    is an error, but the steps between two checks would be wrong. Not with checkpoints (a
+    checkpoint recomputes its steps inside the eager backward pass, which a plan replaces).
     """
     if not callable(loss_fn):
         raise tg.DTypeError(
@@ -58,8 +63,16 @@ def train(
     epochs = check_size(epochs, "epochs", "train")
     clip_norm = None if clip_norm is None else check_positive(clip_norm, "clip_norm", "train")
     progress = check_flag(progress, "progress", "train")
+    every = check_every(checkpoint_every, "train")
+    replay = check_flag(compile, "compile", "train")
+    if replay and every is not None:
+        raise ConfigError(
+            "train: compile=True with checkpoint_every: a checkpoint recomputes its steps inside "
+            "the eager backward pass, which a plan replaces; choose one (memory: checkpoints; "
+            "speed: compile)"
+        )
+    step = tg.compile(loss_fn, check=CHECK_EVERY) if replay else None
     bar = _progress_bar(epochs) if progress else None
-    step = tg.compile(loss_fn, check=CHECK_EVERY) if check_flag(compile, "compile", "train") else None
     history = []
     for epoch in range(epochs):
         total, count = 0.0, 0
@@ -67,8 +80,9 @@ def train(
             with tg.pause_gc():  # the step's graph is freed (by refcount) before the collector runs
                 optimizer.zero_grad()
                 if step is None:
-                    loss = check_scalar_loss(loss_fn(batch), f"train: loss_fn (epoch {epoch})",
-                                             "e.g. rnn.sequence_cross_entropy(...)")
+                    with checkpointing(every):
+                        loss = check_scalar_loss(loss_fn(batch), f"train: loss_fn (epoch {epoch})",
+                                                 "e.g. rnn.sequence_cross_entropy(...)")
                     loss.backward()
                 else:
                     loss = step(batch)  # forward and backward, from the plan after the first

@@ -44,8 +44,36 @@ def build_rnn_loss(T: int = 4, L: int = 2, *, D: int = 3, H: int = 4, V: int = 3
             logits = x_in @ params["W_hy"] + params["b_y"]
             logits.name = "logits"
             loss_t = tg.cross_entropy(logits, rng.integers(0, V, size=B))
-            loss_t.name = "L_t"
+            loss_t.name = "L"
         losses.append(loss_t)
     loss = sum(losses)
     loss.name = "L"
     return loss, params
+
+
+def stack_4_20_64(layer_tags: bool = False) -> tuple[tg.Tensor, list[tg.Tensor]]:
+    """The two-layer stack of the seeds, written with tg ops (no rnn): RecurrentLayer(2→2, all
+    weights 1, no activation), ReLU, RecurrentLayer(2→1, all weights 1), h_t = x_t W + b +
+    h_(t−1) V, on [1, 1], [2, 2], [3, 3]: the top layer outputs 4, 20, 64. Only ``t`` scopes
+    unless ``layer_tags``. Returns (Σ_t of the top outputs, the top outputs)."""
+    W1 = tg.Tensor(np.ones((2, 2)), True, "W")
+    V1 = tg.Tensor(np.ones((2, 2)), True, "V")
+    b1 = tg.Tensor(np.zeros(2), True, "b")
+    W2 = tg.Tensor(np.ones((2, 1)), True, "W'")
+    V2 = tg.Tensor(np.ones((1, 1)), True, "V'")
+    b2 = tg.Tensor(np.zeros(1), True, "b'")
+    h1 = tg.Tensor(np.zeros((1, 2)), name="h0")
+    h2 = tg.Tensor(np.zeros((1, 1)), name="g0")
+    outs = []
+    for t, value in enumerate((1.0, 2.0, 3.0)):
+        x = tg.Tensor(np.full((1, 2), value), name="x")
+        with tg.scope(t=t, **({"layer": 0} if layer_tags else {})):
+            h1 = x @ W1 + b1 + h1 @ V1
+            h1.name = "h"
+        with tg.scope(t=t, **({"layer": 1} if layer_tags else {})):
+            h2 = tg.relu(h1) @ W2 + b2 + h2 @ V2
+            h2.name = "g"
+        outs.append(h2)
+    total = sum(outs)
+    total.name = "S"
+    return total, outs

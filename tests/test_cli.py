@@ -93,7 +93,7 @@ def test_render_dot_needs_no_graphviz(capsys, tmp_path):
     code, _, _ = run_cli(capsys, "render", "-o", str(tmp_path / "g.dot"), "--layers", "1",
                          "--nonlinearity", "relu")
     text = (tmp_path / "g.dot").read_text()
-    assert code == 0 and text.startswith("digraph") and text.count('label="relu"') == 4
+    assert code == 0 and text.startswith("digraph") and text.count("label=<ReLU>") == 4
 
 
 @needs_graphviz

@@ -120,21 +120,21 @@ def test_a_picture_too_big_to_draw_is_refused_before_the_graph_is_built(capsys, 
         raise AssertionError("the graph was built")
 
     monkeypatch.setattr("rnn.cli.render.problem_from_args", build)
-    err = refused(capsys, "render", "--steps", "10000", "-o", str(tmp_path / "g.dot"))
-    assert ("the picture would draw 10,000 steps, 250,002 nodes, over the 6,000 Graphviz is "
+    err = refused(capsys, "render", "--steps", "10000", "--no-fold", "-o", str(tmp_path / "g.dot"))
+    assert ("the picture would draw 10,000 steps, 250,001 nodes, over the 6,000 Graphviz is "
             "given; fold the middle steps with --max-steps 16 (keeps the first and last steps)"
             ) in err
     err = refused(capsys, "render", "--steps", "300", "--layers", "8", "--max-steps", "100",
                   "-o", str(tmp_path / "g.dot"))
-    assert "the picture would draw 100 steps, 7,902 nodes" in err and "--max-steps 75 or fewer" in err
+    assert "the picture would draw 100 steps, 7,901 nodes" in err and "--max-steps 75 or fewer" in err
     assert not list(tmp_path.iterdir())
 
 
 def test_the_demo_refuses_a_step_through_page_it_cannot_draw(capsys, no_run, graphviz_present,
                                                              tmp_path):
-    err = refused(capsys, "demo", "--steps", "300", "--out", str(tmp_path / "out"))
-    assert ("the step-through page draws all 300 steps unfolded: 7,502 nodes, over the 6,000 "
-            "Graphviz is given; use --steps 239 or fewer, or --no-pictures") in err
+    err = refused(capsys, "demo", "--steps", "300", "--no-fold", "--out", str(tmp_path / "out"))
+    assert ("the pictures would draw 300 steps: 7,501 nodes, over the 6,000 Graphviz is given; "
+            "fold with --png-max-steps 16, or --no-pictures") in err
     assert not (tmp_path / "out").exists()
 
 

@@ -121,7 +121,8 @@ def test_the_compiled_network_draws_and_traces_from_its_recorded_graph():
     assert all(same_bits(trace.grad_of(p), g) for p, g in zip(net.parameters(), grads))
 
 
-def tbptt_run(kind: str, replay: bool, k1: int, k2: int, optimizer: bool, length: int = 23):
+def tbptt_run(kind: str, replay: bool, k1: int, k2: int, optimizer: bool, length: int = 23,
+              checkpoint_every=None):
     rng = np.random.default_rng(8)
     net, readout = make_net(kind), rnn.Linear(H, K, rng=2)
     xs, y = rng.standard_normal((B, length, K)), rng.integers(0, K, (B, length))
@@ -131,7 +132,8 @@ def tbptt_run(kind: str, replay: bool, k1: int, k2: int, optimizer: bool, length
 
     params = net.parameters() + readout.parameters()
     opt = rnn.Adam(params, lr=0.05) if optimizer else None
-    result = rnn.tbptt(net, xs, step_loss, k1=k1, k2=k2, optimizer=opt, compile=replay)
+    result = rnn.tbptt(net, xs, step_loss, k1=k1, k2=k2, optimizer=opt, compile=replay,
+                       checkpoint_every=checkpoint_every)
     state = [s for layer in result.state for s in (layer if isinstance(layer, tuple) else (layer,))]
     return result.losses, [p.data for p in params], [p.grad for p in params], [s.data for s in state]
 
@@ -221,3 +223,27 @@ def test_a_float32_network_replays_with_float32_inputs():
     with pytest.raises(tg.DTypeError, match="float64 Tensor that requires grad") as info:
         step(xs.astype(np.float64), y)  # a plain call converts them; a recording cannot
     assert "raised while tg.compile recorded" in "".join(getattr(info.value, "__notes__", []))
+
+
+def test_truncated_bptt_with_checkpoints_runs_eagerly(monkeypatch):
+    made = []
+    real = tg.compile
+    monkeypatch.setattr(tg, "compile", lambda fn, **kw: made.append(real(fn, **kw)) or made[-1])
+    for kind in ("elman", "lstm"):
+        eager = tbptt_run(kind, False, 4, 6, True, checkpoint_every=2)
+        checkpointed = tbptt_run(kind, True, 4, 6, True, checkpoint_every=2)
+        assert checkpointed[0] == eager[0]
+        assert all(same_bits(g, w) for got, want in zip(checkpointed[1:], eager[1:])
+                   for g, w in zip(got, want))
+    assert made == []  # no plan: a checkpoint recomputes inside the eager backward pass
+
+
+def test_a_plan_refuses_a_checkpoint_and_train_refuses_both():
+    W = tg.Tensor(np.ones((3, 2)), requires_grad=True)
+    step = tg.compile(lambda x: tg.checkpoint(lambda a: tg.tanh(a @ W), x).sum())
+    with pytest.raises(tg.GraphStateError, match="cannot be replayed bit for bit"):
+        step(np.ones((4, 3)))
+    net = make_net("elman")
+    with pytest.raises(tg.ConfigError, match="compile=True with checkpoint_every"):
+        rnn.train(lambda b: net(b)[0][-1].sum(), [np.ones((B, T, K))], rnn.SGD(net.parameters()),
+                  progress=False, compile=True, checkpoint_every=2)

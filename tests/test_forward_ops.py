@@ -19,6 +19,7 @@ import tinygraph as tg
 from rnn.embedding import EmbeddingLookup
 from rnn.sequences import carry_where_masked
 from tinygraph.check.nodes import graph_nodes
+from tinygraph.checkpoint import Pack
 
 Case = tuple[Callable[[np.random.Generator], list[np.ndarray]], Callable[..., Any], Callable[..., Any]]
 
@@ -180,6 +181,17 @@ CASES: dict[str, Case] = {
                 lambda x: x * _torch().tensor(DROP_MASK) / 0.75),
     "mask_carry": (inputs(normal(3, 2), normal(3, 2)), lambda a, b: carry_where_masked(a, b, KEEP),
                    lambda a, b: _torch().where(_torch().tensor(KEEP[:, None] > 0), a, b)),
+    # tg.checkpoint: its node, the views of a tuple's packed output, and the pack op its
+    # recomputation joins a tuple with
+    "checkpoint (a closed-over tensor)": (inputs(normal(2, 3), normal(3, 4)),
+                                          lambda a, b: tg.checkpoint(lambda x: tg.tanh(x @ b), a),
+                                          lambda a, b: (a @ b).tanh()),
+    "checkpoint of a tuple (unpack)": (inputs(normal(2, 3)),
+                                       lambda a: (lambda p: p[0] * p[1])(
+                                           tg.checkpoint(lambda x: (x * 2.0, tg.tanh(x)), a)),
+                                       lambda a: (a * 2.0) * a.tanh()),
+    "pack": (inputs(normal(2, 3), normal(4)), lambda a, b: Pack()(a, b),
+             lambda a, b: _torch().cat([a.reshape(-1), b.reshape(-1)])),
 }
 
 

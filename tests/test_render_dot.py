@@ -7,17 +7,11 @@ import re
 
 import numpy as np
 import pytest
+from dot_text import edges, label, nodes
 from render_graphs import build_rnn_loss
 
 import tinygraph as tg
 from tinygraph.render.graph_view import collect
-
-EDGE = re.compile(r"^\s*(\w+) -> (\w+) \[(.*)\]$")
-
-
-def edges(text: str) -> list[tuple[str, str, str]]:
-    """(source id, target id, attribute text) of every edge line."""
-    return [m.groups() for line in text.splitlines() if (m := EDGE.match(line))]
 
 
 def node_line(text: str, node_id: str) -> str:
@@ -45,12 +39,13 @@ def test_same_step_same_picture(rnn4):
     text = tg.to_dot(loss, "forward")
     blocks = re.findall(r"subgraph cluster_t\d+ \{\n(.*?)\n  \}", text, re.S)
     def offsets(block: str) -> list[tuple[str, float, float]]:
-        items = re.findall(r'label="([^"]+)", pos="([\d.]+),([\d.]+)!"', block)
+        items = [(label(a), *re.search(r'pos="([\d.]+),([\d.]+)!"', a).groups())
+                 for a in nodes(block).values()]
         x0 = min(float(x) for _, x, _ in items)
-        return [(label, round(float(x) - x0, 1), float(y)) for label, x, y in items]
+        return [(text, round(float(x) - x0, 1), float(y)) for text, x, y in items]
     assert offsets(blocks[1]) == offsets(blocks[2])
-    layer_y = {label: y for label, _, y in offsets(blocks[1])}
-    assert layer_y["cross_entropy"] > layer_y["tanh"]   # readout above the layers
+    layer_y = {text: y for text, _, y in offsets(blocks[1])}
+    assert layer_y["softmax-CE"] > layer_y["tanh"]   # readout above the layers
 
 
 def test_one_junction_per_fanout_tensor_with_every_gradient(rnn4):
@@ -63,12 +58,13 @@ def test_one_junction_per_fanout_tensor_with_every_gradient(rnn4):
     junctions = re.findall(r"^  (j\d+) \[label=\"Σ\"", text, re.M)
     assert len(junctions) == 6
     for j in junctions:
-        arriving = [e for e in edges(text) if e[1] == j]
-        assert len(arriving) == 2                           # one per reader
-        late = [e for e in arriving if "from t+1" in e[2]]
+        arriving = [e for e in edges(text) if e[1] == j and "dashed" in e[2]]
+        assert len(arriving) == 2                           # one gradient per reader
+        late = [e for e in arriving if "from t+1" in label(e[2])]
         assert len(late) == 1 and "#8e24aa" in late[0][2]  # the non-local one, in purple
-        leaving = [e for e in edges(text) if e[0] == j]
-        assert len(leaving) == 1 and "(Σ)" in leaving[0][2]
+        leaving = [e for e in edges(text) if e[0] == j and "dashed" in e[2]]
+        assert len(leaving) == 1                            # the sum, down to the producer
+        assert view.nodes[int(leaving[0][1][1:])].output is view.tensors[int(j[1:])]
 
 
 def test_junction_edges_come_from_the_right_steps(rnn4):
@@ -77,7 +73,7 @@ def test_junction_edges_come_from_the_right_steps(rnn4):
     view = collect(loss)
     text = tg.to_dot(loss, "backward")
     for source, target, attributes in edges(text):
-        if "from t+1" not in attributes:
+        if "from t+1" not in label(attributes):
             continue
         reader = view.nodes[int(source[1:])]
         tensor = view.tensors[int(target[1:])]
@@ -89,25 +85,36 @@ def test_parameters_are_marked_copies_one_per_step(rnn4):
     loss, params = rnn4
     view = collect(loss)
     text = tg.to_dot(loss, "both")
-    w_hh = view.trank(params["layer0.W_hh"])
+    w_hh = view.tensor_number(params["layer0.W_hh"])
     copies = re.findall(rf"^  (p{w_hh}_\d+_\d+) \[(.*)\]$", text, re.M)
     assert len(copies) == 4
-    assert all('label="layer0.W_hh"' in a and "#dcf0d5" in a for _, a in copies)
+    assert all('tooltip="parameter layer0.W_hh' in a and "#dcf0d5" in a for _, a in copies)
+    assert all(label(a) == "W_hh^(0)" for _, a in copies)   # its name, its layer above
     for copy, _ in copies:                  # forward into the matmul, gradient back out
         assert sum(1 for e in edges(text) if copy in (e[0], e[1])) == 2
     assert "its gradient is the sum over the copies" in text
-    w_hy = view.trank(params["W_hy"])
+    w_hy = view.tensor_number(params["W_hy"])
     assert len(re.findall(rf"^  p{w_hy}_\d+_\d+ \[", text, re.M)) == 4
 
 
-def test_views_draw_their_edges_only(rnn4):
+def test_views_draw_their_edges(rnn4):
+    """forward: tensors only; backward: every forward edge (solid, quiet) and its gradient
+    (dashed) in the opposite direction; both: the same, gradients labelled too."""
     loss, _ = rnn4
-    forward = tg.to_dot(loss, "forward")
-    backward = tg.to_dot(loss, "backward")
-    assert "dashed" not in "".join(a for *_, a in edges(forward))
-    assert "∂L/∂h" in backward and "h [2×4]" not in backward
-    both = tg.to_dot(loss, "both")
-    assert len(edges(both)) > len(edges(forward)) and "h [2×4]" in both
+    forward = edges(tg.to_dot(loss, "forward"))
+    assert forward and not any("dashed" in a for *_, a in forward)
+    assert "h_2^(1)" in {label(a) for *_, a in forward}
+    for view in ("backward", "both"):
+        drawn = edges(tg.to_dot(loss, view))
+        solid = {(s, t) for s, t, a in drawn if "dashed" not in a}
+        dashed = {(s, t) for s, t, a in drawn if "dashed" in a}
+        assert solid == {(s, t) for s, t, _ in forward}
+        assert {(t, s) for s, t in dashed} <= solid and len(dashed) == len(drawn) - len(solid)
+        texts = {label(a) for *_, a in drawn}
+        assert "∂L/∂h_2^(1) from t+1" in texts and "h_2^(1)" in texts
+        assert ("∂L/∂logits" in texts) == (view == "both")
+    shaped = {label(a) for *_, a in edges(tg.to_dot(loss, "forward", show_shapes=True))}
+    assert "h_2^(1) [2×4]" in shaped
 
 
 def test_gradient_labels_hold_hand_derived_values():
@@ -115,9 +122,12 @@ def test_gradient_labels_hold_hand_derived_values():
     x = tg.Tensor(2.0, name="x")
     y = w * x + w * w           # dy/dw = x + 2w = 8, w is read twice (two copies)
     y.name = "y"
-    text = tg.to_dot(y, "backward", show_grads=True)
-    labels = sorted(re.findall(r'label="(∂L/∂w [^"]*)"', text))
+    text = tg.to_dot(y, "both", show_grads=True)
+    labels = sorted(label(a) for *_, a in edges(text) if label(a).startswith("∂L/∂w"))
     assert labels == ["∂L/∂w 2", "∂L/∂w 3", "∂L/∂w 3"]   # x from w·x, w twice from w·w
+    quiet = tg.to_dot(y, "backward", show_grads=True)     # the value alone, beside its copy
+    values = sorted(label(a) for s, t, a in edges(quiet) if t.startswith("p"))
+    assert values == ["2", "3", "3"]
     assert 'label="y = 15"' in text
     values = tg.to_dot(y, "forward", show_values=True)
     assert "= 6" in values and "= 9" in values
@@ -152,9 +162,10 @@ def test_user_names_are_escaped():
     W = tg.Tensor(np.ones((2, 2)), requires_grad=True, name='<script>"]; x -> y')
     h = tg.tanh(tg.Tensor(np.ones((1, 2)), name="x\\N") @ W)
     h.name = 'h"'
-    text = tg.to_dot(h.sum(), "both")
-    assert 'label="<script>\\"]; x -> y"' in text
-    assert 'label="x\\\\N"' in text and 'label="h\\" [1×2]"' in text
+    text = tg.to_dot(h.sum(), "both", show_shapes=True)
+    assert "&lt;script&gt;\"]; x -&gt; y" in text          # HTML-escaped, in an HTML label
+    labels = {label(a) for a in nodes(text).values()} | {label(a) for *_, a in edges(text)}
+    assert {'<script>"]; x -> y', "x\\N", 'h" [1×2]'} <= labels
     assert not re.search(r"^\s*x -> y", text, re.M)
 
 
@@ -166,7 +177,8 @@ def test_rolled_view_has_one_step_and_a_delay_per_layer(rnn4):
     assert len(delays) == 2
     for z in delays:
         targets = [view_target for s, view_target, _ in edges(text) if s == z]
-        assert len(targets) == 1 and "h(t−1)" in next(a for s, _, a in edges(text) if s == z)
+        assert len(targets) == 1
+        assert label(next(a for s, _, a in edges(text) if s == z)).startswith("h_t−1")
 
 
 def test_grad_norm_colouring_fades_back_in_time():
@@ -214,9 +226,9 @@ def test_grad_norm_keeps_the_non_local_edges_marked_and_the_ramp_monotone():
     from tinygraph.render import style
     loss, _ = build_rnn_loss(4, 1, w_scale=0.25)
     text = tg.to_dot(loss, "backward", color_by="grad_norm")
-    marked = [a for _, _, a in edges(text) if "from t+1" in a]
+    marked = [a for _, _, a in edges(text) if "from t+1" in label(a)]
     assert len(marked) == 3
-    assert all('style="dashed,bold"' in a and f'fontcolor="{style.NONLOCAL}"' in a for a in marked)
+    assert all('style="dashed,bold"' in a and f'<FONT COLOR="{style.NONLOCAL}">' in a for a in marked)
     assert "colour is the norm for every edge" in text and "bold purple" not in text
     assert "bold purple" in tg.to_dot(loss, "backward")
     ramp = [style.luminance(style.mix(k / 20)) for k in range(21)]
@@ -224,7 +236,7 @@ def test_grad_norm_keeps_the_non_local_edges_marked_and_the_ramp_monotone():
 
 
 def test_integer_targets_are_named_alike_for_any_batch_size():
-    from tinygraph.render.style import constant_name
+    from tinygraph.render.labels import constant_name
     assert constant_name(tg.Tensor(np.array([2]))) == "targets"
     assert constant_name(tg.Tensor(np.array([2, 0]))) == "targets"
     assert constant_name(tg.Tensor(np.array(0.5))) == "0.5"
@@ -233,5 +245,5 @@ def test_integer_targets_are_named_alike_for_any_batch_size():
     with tg.scope(t=0):
         loss = tg.cross_entropy(logits, np.array([2]))
     for view in ("forward", "backward", "both", "rolled"):
-        text = tg.to_dot(loss, view)
-        assert 'label="targets"' in text and 'label="2"' not in text
+        texts = {label(a) for a in nodes(tg.to_dot(loss, view)).values()}
+        assert "targets" in texts and "2" not in texts

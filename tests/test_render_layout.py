@@ -7,31 +7,26 @@ import re
 
 import numpy as np
 import pytest
+from dot_text import label, nodes
 from render_graphs import build_rnn_loss
 
 import rnn
 import tinygraph as tg
-from tinygraph.render.style import text_width
 
-NODE = re.compile(r'^\s*(\w+) \[(label="(?P<label>[^"]*)".*pos="(?P<x>[-\d.]+),(?P<y>[-\d.]+)!".*)\]$')
+POS = re.compile(r'pos="(?P<x>[-\d.]+),(?P<y>[-\d.]+)!"')
 
 
 def boxes(text: str) -> list[tuple[str, str, float, float, float, float]]:
-    """(id, label, x0, y0, x1, y1) of every op, junction, parameter copy and constant."""
+    """(id, label, x0, y0, x1, y1) of every op, junction, parameter copy and constant (every
+    node is drawn at the fixed size it is given)."""
     found = []
-    for line in text.splitlines():
-        m = NODE.match(line)
-        if m is None or m.group(1).startswith(("legend", "band", "fold", "output")):
+    for name, body in nodes(text).items():
+        if name.startswith(("legend", "band", "fold", "output")):
             continue
-        body = m.group(2)
-        x, y = float(m.group("x")), float(m.group("y"))
-        width = re.search(r'width="([\d.]+)"', body)
-        height = re.search(r'height="([\d.]+)"', body)
-        if 'shape="plaintext"' in body:
-            w, h = text_width(m.group("label"), 9), 12.0
-        else:
-            w, h = float(width.group(1)) * 72, float(height.group(1)) * 72 if height else 21.6
-        found.append((m.group(1), m.group("label"), x - w / 2, y - h / 2, x + w / 2, y + h / 2))
+        x, y = (float(v) for v in POS.search(body).groups())
+        w = float(re.search(r'width="([\d.]+)"', body).group(1)) * 72
+        h = float(re.search(r'height="([\d.]+)"', body).group(1)) * 72
+        found.append((name, label(body), x - w / 2, y - h / 2, x + w / 2, y + h / 2))
     return found
 
 
@@ -74,9 +69,10 @@ def test_wide_labels_widen_the_step_column():
     assert overlaps(text) == []
     frames = [tuple(map(float, b)) for b in
               re.findall(r'label="t = \d+", bb="([\d.]+),[\d.]+,([\d.]+),', text)]
-    assert frames[0][1] - frames[0][0] > 400          # wider than the default 360 - 16
-    getitems = [b for b in boxes(text) if b[1].startswith("getitem")]
+    getitems = [b for b in boxes(text) if b[1].startswith("[:, ")]
     assert len(getitems) == 8
+    row = sum(b[4] - b[2] for b in getitems[:4])
+    assert frames[0][1] - frames[0][0] > row + 3 * 16  # four labels and the gaps between
     for box in getitems:
         assert any(x0 <= box[2] and box[4] <= x1 for x0, x1 in frames)
 

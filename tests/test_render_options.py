@@ -12,7 +12,8 @@ import tinygraph as tg
 from expect_error import expect
 from tinygraph.render import drawing as draw_module
 from tinygraph.render.graph_view import collect
-from tinygraph.render.layout import compute_layout, drawn_count, plan_steps
+from tinygraph.render.layout import compute_layout, drawn_count
+from tinygraph.render.steps import plan_steps
 
 needs_graphviz = pytest.mark.skipif(shutil.which("neato") is None,
                                     reason="Graphviz's neato is not installed")
@@ -57,7 +58,7 @@ def test_an_oversized_graph_is_refused_before_layout_and_trace(view, monkeypatch
     monkeypatch.setattr(draw_module, "compute_layout", never)
     monkeypatch.setattr(draw_module, "trace_backward", never)
     expect(tg.RenderError, lambda: tg.to_dot(loss, view, max_nodes=300),
-           "would have 1041 nodes (40 steps of about 26), over max_nodes=300",
+           "would have 1001 nodes (40 steps of about 25), over max_nodes=300",
            "max_steps=11")
 
 
@@ -89,7 +90,7 @@ def test_integer_options_may_be_numpy_integers(rnn3):
 
 @pytest.mark.parametrize("view, option, value", [
     ("forward", "show_grads", True), ("forward", "show_grad_norms", True),
-    ("backward", "show_values", True), ("backward", "show_shapes", False),
+    ("backward", "show_values", True), ("backward", "t", 1), ("both", "t", 0),
     ("rolled", "show_grads", True), ("rolled", "color_by", "grad_norm"), ("rolled", "max_steps", 2),
 ])
 def test_an_option_that_changes_nothing_in_the_view_is_refused(rnn3, view, option, value):
@@ -100,7 +101,8 @@ def test_an_option_that_changes_nothing_in_the_view_is_refused(rnn3, view, optio
 def test_default_values_may_be_passed_to_any_view(rnn3):
     for view in ("forward", "backward", "both", "rolled"):
         assert tg.to_dot(rnn3, view, show_grads=False, max_steps=None, color_by=None,
-                         show_shapes=True, show_values=False) == tg.to_dot(rnn3, view)
+                         show_shapes=False, show_values=False, t=None, width=None,
+                         legend=True) == tg.to_dot(rnn3, view)
 
 
 @pytest.mark.parametrize("view", ["forward", "backward", "both", "rolled"])

@@ -13,7 +13,7 @@ from render_graphs import build_rnn_loss
 import tinygraph as tg
 from expect_error import expect
 from tinygraph.render.graph_view import collect
-from tinygraph.stepthrough import build_frames, inline_svg, svg_names
+from tinygraph.render.stepthrough import build_frames, inline_svg, svg_names
 from tinygraph.trace import JunctionStep, NodeStep
 
 needs_graphviz = pytest.mark.skipif(shutil.which("neato") is None,
@@ -74,18 +74,19 @@ def test_node_step_sends_exactly_its_gradient_edges_and_junction_sums():
     # the tanh of step 1 sends its gradient to the add that made its argument: one edge
     tanh1 = next(i for i, s in enumerate(trace) if isinstance(s, NodeStep)
                  and s.node.op.name == "tanh" and s.node.scope == {"t": 1})
-    rank = view.rank(trace[tanh1].node)
-    add_rank = view.rank(trace[tanh1].node.inputs[0].producer)
-    assert frames[tanh1].current == [f"n{rank}"]
-    assert frames[tanh1].sent == [f"n{rank}->n{add_rank}"]
+    number = view.number(trace[tanh1].node)
+    add_number = view.number(trace[tanh1].node.inputs[0].producer)
+    assert frames[tanh1].current == [f"n{number}"]
+    assert frames[tanh1].sent == [f"n{number}->n{add_number}"]
     # h at t=0 is a junction (read by its sum and by step 1): Σ node, then the summed edge down
     j = next(i for i, s in enumerate(trace) if isinstance(s, JunctionStep) and s.tensor is h0)
-    trank = view.trank(h0)
-    assert frames[j].current == [f"j{trank}"]
-    assert frames[j].sent == [f"j{trank}->n{view.rank(h0.producer)}"]
+    tensor_number = view.tensor_number(h0)
+    assert frames[j].current == [f"j{tensor_number}"]
+    assert frames[j].sent == [f"j{tensor_number}->n{view.number(h0.producer)}"]
     caption = " ".join(frames[j].caption)
     step = trace[j]
-    assert f"= ‖{np.linalg.norm(step.total):.4g}‖" in caption
+    entries = ", ".join(f"{v:.2g}" for v in step.total.reshape(-1))   # 2 entries: written out
+    assert f"= [{entries}]" in caption
     assert np.allclose(sum(c.grad for c in step.contributions), step.total)
 
 
@@ -99,7 +100,7 @@ def test_parameter_junction_highlights_every_copy():
     W_step = next(i for i, s in enumerate(trace) if isinstance(s, JunctionStep)
                   and s.tensor.name == "W")
     copies = frames[W_step].current
-    assert len(copies) == 2 and all(c.startswith(f"p{view.trank(trace[W_step].tensor)}_")
+    assert len(copies) == 2 and all(c.startswith(f"p{view.tensor_number(trace[W_step].tensor)}_")
                                     for c in copies)
 
 
@@ -142,9 +143,9 @@ def test_a_300_step_unroll_is_refused_with_advice_that_stepthrough_accepts(monke
 
     def never(*args, **kwargs):
         raise AssertionError("the size is checked before the trace")
-    monkeypatch.setattr(sys.modules["tinygraph.stepthrough"], "trace_backward", never)
+    monkeypatch.setattr(sys.modules["tinygraph.render.stepthrough"], "trace_backward", never)
     error = expect(tg.RenderError, lambda: tg.stepthrough_html(loss),
-                   "stepthrough: the picture would have 7801 nodes (300 steps of about 26)",
+                   "stepthrough: the picture would have 7501 nodes (300 steps of about 25)",
                    "fold the middle steps with max_steps=16", "or pass max_nodes=None")
     monkeypatch.undo()
     advised = int(re.search(r"max_steps=(\d+)", str(error)).group(1))
@@ -159,15 +160,20 @@ def test_a_300_step_unroll_is_refused_with_advice_that_stepthrough_accepts(monke
         assert current and all(n in names for n in current.split() + sent.split())
     folded = [(sent, body) for current, sent, body in frames if current == "fold"]
     assert 0 < len(folded) < len(frames) and all("a folded step" in body for _, body in folded)
-    # out of the box go what step t=8 sends back: ∂L/∂h_7 to the Σ of h at t=7 in both layers,
-    # and ∂L/∂(L_0 + ... + L_7) to the add of the losses at t=7 (a node without t)
+    # out of the box go what step t=8 sends back: ∂L/∂h_7 to the Σ of h at t=7 in both layers
+    # (the losses' sum L = Σ_t L_t is one box on top: it sends into the fold, not out of it)
     view = collect(loss)
     out_of_fold = sorted(edge.split("->")[1] for sent, _ in folded for edge in sent.split())
-    sigmas = [f"j{view.trank(n.output)}" for n in view.nodes
+    sigmas = [f"j{view.tensor_number(n.output)}" for n in view.nodes
               if n.op.name == "tanh" and n.scope.get("t") == 7]
-    add = next(n for n in reversed(view.nodes) if n.op.name == "add" and "t" not in n.scope
-               and n.inputs[1].producer.scope == {"t": 7})
-    assert out_of_fold == sorted([*sigmas, f"n{view.rank(add)}"]) and len(sigmas) == 2
+    assert out_of_fold == sorted(sigmas) and len(sigmas) == 2
+    # into it go ∂L/∂L_t from the sum, and ∂L/∂h_291 from the recurrence of t=292 (2 layers)
+    total = f"n{view.number(loss.producer)}"
+    recurrent = {f"n{view.number(n)}" for n in view.nodes if n.op.name == "matmul"
+                 and n.scope.get("t") == 292 and n.inputs[0].producer is not None
+                 and n.inputs[0].producer.scope.get("t") == 291}
+    into_fold = {edge for _, sent, _ in frames for edge in sent.split() if edge.endswith("->fold")}
+    assert into_fold == {f"{s}->fold" for s in {total, *recurrent}} and len(recurrent) == 2
 
 
 def test_stepthrough_checks_its_folding_options_before_any_work(tmp_path):

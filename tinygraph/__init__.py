@@ -5,6 +5,7 @@ from tinygraph.tensor import Tensor  # isort: skip
 
 from tinygraph.anomaly import detect_anomaly
 from tinygraph.backward import backward, grad, graph_nodes
+from tinygraph.checkpoint import checkpoint
 from tinygraph.performance import keep_freed_memory, pause_gc
 from tinygraph.errors import (
     BackwardError,
@@ -23,6 +24,7 @@ from tinygraph.check.gradcheck import gradcheck
 from tinygraph.check.nodes import gradcheck_nodes
 from tinygraph.check.report import GradcheckReport, NodeCheckReport
 from tinygraph.jacobian import jacobian
+from tinygraph.memory import MemoryReport, saved_bytes
 from tinygraph.node import Node, Op
 from tinygraph.check.numerical import numerical_grad
 from tinygraph.ops.arith import add, div, matmul, mul, neg, power, sub
@@ -41,6 +43,7 @@ from tinygraph.render import draw, render, to_dot
 from tinygraph.output_path import output_path_fault
 from tinygraph.replay import Compiled
 from tinygraph.replay import compile as compile  # noqa: A004 (torch.compile, jax.jit)
+from tinygraph.render.stepthrough import stepthrough, stepthrough_html
 from tinygraph.scope import (
     current_scope,
     enable_grad,
@@ -52,7 +55,6 @@ from tinygraph.scope import (
 )
 from tinygraph.spellings import MODULE_NAMES as _TORCH_NAMES
 from tinygraph.spellings import missing_name as _missing_name
-from tinygraph.stepthrough import stepthrough, stepthrough_html
 from tinygraph.trace import JunctionStep, NodeStep, Trace, trace_backward
 
 __all__ = [
@@ -64,6 +66,7 @@ __all__ = [
     "GradcheckReport",
     "GraphStateError",
     "JunctionStep",
+    "MemoryReport",
     "Node",
     "NodeCheckReport",
     "NodeStep",
@@ -80,6 +83,7 @@ __all__ = [
     "argmax",
     "argmin",
     "backward",
+    "checkpoint",
     "clip",
     "compile",
     "concat",
@@ -120,6 +124,7 @@ __all__ = [
     "relu",
     "render",
     "reshape",
+    "saved_bytes",
     "scope",
     "scoped_range",
     "sigmoid",

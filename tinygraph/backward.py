@@ -130,6 +130,25 @@ def run_backward(
         return grads, owned
 
 
+class _Pass:
+    """A backward pass in progress: the gradient sums so far (``grads``), the tensors whose
+    buffer it made (``owned``: safe to add into), the tensors whose sums it keeps, its
+    recorder, and whether anomaly checks are on."""
+
+    __slots__ = ("anomaly", "grads", "keep", "owned", "recorder")
+
+    def __init__(self, grads: dict[Tensor, np.ndarray], keep: set[Tensor],
+                 recorder: Recorder | None) -> None:
+        self.grads = grads
+        self.owned: set[Tensor] = set()
+        self.keep = keep
+        self.recorder = recorder
+        self.anomaly = STATE.detect_anomaly
+
+
+_RUNNING: list[_Pass] = []  # the passes in progress, innermost last
+
+
 def _propagate(
     root: Tensor,
     seed: np.ndarray,
@@ -139,13 +158,46 @@ def _propagate(
     keep: set[Tensor],
     recorder: Recorder | None,
 ) -> tuple[dict[Tensor, np.ndarray], set[Tensor]]:
+    """One pass: the sweep of ``nodes`` from dL/droot = ``seed``, then the recorder's finish."""
+    state = _Pass({root: seed}, keep, recorder)
+    _RUNNING.append(state)
+    try:
+        _sweep(state, nodes, free, refuse_consumed)
+    finally:
+        _RUNNING.pop()
+    if recorder is not None:
+        recorder.finish(state.grads)
+    return state.grads, state.owned
+
+
+def continue_pass(root: Tensor, seed: np.ndarray, nodes: list[Node]) -> bool:
+    """Back-propagate ``seed`` = dL/droot through ``nodes`` (newest first) inside the pass that
+    is running, so every gradient they send is added onto the sums that pass holds, in the
+    order the nodes come (``tg.checkpoint``: the recomputed segment continues the sums exactly
+    where the plain graph's nodes would). ``root`` must be new to the pass. The nodes' saved
+    arrays are dropped as they are passed, and nothing of them is kept once it returns.
+    Returns False, doing nothing, when no pass runs.
+    """
+    if not _RUNNING:
+        return False
+    state = _RUNNING[-1]
+    inner = _Pass(state.grads, state.keep, state.recorder)  # the same sums, its own buffers
+    inner.anomaly = state.anomaly
+    inner.grads[root] = seed
+    _sweep(inner, nodes, True, False)
+    # the buffers it made for the pass's tensors are the pass's; the segment's own tensors
+    # are not kept (a set of them would hold every recomputed segment until the pass ends)
+    state.owned.update(t for t in inner.owned if t in state.grads)
+    return True
+
+
+def _sweep(state: _Pass, nodes: list[Node], free: bool, refuse_consumed: bool) -> None:
     """The sweep: for each node, newest first, take the gradient of its output (final by now:
     every reader of the output was created later, so it already ran), call the op's backward,
     and add what it sends to each input into that input's junction sum."""
-    grads: dict[Tensor, np.ndarray] = {root: seed}
-    owned: set[Tensor] = set()  # tensors whose gradient buffer this pass made: safe to add into
+    grads, owned, keep, recorder, anomaly = (state.grads, state.owned, state.keep, state.recorder,
+                                             state.anomaly)
     take, peek, ndarray = grads.pop, grads.get, np.ndarray  # local names: a lookup per edge saved
-    anomaly = STATE.detect_anomaly
     written = bool(nodes) and versions.last_write > nodes[-1].id  # a write since the oldest node?
     for node in nodes:
         if node.freed or (refuse_consumed and node.consumed):
@@ -193,9 +245,6 @@ def _propagate(
                 owned.add(tensor)
         if free:  # drop the op's saved arrays as soon as its backward has run
             node.free()
-    if recorder is not None:
-        recorder.finish(grads)
-    return grads, owned
 
 
 def _add_indexed(grads: dict[Tensor, np.ndarray], owned: set[Tensor], tensor: Tensor,

@@ -20,7 +20,14 @@ import numpy as np
 import tinygraph as tg
 from rnn.cli import limits
 from rnn.cli.inputs import check_graphviz, check_output_dir
-from rnn.cli.options import add_model_options, int_in, validate_model_options
+from rnn.cli.options import (
+    add_model_options,
+    add_picture_options,
+    folded_steps,
+    int_in,
+    picture_options,
+    validate_model_options,
+)
 from rnn.cli.problem import Problem, hidden_state, problem_from_args
 from rnn.cli.usage import UsageError
 
@@ -55,9 +62,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
                         help="layer of that hidden state, 0..layers-1 (default: the top layer)")
     parser.add_argument("--no-pictures", action="store_true",
                         help="print the tables only; write no files")
-    parser.add_argument("--png-max-steps", type=int_in(2), default=None, metavar="N",
-                        help="fold the pictures of longer unrolls to N >= 2 steps (the first "
-                             "and last are kept; default: draw all)")
+    add_picture_options(parser, "--png-max-steps")
     add_model_options(parser)
     return parser
 
@@ -84,19 +89,21 @@ def validate(args: argparse.Namespace) -> None:
 def picture_seconds(args: argparse.Namespace) -> float:
     """Graphviz, the output directory and the pictures' size checked; their estimated time.
 
-    The step-through page draws every step unfolded, so it must fit in MAX_NODES nodes; the
-    six pictures draw ``--png-max-steps`` of them, or every one.
+    The pictures and the step-through page draw ``--png-max-steps`` steps (8 by default), or
+    every one with ``--no-fold``; either must fit in MAX_NODES nodes.
     """
     check_graphviz("demo (its pictures; --no-pictures skips them)")
     check_output_dir(Path(args.out), "--out")
     size = limits.PictureSize.of(args.layers, args.nonlinearity, args.loss_at)
-    page = size.nodes(args.steps)
+    fold = folded_steps(args, args.png_max_steps)
+    pictures = page = size.nodes(min(args.steps, fold or args.steps))
     if page > limits.MAX_NODES:
+        advice = (f"use --png-max-steps {size.steps_that_fit()} or fewer" if fold else
+                  f"fold with --png-max-steps {min(size.steps_that_fit(), 16)}")
         raise UsageError(
-            f"the step-through page draws all {args.steps:,} steps unfolded: {page:,} nodes, "
-            f"over the {limits.MAX_NODES:,} Graphviz is given; use --steps "
-            f"{size.steps_that_fit()} or fewer, or --no-pictures")
-    pictures = size.nodes(min(args.steps, args.png_max_steps or args.steps))
+            f"the pictures would draw {min(args.steps, fold or args.steps):,} steps: {page:,} "
+            f"nodes, over the {limits.MAX_NODES:,} Graphviz is given; {advice}, or "
+            "--no-pictures")
     graphviz = limits.GRAPHVIZ_PER_NODE * (page + len(PICTURES) * 2 * pictures)
     return graphviz + limits.PICTURE_COST.seconds(1, args.steps, args.layers, args.hidden,
                                                   args.batch)
@@ -118,7 +125,8 @@ def run(args: argparse.Namespace) -> int:
     print(junction_text(loss, trace, args.junction_t, layer))
     if not args.no_pictures:
         print(f"\n3. Pictures ({len(trace)} backward steps)\n")
-        for path in write_pictures(problem, loss, trace, Path(args.out), args.png_max_steps):
+        for path in write_pictures(problem, loss, trace, Path(args.out),
+                                   folded_steps(args, args.png_max_steps), picture_options(args)):
             print(f"  {path}")
         print("\nOpen stepthrough.html in a browser and step with the arrow keys.")
     return 0 if report.ok else 1
@@ -171,14 +179,15 @@ def _vector(g: np.ndarray) -> str:
 
 
 def write_pictures(problem: Problem, loss: tg.Tensor, trace: tg.Trace, out: Path,
-                   max_steps: int | None = None) -> list[Path]:
-    """forward/backward/grad_norm as SVG and PNG, and stepthrough.html, into ``out``."""
+                   max_steps: int | None = None, layout: dict[str, Any] | None = None) -> list[Path]:
+    """forward/backward/grad_norm as SVG and PNG, and stepthrough.html, into ``out``; the
+    pictures fold to ``max_steps`` steps (None: every step) and take the ``layout`` options."""
     out.mkdir(parents=True, exist_ok=True)
     paths = []
     for name, options in PICTURES:
         for fmt in ("svg", "png"):
             paths.append(tg.render(loss, out / name, format=fmt, trace=trace,
-                                   max_steps=max_steps, **options))
-    paths.append(tg.stepthrough(loss, out / "stepthrough.html", trace=trace,
+                                   max_steps=max_steps, **(layout or {}), **options))
+    paths.append(tg.stepthrough(loss, out / "stepthrough.html", trace=trace, max_steps=max_steps,
                                 title=f"Backward pass: {problem.describe()}"))
     return paths

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Callable
+from typing import Any
 
 from rnn.cell import NONLINEARITIES
 from rnn.cli import limits
@@ -102,3 +103,39 @@ def validate_model_options(args: argparse.Namespace) -> None:
                          f"({','.join(args.nonlinearity)}) for --layers {args.layers}; give one "
                          "name for all layers, or one per layer")
     limits.check_values(args.steps, args.layers, args.batch, args.hidden, "the unrolled graph")
+
+
+FOLDING_VIEWS = ("forward", "backward", "both")  # the views with the steps side by side
+DEFAULT_FOLD = 8  # steps kept when a longer unroll is drawn (the first and the last ones)
+
+
+def add_picture_options(parser: argparse.ArgumentParser, fold_option: str) -> None:
+    """How a picture is laid out: folding (``fold_option``, 8 steps by default, ``--no-fold``),
+    the legend, the width and the shapes on the edges."""
+    parser.add_argument(fold_option, type=int_in(2), default=DEFAULT_FOLD, metavar="N",
+                        help=f"draw at most N >= 2 steps, the first and last ones, folding the "
+                             f"middle (default {DEFAULT_FOLD})")
+    parser.add_argument("--no-fold", action="store_true", help="draw every step, unfolded")
+    parser.add_argument("--legend", choices=("below", "beside", "none"), default="below",
+                        help="where the legend goes (default below)")
+    parser.add_argument("--width", type=int_in(200), default=None, metavar="PX",
+                        help="fit the picture to PX pixels wide (default: its natural size)")
+    parser.add_argument("--show-shapes", action="store_true",
+                        help="write each tensor's shape on its edge")
+
+
+def folded_steps(args: argparse.Namespace, fold: int) -> int | None:
+    """The steps a picture keeps: ``fold`` (from --max-steps or --png-max-steps) unless
+    --no-fold; None draws every step."""
+    return None if args.no_fold else fold
+
+
+def picture_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The tg.render options of add_picture_options (folding is the caller's: it depends on the
+    view)."""
+    options: dict[str, Any] = {"legend": False if args.legend == "none" else args.legend}
+    if args.width is not None:
+        options["width"] = args.width
+    if args.show_shapes:
+        options["show_shapes"] = True
+    return options

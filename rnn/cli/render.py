@@ -11,7 +11,15 @@ from tinygraph.render import FORMATS as GRAPHVIZ_FORMATS
 from tinygraph.render import output_format
 from rnn.cli import limits
 from rnn.cli.inputs import check_graphviz, check_output_file
-from rnn.cli.options import add_model_options, int_in, validate_model_options
+from rnn.cli.options import (
+    FOLDING_VIEWS,
+    add_model_options,
+    add_picture_options,
+    folded_steps,
+    int_in,
+    picture_options,
+    validate_model_options,
+)
 from rnn.cli.problem import problem_from_args
 from rnn.cli.usage import UsageError
 
@@ -22,7 +30,9 @@ EXAMPLES = """examples:
   tinygraph render --view backward -o back.png --format png
   tinygraph render --view backward --color grad_norm --loss-at last --steps 12
   tinygraph render --view rolled                 one step with a z^-1 delay
-  tinygraph render --steps 64 --max-steps 6      fold the middle steps
+  tinygraph render --view step --t 2             step 2 with its state in and out
+  tinygraph render --steps 64 --max-steps 6      fold the middle steps (8 by default)
+  tinygraph render --steps 12 --no-fold          draw every step
   tinygraph render --format dot -o bptt.dot      DOT text (no Graphviz needed)"""
 
 
@@ -33,14 +43,16 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         description="Build the demo problem with the chosen configuration and draw it with "
                     "tg.render: ops are nodes, tensors are edges, one column per time step.",
         epilog=EXAMPLES)
-    parser.add_argument("--view", choices=("forward", "backward", "both", "rolled"),
-                        default="forward", help="what is drawn (default forward)")
+    parser.add_argument("--view", choices=("forward", "backward", "both", "rolled", "step"),
+                        default="forward", help="what is drawn (default forward; step: one step, "
+                        "chosen with --t)")
+    parser.add_argument("--t", type=int_in(0), default=None, metavar="K",
+                        help="the step that --view step draws, 0..steps-1")
     parser.add_argument("--color", choices=("none", "grad_norm"), default="none",
                         help="grad_norm: shade gradient edges by log10 of their norm")
     parser.add_argument("--format", choices=FORMATS, default=None,
                         help="file format (default: from -o's suffix, else svg)")
-    parser.add_argument("--max-steps", type=int_in(2), default=None, metavar="N",
-                        help="keep the first and last steps, fold the others (N >= 2)")
+    add_picture_options(parser, "--max-steps")
     parser.add_argument("--show-grads", action="store_true",
                         help="label gradient edges with their values (norms for big arrays)")
     parser.add_argument("-o", "--output", default="bptt", metavar="PATH",
@@ -52,6 +64,12 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 def validate(args: argparse.Namespace) -> None:
     """The output path, Graphviz, the picture's size and time (UsageError before any work)."""
     validate_model_options(args)
+    if (args.view == "step") != (args.t is not None):
+        raise UsageError("--view step draws one step: give it with --t K" if args.view == "step"
+                         else f"--t chooses the step of --view step, not of --view {args.view}")
+    if args.t is not None and args.t >= args.steps:
+        raise UsageError(f"--t {args.t} is not a step of --steps {args.steps}; choose "
+                         f"0..{args.steps - 1}")
     fmt, target = output_target(args)
     check_output_file(target, "-o")
     if fmt != "dot":
@@ -67,12 +85,14 @@ def validate(args: argparse.Namespace) -> None:
 
 
 def picture_nodes(args: argparse.Namespace) -> int:
-    """The nodes the picture draws (min(T, --max-steps) steps), at most MAX_NODES."""
+    """The nodes the picture draws (min(T, --max-steps) steps, one for --view step), at most
+    MAX_NODES."""
     size = limits.PictureSize.of(args.layers, args.nonlinearity, args.loss_at)
-    drawn = min(args.steps, args.max_steps or args.steps)
+    fold = folded_steps(args, args.max_steps)
+    drawn = 1 if args.view == "step" else min(args.steps, fold or args.steps)
     if size.nodes(drawn) > limits.MAX_NODES:
         fit = size.steps_that_fit()
-        advice = (f"use --max-steps {fit} or fewer" if args.max_steps else
+        advice = (f"use --max-steps {fit} or fewer" if fold else
                   f"fold the middle steps with --max-steps {min(fit, 16)} (keeps the first and "
                   "last steps)")
         raise UsageError(f"the picture would draw {drawn:,} steps, {size.nodes(drawn):,} nodes, "
@@ -100,7 +120,12 @@ def output_target(args: argparse.Namespace) -> tuple[str, Path]:
 def run(args: argparse.Namespace) -> int:
     """Write the picture and print its path."""
     fmt, path = output_target(args)
-    options: dict[str, Any] = {"max_steps": args.max_steps, "show_grads": args.show_grads}
+    options: dict[str, Any] = {"show_grads": args.show_grads, **picture_options(args)}
+    fold = folded_steps(args, args.max_steps)
+    if fold is not None and args.view in FOLDING_VIEWS:
+        options["max_steps"] = fold
+    if args.t is not None:
+        options["t"] = args.t
     if args.color == "grad_norm":
         options["color_by"] = "grad_norm"
     loss = problem_from_args(args).loss()

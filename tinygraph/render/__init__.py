@@ -1,8 +1,12 @@
 """Pictures of the graph: ``to_dot`` (DOT text), ``draw`` (graphviz.Digraph), ``render`` (file).
 
-See docs/rendering.md. Modules: graph_view (what is drawn), layout (where), dot_writer and
-rolled (the DOT text), legend and style (how it looks), formats (which file, which format),
-drawing (entry points, Graphviz runner).
+See docs/rendering.md. What is drawn: graph_view (one walk of the graph), steps (columns and
+the fold), bands (layers, tagged or found from the recurrences), time_sum (Σ_t as one box),
+names and labels (what things are called). Where: block_arrangement (one step of one layer),
+layout and leaves (every box), routing (edges around boxes), placement (labels beside their
+edge), geometry. The text: scene (which edges), dot_writer and rolled (the DOT), legend and
+style. Files: formats, graphviz_run, drawing (the entry points); stepthrough and
+stepthrough_page (the backward pass as an HTML page of frames, ``tg.stepthrough``).
 """
 
 from tinygraph.render.drawing import draw, picture_size, render, to_dot

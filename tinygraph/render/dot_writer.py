@@ -1,43 +1,53 @@
 """DOT text for the unrolled graph: ops as nodes, tensors (and their gradients) as edges.
 
-Every node carries ``pos="x,y!"`` in points from :mod:`tinygraph.render.layout`, so Graphviz
-only draws (``neato -n2``, straight edges): the layout is ours, identical at every step and
-fast at any length. Ids come from ranks within the graph (``n12`` is the 13th node created),
-so the same build gives the same text.
+Everything is placed by tinygraph: nodes carry ``pos="x,y!"`` (from
+:mod:`tinygraph.render.layout`), edges their whole route ``pos="e,…"`` (from
+:mod:`tinygraph.render.routing`) and their label's centre ``lp`` (from
+:mod:`tinygraph.render.placement`), so Graphviz (``neato -n2``) only draws. The picture is
+identical at every step and fast at any length. Ids are numbers in creation order within
+the graph (``n12`` is the 13th node created), so the same build gives the same text.
 
-Views: ``forward`` draws tensors, ``backward`` their gradients (consumer to producer),
-``both`` draws both. A junction Σ receives one gradient edge per reader; a gradient sent by a
-reader in a later step is the non-local gradient, drawn bold purple and labelled "from t+1".
+Labels are Graphviz HTML labels (sub- and superscripts for steps and layers); every user
+text in them is escaped. The legend goes below the drawing (or beside it, or nowhere).
 """
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
-import numpy as np
-
-from tinygraph.errors import RenderError
-from tinygraph.node import Node
-from tinygraph.render import style
+from tinygraph.memory import human
+from tinygraph.render import labels, style
+from tinygraph.render.geometry import Box, Grid, boundary_point
 from tinygraph.render.graph_view import GraphView
-from tinygraph.render.layout import Layout, time_key
-from tinygraph.render.legend import legend_label
+from tinygraph.render.layout import MARGIN, Column, Layout, shift_all, sum_runs
+from tinygraph.render.leaves import stub_runs
+from tinygraph.render.legend import build_legend, legend_rows
+from tinygraph.render.names import Runs, runs_html, runs_lines, runs_text, runs_width
 from tinygraph.render.options import Options
+from tinygraph.render.placement import Request, place_labels
+from tinygraph.render.routing import Router, beside
 from tinygraph.render.safe_text import full_text_tip, shorten
-from tinygraph.render.style import NormScale, quote
-from tinygraph.tensor import Tensor
+from tinygraph.render.scene import Edge, SceneBuilder
+from tinygraph.render.style import FONT_SIZE, LINE_HEIGHT, TITLE_SIZE, quote
 
-def header(lay: Layout, title: str | None = None) -> list[str]:
-    """The opening lines: straight edges, edges under nodes, the bounding box, and the
-    ``title`` as the graph's label at the top left (Graphviz makes room for it)."""
-    heading = (f"label={quote(title)}, labelloc=t, labeljust=l, fontsize=18, "
+PAIR = 3.6          # distance between a forward edge and its gradient
+ARROW = 6.0         # arrowhead length (arrowsize 0.6)
+PRIORITY = {"nonlocal": 0, "total": 1, "forward": 2, "gradient": 3, "output": 4}
+
+
+def header(lay: Layout, title: str | None = None, width: float | None = None) -> list[str]:
+    """The opening lines: edges under nodes, the bounding box, the ``title`` as the graph's
+    label at the top left, and a ``size`` that scales the picture down to ``width`` pixels."""
+    heading = (f"label={quote(title)}, labelloc=t, labeljust=l, fontsize=16, "
                if title else "")
+    size = f'size="{width / 96:.2f},1000", ' if width is not None else ""
     return [
         "digraph tinygraph {",
-        f'  graph [{heading}splines=line, outputorder=edgesfirst, bb="0,0,{lay.width:.0f},'
-        f'{lay.height:.0f}", pad=0.2, bgcolor=white, fontname={quote(style.FONT)}];',
-        f'  node [fontname={quote(style.FONT)}, fontsize=10, height=0.3, margin="0.04,0.02"];',
-        f"  edge [fontname={quote(style.FONT)}, fontsize=8, arrowsize=0.6];",
+        f'  graph [{heading}{size}splines=line, outputorder=edgesfirst, bb="0,0,{lay.width:.0f},'
+        f'{lay.height:.0f}", pad=0.1, bgcolor=white, fontname={quote(style.FONT)}];',
+        f'  node [fontname={quote(style.FONT)}, fontsize={FONT_SIZE:g}, margin="0,0"];',
+        f"  edge [fontname={quote(style.FONT)}, fontsize={FONT_SIZE:g}, arrowsize=0.6];",
     ]
 
 
@@ -47,31 +57,35 @@ def attrs(**values: Any) -> str:
     return "[" + ", ".join(parts) + "]"
 
 
+def html_attrs(label: str, **values: Any) -> str:
+    """Like :func:`attrs`, the label an HTML label ``<…>`` (already escaped)."""
+    rest = attrs(**values)[1:-1]
+    return f"[label=<{label}>" + (f", {rest}" if rest else "") + "]"
+
+
 def pos(x: float, y: float) -> str:
     """A pinned position in points."""
     return f"{x:.1f},{y:.1f}!"
 
 
-def tensor_text(tensor: Tensor, opts: Options) -> str:
-    """An edge label: ``name [shape]`` (and ``= value`` when values are shown)."""
-    parts = [shorten(tensor.name)] if tensor.name else []
-    if opts.show_shapes:
-        parts.append(f"[{style.shape_text(tensor.shape)}]")
-    if opts.show_values:
-        parts.append("= " + style.array_text(tensor.data))
-    return " ".join(parts)
+def spline(route: list[tuple[float, float]]) -> str:
+    """A polyline as a Graphviz edge ``pos``: the arrowhead's tip, then the Bézier points
+    of straight pieces, the last one ending where the arrowhead starts."""
+    (x1, y1), (x0, y0) = route[-1], route[-2]
+    length = max(((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5, 1e-9)
+    cut = min(ARROW, 0.8 * length) / length
+    points = [*route[:-1], (x1 - (x1 - x0) * cut, y1 - (y1 - y0) * cut)]
+    out = [points[0]]
+    for (ax, ay), (bx, by) in pairwise(points):
+        out += [(ax + (bx - ax) / 3, ay + (by - ay) / 3), (ax + 2 * (bx - ax) / 3,
+                                                          ay + 2 * (by - ay) / 3), (bx, by)]
+    return f"e,{x1:.1f},{y1:.1f} " + " ".join(f"{x:.1f},{y:.1f}" for x, y in out)
 
 
-def grad_text(tensor: Tensor, grad: np.ndarray | None, opts: Options, note: str = "") -> str:
-    """A gradient edge label: ``∂L/∂name`` plus the value or norm when asked for."""
-    parts = [f"∂L/∂{shorten(tensor.name)}"] if tensor.name else []
-    if note:
-        parts.append(note)
-    if grad is not None and opts.show_grads:
-        parts.append(style.array_text(grad))
-    elif grad is not None and opts.show_grad_norms:
-        parts.append(style.norm_text(grad))
-    return " ".join(parts)
+def label_height(runs: Runs) -> float:
+    """The height of a label: its lines, each taller with a sub- or superscript."""
+    return sum(FONT_SIZE * (LINE_HEIGHT + (0.35 if any(k for _, k in line) else 0.0))
+               for line in runs_lines(runs))
 
 
 class UnrolledWriter:
@@ -81,272 +95,259 @@ class UnrolledWriter:
         self.view = view
         self.lay = lay
         self.opts = opts
-        self.forward = opts.view in ("forward", "both")
-        self.backward = opts.view in ("backward", "both")
-        self.scale = self._scale() if opts.color_by == "grad_norm" else None
-        self.lines: list[str] = []
-        self.edges: list[str] = []
-        self.seen_edges: set[tuple[str, str, str]] = set()
-        self.nonlocal_drawn = False
+        self.builder = SceneBuilder(view, lay, opts)
 
-    def write(self) -> str:
-        """The whole DOT text."""
-        self.legend_x = self.lay.width + 170.0
-        if self.opts.legend:
-            self.lay.width += 360.0
-        self.lines = header(self.lay, self.opts.title)
-        self._clusters()
-        self._untimed_nodes()
-        self._junction_nodes()
-        self._edges()
-        self._decorations()
-        return "\n".join(self.lines + self.edges + ["}"]) + "\n"
+    def write(self, edges: list[Edge] | None = None, delays: bool = False) -> str:
+        """The whole DOT text (of ``edges`` when given: the rolled view's)."""
+        edges = self.builder.build() if edges is None else edges
+        legend = self._legend(delays)
+        self._add_column_labels()
+        self._route(edges)
+        self._place_labels(edges)
+        clusters = self._clusters()
+        inside = {line.split()[0] for line in clusters if line.startswith("    ")
+                  and not line.startswith("    graph")}
+        lines = header(self.lay, self.opts.title, self.opts.width)
+        lines += clusters + self._nodes(inside) + legend
+        lines += [self._edge_line(e) for e in edges]
+        return "\n".join([*lines, "}"]) + "\n"
+
+    # ------------------------------------------------------------------ geometry
+    def _add_column_labels(self) -> None:
+        y = self.lay.cluster_y[0] + 9.0
+        for col, column in enumerate(self.lay.columns):
+            if column.clustered and column.x1 > column.x0:
+                self.lay.boxes[f"tlabel{col}"] = Box(
+                    column.x, y, style.text_width(self._column_label(column), TITLE_SIZE, 4.0),
+                    TITLE_SIZE * 1.3)
+
+    def _column_label(self, column: Column) -> str:
+        """A step's label: ``t = 3``, with show_saved what its nodes hold (``t = 3 · 512 B``)."""
+        ledger = self.builder.ledger
+        if ledger is None:
+            return column.label
+        return f"{column.label} · {human(ledger.by_step.get(column.key, 0))}"
+
+    def _route(self, edges: list[Edge]) -> None:
+        """Route every forward edge around the boxes; move each gradient beside its forward
+        edge (PAIR apart); spread edges that join the same two boxes (x · x reads x twice)."""
+        router = Router(self.lay.boxes)
+        boxes = self.lay.boxes
+        paired = {id(e.twin) for e in edges if e.twin is not None}
+        parallel: dict[tuple[str, str], list[Edge]] = {}
+        for edge in edges:
+            if edge.twin is None:
+                parallel.setdefault((edge.src, edge.dst), []).append(edge)
+        spread = {id(e): (k - (len(group) - 1) / 2) * (2 * PAIR + 2.0)
+                  for group in parallel.values() for k, e in enumerate(group)}
+        for edge in edges:
+            if edge.twin is None:
+                route = self._elbow(edge) or router.route(edge.src, edge.dst)
+                shift = spread[id(edge)] - (PAIR / 2 if id(edge) in paired else 0.0)
+                if shift:
+                    route = beside(route, shift, boxes[edge.src], boxes[edge.dst])
+                edge.route = route
+        for edge in edges:
+            if edge.twin is not None:
+                forward = self._elbow(edge.twin) or router.route(edge.twin.src, edge.twin.dst)
+                moved = beside(forward, spread[id(edge.twin)] + PAIR / 2,
+                               boxes[edge.twin.src], boxes[edge.twin.dst])
+                edge.route = moved[::-1]
+
+    def _elbow(self, edge: Edge) -> list[tuple[float, float]] | None:
+        """An edge into a time sum: straight up out of its step to the elbow, then to the sum
+        (over everything, however many steps the sum adds); None for other edges."""
+        if not edge.dst.startswith("n") or int(edge.dst[1:]) not in self.lay.sum_elbow:
+            return None
+        src, dst = self.lay.boxes[edge.src], self.lay.boxes[edge.dst]
+        bend = (src.x, self.lay.sum_elbow[int(edge.dst[1:])])
+        return [boundary_point(src, bend), bend, boundary_point(dst, bend)]
+
+    def _place_labels(self, edges: list[Edge]) -> None:
+        grid = Grid()
+        for k, edge in enumerate(edges):
+            grid.add_polyline(edge.route, k)
+        paired = {id(e.twin) for e in edges if e.twin is not None}
+        order = sorted((k for k, e in enumerate(edges) if e.runs),
+                       key=lambda k: (PRIORITY.get(edges[k].kind, 4), k))
+        index = {id(e): k for k, e in enumerate(edges)}
+        twin_of = {id(e.twin): k for k, e in enumerate(edges) if e.twin is not None}
+        requests = [Request(runs_width(edges[k].runs, FONT_SIZE) + 4.0,
+                            label_height(edges[k].runs), edges[k].route,
+                            PAIR + 1.5 if edges[k].twin is not None or id(edges[k]) in paired
+                            else 0.0, k,
+                            index.get(id(edges[k].twin)) if edges[k].twin is not None
+                            else twin_of.get(id(edges[k])),
+                            tuple(self.lay.boxes[end] for end in (edges[k].dst, edges[k].src)
+                                  if end[0] in "pc")) for k in order]
+        boxes = [b.grown(1.5) for key, b in self.lay.boxes.items()]
+        for k, spot in zip(order, place_labels(requests, boxes, grid), strict=True):
+            edges[k].label_at = spot
+
+    def _legend(self, delays: bool) -> list[str]:
+        opts, lay = self.opts, self.lay
+        if opts.legend is False:
+            return []
+        rows = legend_rows(
+            opts.view, params=any(k[0] == "p" for k in lay.boxes),
+            junctions=any(k[0] == "j" for k in lay.boxes),
+            nonlocal_edges=self.builder.nonlocal_drawn, folded=lay.fold is not None,
+            scale=self.builder.scale, sums=bool(lay.sums), inferred=lay.bands.inferred,
+            delays=delays, reverse=any(isinstance(b, tuple) for b in lay.bands.order),
+            steps=any(c.clustered for c in lay.columns),
+            checkpoints=any(n.op.name == "checkpoint" for n in self.view.nodes),
+            saved=None if self.builder.ledger is None else self.builder.ledger.parameters)
+        beside_it = opts.legend == "beside"
+        drawing_width = lay.width - 2 * MARGIN
+        legend = build_legend(rows, self.builder.scale, 1 if beside_it else
+                              max(1, min(3, int(drawing_width // 300))))
+        if beside_it:
+            x, y = lay.width + legend.width / 2, lay.height - MARGIN - legend.height / 2
+            lay.width += legend.width + MARGIN
+        else:
+            shift_all(lay, 0.0, legend.height + 8.0)
+            x, y = MARGIN + legend.width / 2, MARGIN + legend.height / 2
+            lay.height += legend.height + 8.0
+            lay.width = max(lay.width, legend.width + 2 * MARGIN)
+        return [f"  legend [label=<{legend.html}>, shape=plaintext, pos=\"{x:.1f},{y:.1f}!\", "
+                'margin="0"]']
 
     # ------------------------------------------------------------------ nodes
-    def _op_line(self, node: Node) -> str:
-        rank = self.view.rank(node)
-        x, y = self.lay.node_pos[rank]
-        label = style.op_label(node)
-        return (f"    n{rank} " + attrs(
-            label=label, pos=pos(x, y), shape="box", style="rounded,filled",
-            fillcolor=style.OP_FILL, color=style.OP_LINE,
-            width=f"{style.text_width(label, 10) / 72:.2f}", fixedsize="true",
-            tooltip=f"{node.where()} #{rank}"))
-
-    def _clusters(self) -> None:
-        by_col: dict[int, list[Node]] = {}
-        for node in self.view.nodes:
-            rank = self.view.rank(node)
-            if rank in self.lay.folded:
-                continue
-            col = self.lay.node_col[rank]
-            if self.lay.columns[col].clustered and "t" in node.scope:
-                by_col.setdefault(col, []).append(node)
-        y0, y1 = self.lay.cluster_y
+    def _clusters(self) -> list[str]:
+        by_col: dict[int, list[str]] = {}
+        lay = self.lay
+        for key in lay.boxes:
+            if key.startswith("n") and int(key[1:]) not in lay.folded:
+                node = self.view.nodes[int(key[1:])]
+                col = lay.node_col[int(key[1:])]
+                if lay.columns[col].clustered and "t" in node.scope and id(node) not in lay.sums:
+                    by_col.setdefault(col, []).append(key)
+        y0, y1 = lay.cluster_y
+        lines = []
         for col, members in sorted(by_col.items()):
-            column = self.lay.columns[col]
-            self.lines.append(f"  subgraph cluster_t{col} {{")
-            self.lines.append(
-                "    graph " + attrs(label=column.label, bb=f"{column.x0 + 8:.1f},{y0:.1f},"
-                                     f"{column.x1 - 8:.1f},{y1:.1f}",
-                                     lp=f"{column.x:.1f},{y0 + 12:.1f}", style="rounded,dashed",
-                                     color="#b0b0b0", fontsize="13"))
-            for node in members:
-                self.lines.append(self._op_line(node))
-            self.lines.append("  }")
+            column = lay.columns[col]
+            lines.append(f"  subgraph cluster_t{col} {{")
+            lines.append("    graph " + attrs(
+                label=self._column_label(column),
+                bb=f"{column.x0 + 4:.1f},{y0:.1f},{column.x1 - 4:.1f},{y1:.1f}",
+                lp=f"{column.x:.1f},{y0 + 9:.1f}", style="rounded", color="#e3e3e3",
+                fontsize=f"{TITLE_SIZE:g}"))
+            lines += ["  " + self._node_line(key) for key in members]
+            lines.append("  }")
+        return lines
 
-    def _untimed_nodes(self) -> None:
-        for node in self.view.nodes:
-            rank = self.view.rank(node)
-            if rank in self.lay.folded or "t" in node.scope:
+    def _nodes(self, clustered: set[str]) -> list[str]:
+        lines = []
+        for key in self.lay.boxes:
+            if key in clustered or key.startswith("tlabel"):
                 continue
-            self.lines.append(self._op_line(node))
+            line = self._node_line(key)
+            if line:
+                lines.append(line)
+        return lines
 
-    def _junction_nodes(self) -> None:
-        for trank, (x, y) in sorted(self.lay.junction_pos.items()):
-            tensor = self.view.tensors[trank]
-            self.lines.append(f"  j{trank} " + attrs(
-                label="Σ", pos=pos(x, y), shape="circle", style="filled", width="0.26",
-                fixedsize="true", fontsize="10", fillcolor=style.JUNCTION_FILL,
-                color=style.JUNCTION_LINE,
-                tooltip=f"junction of {tensor.name or 'a tensor'}: "
-                        f"{len(self.view.readers[id(tensor)])} readers"))
+    def _node_line(self, key: str) -> str:
+        box = self.lay.boxes[key]
+        size = {"width": f"{box.w / 72:.3f}", "height": f"{box.h / 72:.3f}", "fixedsize": "true"}
+        kind = key[0] if not key.startswith(("fold", "output", "band")) else key.rstrip("0123456789")
+        if kind == "n":
+            return self._op_line(key, box, size)
+        if kind == "j":
+            tensor = self.view.tensors[int(key[1:])]
+            return f"  {key} " + attrs(
+                label="Σ", pos=pos(box.x, box.y), shape="circle", style="filled", **size,
+                fontsize="10", fillcolor=style.JUNCTION_FILL, color=style.JUNCTION_LINE,
+                tooltip=f"junction of {shorten(tensor.name) if tensor.name else 'a tensor'}: "
+                        f"{len(self.view.readers[id(tensor)])} readers")
+        if kind in "pc":
+            return self._leaf_line(key, box, size)
+        if kind in "so":
+            key_numbers = tuple(int(v) for v in key[1:].split("_"))
+            runs = stub_runs(self.lay, self.view, key_numbers, incoming=kind == "s")
+            return f"  {key} " + html_attrs(
+                f'<FONT COLOR="{style.NONLOCAL}">{runs_html(runs, FONT_SIZE)}</FONT>',
+                pos=pos(box.x, box.y), shape="plaintext", **size,
+                tooltip="a step not drawn (view='step' draws one step)")
+        if kind == "fold":
+            fold = self.lay.fold
+            label = (f"t = {shorten(fold.first_t)} … {shorten(fold.last_t)}\n"
+                     f"{fold.count} steps folded\n(max_steps={self.opts.max_steps})")
+            return "  fold " + attrs(
+                label=label, pos=pos(box.x, box.y), shape="box", style="rounded,filled,dashed",
+                fillcolor=style.FOLD_FILL, color="#888888", fontcolor="#444444", **size,
+                fontsize="11")
+        if kind == "output":
+            out = self.view.output
+            name = shorten(out.name) if out.name else "output"
+            value = f" = {labels.value_text(out.data)}" if out.data.size == 1 else ""
+            return "  output " + attrs(
+                label=self.lay.output_label or f"{name}{value}", pos=pos(box.x, box.y),
+                shape="box", style="filled", fillcolor=style.OUTPUT_FILL,
+                color=style.OUTPUT_LINE, **size, tooltip=full_text_tip(out.name or ""))
+        if kind == "z":
+            return f"  {key} " + attrs(
+                label="z⁻¹", pos=pos(box.x, box.y), shape="box", style="rounded,filled",
+                fillcolor="#efe1f5", color=style.NONLOCAL, fontcolor=style.NONLOCAL, **size,
+                tooltip="delay: the value of the previous step")
+        if kind == "band":
+            text, x, y = self.lay.band_labels[int(key[4:])]
+            return f"  {key} " + attrs(label=text, pos=pos(x, y), shape="plaintext",
+                                       fontcolor="#777777", fontsize=f"{TITLE_SIZE:g}", **size)
+        return ""
 
-    def _leaf_node(self, tensor: Tensor, reader_rank: int, index: int) -> str:
-        trank = self.view.trank(tensor)
-        x, y = self.lay.leaf_pos[(trank, reader_rank, index)]
-        if self.view.is_parameter(tensor):
-            name = f"p{trank}_{reader_rank}_{index}"
-            label = style.param_label(tensor)
-            self.lines.append(f"  {name} " + attrs(
-                label=label, pos=pos(x, y), shape="box", style="filled", fontsize="9",
-                fillcolor=style.PARAM_FILL, color=style.PARAM_LINE, height="0.24",
-                width=f"{style.text_width(label, 9) / 72:.2f}", fixedsize="true",
-                tooltip=f"parameter {tensor.name or label} [{style.shape_text(tensor.shape)}], "
-                        "the same tensor at every step"))
-        else:
-            name = f"c{trank}_{reader_rank}_{index}"
-            label = style.constant_name(tensor)
-            self.lines.append(f"  {name} " + attrs(
-                label=label, pos=pos(x, y), shape="plaintext", fontsize="9",
-                fontcolor=style.CONST_COLOR, height="0.2", width="0.3",
-                tooltip=full_text_tip(tensor.name or "")))
-        return name
+    def _op_line(self, key: str, box: Box, size: dict[str, str]) -> str:
+        number = int(key[1:])
+        node = self.view.nodes[number]
+        chain = self.lay.sums.get(id(node))
+        if chain is not None:
+            runs = sum_runs(self.lay, chain)
+            return f"  {key} " + html_attrs(
+                runs_html(runs, FONT_SIZE), pos=pos(box.x, box.y), shape="box", style="filled",
+                fillcolor=style.OUTPUT_FILL, color=style.OUTPUT_LINE, **size,
+                tooltip=f"{runs_text(runs)}: {len(chain.terms)} terms ({len(chain.members)} "
+                        f"ops: {', '.join(sorted({m.op.name for m in chain.members}))})")
+        runs = self.lay.namer.op(node)
+        look: dict[str, str] = {"fillcolor": style.OP_FILL, "color": style.OP_LINE}
+        tooltip = f"{node.where()} #{number}"
+        if node.op.name == "checkpoint":  # one box for a segment, run again in backward
+            look = {"fillcolor": style.CHECKPOINT_FILL, "color": style.CHECKPOINT_LINE,
+                    "peripheries": "2"}
+            tooltip += (": keeps only its inputs and output; the backward pass runs the segment "
+                        "again and back-propagates through it")
+        if self.builder.ledger is not None:
+            tooltip += f"; holds {human(self.builder.held.get(id(node), 0))} for backward"
+        return f"  {key} " + html_attrs(
+            runs_html(runs, FONT_SIZE), pos=pos(box.x, box.y), shape="box",
+            style="rounded,filled", **look, **size, tooltip=tooltip)
+
+    def _leaf_line(self, key: str, box: Box, size: dict[str, str]) -> str:
+        tensor_number, number, _ = (int(v) for v in key[1:].split("_"))
+        tensor = self.view.tensors[tensor_number]
+        runs = self.lay.namer.leaf(tensor, self.view.nodes[number])
+        if key[0] == "p":
+            return f"  {key} " + html_attrs(
+                runs_html(runs, FONT_SIZE), pos=pos(box.x, box.y), shape="box", style="filled",
+                fillcolor=style.PARAM_FILL, color=style.PARAM_LINE, **size,
+                tooltip=f"parameter {tensor.name or 'param'} "
+                        f"[{labels.shape_text(tensor.shape)}], the same tensor at every step")
+        return f"  {key} " + html_attrs(
+            f'<FONT COLOR="{style.CONST_COLOR}">{runs_html(runs, FONT_SIZE)}</FONT>',
+            pos=pos(box.x, box.y), shape="plaintext", **size,
+            tooltip=full_text_tip(tensor.name or ""))
 
     # ------------------------------------------------------------------ edges
-    def _item(self, node: Node) -> str:
-        rank = self.view.rank(node)
-        return "fold" if rank in self.lay.folded else f"n{rank}"
-
-    def _edge(self, src: str, dst: str, kind: str, **values: Any) -> None:
-        if src == dst == "fold":
-            return
-        if "fold" in (src, dst):
-            key = (src, dst, kind)
-            if key in self.seen_edges:
-                return
-            self.seen_edges.add(key)
-            values.pop("label", None)
-        self.edges.append(f"  {src} -> {dst} " + attrs(**values))
-
-    def _edges(self) -> None:
-        view = self.view
-        for node in view.nodes:
-            reader = self._item(node)
-            rank = view.rank(node)
-            for index, tensor in enumerate(node.inputs):
-                if tensor.producer is None:
-                    if reader != "fold":
-                        self._leaf_edges(tensor, node, rank, index)
-                    continue
-                self._tensor_edges(tensor, node, reader, index)
-        for tensor in view.tensors:
-            if view.is_junction(tensor) and view.trank(tensor) in self.lay.junction_pos:
-                self._junction_in(tensor)
-
-    def _leaf_edges(self, tensor: Tensor, node: Node, rank: int, index: int) -> None:
-        leaf = self._leaf_node(tensor, rank, index)
-        reader = f"n{rank}"
-        if self.view.is_constant(tensor):
-            if self.forward or not self.backward:
-                show = self.opts.show_shapes and tensor.data.size > 1
-                label = f"[{style.shape_text(tensor.shape)}]" if show else None
-                self._edge(leaf, reader, "f", color=style.CONST_COLOR, label=label,
-                           fontcolor=style.CONST_COLOR)
-            return
-        if self.forward:
-            self._edge(leaf, reader, "f", **self._norm_style(self.view.total_grad(tensor),
-                                                            style.PARAM_LINE))
-        if self.backward:
-            grad = self.view.contribution(tensor, node, index)
-            # The edge to a parameter's copy is short: its gradient goes under the copy's box
-            # (the label angle turns with the edge, so its sign depends on the copy's side).
-            text = grad_text(tensor, grad, self.opts) if (self.opts.show_grads
-                                                          or self.opts.show_grad_norms) else None
-            copy_x = self.lay.leaf_pos[(self.view.trank(tensor), rank, index)][0]
-            right = copy_x > self.lay.node_pos.get(rank, (copy_x - 1.0, 0.0))[0]
-            self._edge(reader, leaf, "b", style="dashed", **self._grad_style(grad, style.GRADIENT),
-                       headlabel=text, labelangle=("70" if right else "-70") if text else None,
-                       labeldistance="2.6" if text else None)
-
-    def _tensor_edges(self, tensor: Tensor, node: Node, reader: str, index: int) -> None:
-        view = self.view
-        producer = self._item(tensor.producer)
-        junction = view.is_junction(tensor) and view.trank(tensor) in self.lay.junction_pos
-        source = f"j{view.trank(tensor)}" if junction else producer
-        if self.forward:
-            label = None if junction else tensor_text(tensor, self.opts)
-            self._edge(source, reader, "f", **self._norm_style(view.total_grad(tensor),
-                                                               style.FORWARD), label=label,
-                       tooltip=None if junction else full_text_tip(tensor.name or ""))
-        if self.backward:
-            grad = view.contribution(tensor, node, index)
-            step = _step_gap(tensor.producer, node)
-            if step > 0:
-                self.nonlocal_drawn = True
-                note = "from t+1" if step == 1 else f"from t+{step}"
-                self._edge(reader, source, "b", style="dashed,bold",
-                           label=grad_text(tensor, grad, self.opts, note),
-                           tooltip=full_text_tip(tensor.name or ""),
-                           **self._grad_style(grad, style.NONLOCAL, nonlocal_edge=True))
-            else:
-                label = grad_text(tensor, grad, self.opts)
-                self._edge(reader, source, "b", style="dashed", label=label or None,
-                           tooltip=full_text_tip(tensor.name or ""),
-                           **self._grad_style(grad, style.GRADIENT))
-
-    def _junction_in(self, tensor: Tensor) -> None:
-        """producer -> Σ (the tensor) and Σ -> producer (the summed gradient)."""
-        trank = self.view.trank(tensor)
-        producer = self._item(tensor.producer)
-        if self.forward:
-            self._edge(producer, f"j{trank}", "f", label=tensor_text(tensor, self.opts),
-                       tooltip=full_text_tip(tensor.name or ""),
-                       **self._norm_style(self.view.total_grad(tensor), style.FORWARD))
-        if self.backward:
-            grad = self.view.total_grad(tensor)
-            self._edge(f"j{trank}", producer, "b", style="dashed",
-                       label=grad_text(tensor, grad, self.opts, "(Σ)"),
-                       tooltip=full_text_tip(tensor.name or ""),
-                       **self._grad_style(grad, style.GRADIENT))
-
-    # ------------------------------------------------------------------ colours
-    def _scale(self) -> NormScale:
-        if not self.view.has_grads:
-            raise RenderError("color_by='grad_norm' needs gradients: they come from "
-                              "tg.trace_backward(output); the output must be a scalar")
-        norms = [float(np.linalg.norm(g)) for g in self.view.sent.values()]
-        norms += [float(np.linalg.norm(g)) for g in self.view.totals.values()]
-        return NormScale(norms)
-
-    def _grad_style(self, grad: np.ndarray | None, color: str,
-                    nonlocal_edge: bool = False) -> dict[str, Any]:
-        if self.scale is None or grad is None:
-            width = "2.2" if nonlocal_edge else None
-            return {"color": color, "fontcolor": color, "penwidth": width}
-        norm = float(np.linalg.norm(grad))
-        font = style.NONLOCAL if nonlocal_edge else style.GRADIENT
-        return {"color": self.scale.color(norm), "fontcolor": font,
-                "penwidth": f"{self.scale.width(norm) + (0.8 if nonlocal_edge else 0.0):.2f}"}
-
-    def _norm_style(self, grad: np.ndarray | None, color: str) -> dict[str, Any]:
-        if self.scale is None or grad is None or self.backward:
-            return {"color": color}
-        norm = float(np.linalg.norm(grad))
-        return {"color": self.scale.color(norm), "penwidth": f"{self.scale.width(norm):.2f}"}
-
-    # ------------------------------------------------------------------ extras
-    def _decorations(self) -> None:
-        lay = self.lay
-        if lay.fold is not None:
-            fold = lay.fold
-            label = (f"t = {shorten(fold.first_t)} … {shorten(fold.last_t)}\n"
-                     f"{fold.count} steps folded\n"
-                     f"(max_steps={self.opts.max_steps})")
-            self.lines.append("  fold " + attrs(
-                label=label, pos=pos(fold.x, fold.y), shape="box", style="rounded,filled,dashed",
-                fillcolor=style.FOLD_FILL, color="#888888", fontcolor="#444444",
-                width=f"{fold.width / 72:.2f}", height=f"{fold.height / 72:.2f}",
-                fixedsize="true", fontsize="12"))
-        for i, (label, y) in enumerate(lay.bands):
-            self.lines.append(f"  band{i} " + attrs(
-                label=label, pos=pos(45.0, y), shape="plaintext", fontcolor="#777777",
-                fontsize="12"))
-        out = self.view.output
-        if out.producer is not None:
-            x, y = lay.node_pos.get(self.view.rank(out.producer), (0.0, 0.0))
-            name = shorten(out.name) if out.name else "output"
-            value = f" = {style.array_text(out.data)}" if out.data.size == 1 else ""
-            self.lines.append("  output " + attrs(
-                label=f"{name}{value}", pos=pos(x, y + 44.0), shape="box", style="filled",
-                fillcolor=style.OUTPUT_FILL, color="#9e3a44", fontsize="10", height="0.26",
-                tooltip=full_text_tip(out.name or "")))
-            self._edge(self._item(out.producer), "output", "f",
-                       color=style.FORWARD if self.forward else style.GRADIENT,
-                       style=None if self.forward else "dashed", dir=None if self.forward
-                       else "back")
-        if self.opts.legend:
-            self._legend()
-
-    def _legend(self) -> None:
-        view = self.view
-        label = legend_label(
-            self.opts.view,
-            params=any(view.is_parameter(t) for t in view.tensors),
-            junctions=bool(self.lay.junction_pos),
-            nonlocal_edges=self.nonlocal_drawn,
-            folded=self.lay.fold is not None,
-            scale=self.scale)
-        y = self.lay.height - 110.0
-        self.lines.append(f"  legend [label=<{label}>, shape=plaintext, "
-                          f'pos="{self.legend_x:.1f},{y:.1f}!", fontsize=10, margin="0"];')
-
-
-def _step_gap(producer: Node, reader: Node) -> int:
-    """How many steps later than the producer the reader runs (0 when untimed or equal)."""
-    a, b = producer.scope.get("t"), reader.scope.get("t")
-    if a is None or b is None or a == b:
-        return 0
-    if isinstance(a, int) and isinstance(b, int):
-        return max(b - a, 0)
-    return 1 if time_key(b) > time_key(a) else 0
+    def _edge_line(self, edge: Edge) -> str:
+        values = dict(edge.attrs)
+        values["pos"] = spline(edge.route) if len(edge.route) >= 2 else None
+        if edge.runs and edge.label_at is not None:
+            values["lp"] = f"{edge.label_at[0]:.1f},{edge.label_at[1]:.1f}"
+            color = values.get("fontcolor")
+            label = runs_html(edge.runs, FONT_SIZE)
+            if color:
+                label = f'<FONT COLOR="{color}">{label}</FONT>'
+            values.pop("fontcolor", None)
+            return f"  {edge.src} -> {edge.dst} " + html_attrs(label, **values)
+        values.pop("fontcolor", None)
+        if edge.runs:          # no room beside the edge: the label is its tooltip
+            values["tooltip"] = values.get("tooltip") or runs_text(edge.runs)
+        return f"  {edge.src} -> {edge.dst} " + attrs(**values)

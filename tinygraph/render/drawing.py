@@ -21,8 +21,9 @@ from tinygraph.render.dot_writer import UnrolledWriter
 from tinygraph.render.formats import check_format, output_format
 from tinygraph.render.graph_view import GraphView, attach_trace, collect
 from tinygraph.render.graphviz_run import ENGINE, check_timeout, pipe_with_timeout
-from tinygraph.render.layout import Steps, compute_layout, drawn_count, plan_steps
-from tinygraph.render.options import Options, check_options, needs_grads
+from tinygraph.render.layout import compute_layout, drawn_count
+from tinygraph.render.steps import Steps, plan_steps, time_key
+from tinygraph.render.options import FOLDING_VIEWS, Options, check_options, needs_grads
 from tinygraph.render.rolled import write_rolled
 from tinygraph.tensor import Tensor
 from tinygraph.trace import Trace, trace_backward
@@ -42,6 +43,9 @@ def to_dot(out: Tensor, view: str = "forward", *, trace: Trace | None = None,
             value); not in the backward view.
         show_grads, show_grad_norms: what gradient edge labels add (the gradient's value or
             norm; its norm ‖·‖); backward and both views only.
+        show_saved: tensor labels add what their op holds for the backward pass (the bytes
+            ``tg.saved_bytes`` charges to it), and each step's label its total; forward, both
+            and step views.
         color_by: "grad_norm" shades edges by log10 ‖∂L/∂tensor‖, with a legend; not rolled.
         max_steps: keep the first and last steps, fold the middle ones into one box; not rolled.
         max_nodes: refuse (RenderError) to draw more nodes than this; None for no limit.
@@ -63,7 +67,8 @@ def plan_picture(out: Tensor, view: str, options: dict[str, Any],
     name ``where``, the function the user called."""
     opts = check_options(view, options, where)
     graph = collect(out)
-    steps = plan_steps(graph, opts.max_steps if opts.view != "rolled" else None)
+    steps = plan_steps(graph, opts.max_steps if opts.view != "rolled" else None,
+                       _step_shown(graph, opts, where))
     _check_size(drawn_count(graph, steps), steps.shown, opts, where)
     return graph, opts, steps
 
@@ -74,7 +79,8 @@ def picture_size(out: Tensor, view: str = "forward", **options: Any) -> int:
     with one walk and no layout, so callers can refuse a picture before building it."""
     opts = check_options(view, options, "picture_size")
     graph = collect(out)
-    steps = plan_steps(graph, opts.max_steps if opts.view != "rolled" else None)
+    steps = plan_steps(graph, opts.max_steps if opts.view != "rolled" else None,
+                       _step_shown(graph, opts, "picture_size"))
     return drawn_count(graph, steps)
 
 
@@ -82,10 +88,15 @@ def dot_text(graph: GraphView, opts: Options, steps: Steps, trace: Trace | None 
     """The DOT text of a planned picture; gradients from ``trace`` (made when needed)."""
     if needs_grads(opts):
         attach_trace(graph, trace if trace is not None else _trace(graph.output))
-    lay = compute_layout(graph, steps)
+    lay = compute_layout(graph, steps, roomy=opts.show_grads or opts.show_grad_norms
+                         or opts.show_values)
     if opts.view == "rolled":
         return write_rolled(graph, lay, opts)
     return UnrolledWriter(graph, lay, opts).write()
+
+
+NOTEBOOK_WIDTH = 1000  # pixels: a notebook's output area
+NOTEBOOK_STEPS = 8     # steps drawn side by side before draw() folds the middle ones
 
 
 class BpttDigraph(graphviz.Digraph):
@@ -139,9 +150,15 @@ class BpttDigraph(graphviz.Digraph):
 def draw(out: Tensor, view: str = "forward", **options: Any) -> graphviz.Digraph:
     """The picture of :func:`to_dot` as a ``graphviz.Digraph`` (shown inline in Jupyter).
 
-    Save it with ``tg.render(out, "bptt", format="svg", view=...)`` (with a timeout) or
+    Made for a notebook: unless told otherwise it fits ``width=NOTEBOOK_WIDTH`` pixels and
+    folds an unroll of more than ``NOTEBOOK_STEPS`` steps (``max_steps``; pass
+    ``max_steps=None`` or ``width=None`` to draw everything at full size). Save it with
+    ``tg.render(out, "bptt", format="svg", view=...)`` (with a timeout) or
     ``dot.render("bptt", format="svg")``.
     """
+    options.setdefault("width", NOTEBOOK_WIDTH)
+    if view in FOLDING_VIEWS:
+        options.setdefault("max_steps", NOTEBOOK_STEPS)
     text = to_dot(out, view, **options)
     body = text.split("\n", 1)[1].rstrip().removesuffix("}").rstrip("\n")
     digraph = BpttDigraph(name="tinygraph", engine=ENGINE)
@@ -182,6 +199,18 @@ def write_bytes(path: Path, data: bytes) -> None:
         path.write_bytes(data)
     except OSError as exc:
         raise RenderError(f"render: cannot write {str(path)!r}: {exc.strerror or exc}") from None
+
+
+def _step_shown(graph: GraphView, opts: Options, where: str) -> Any:
+    """The step ``view="step"`` draws: ``t``, which must be a step of the graph."""
+    if opts.view != "step":
+        return None
+    times = sorted({n.scope["t"] for n in graph.nodes if "t" in n.scope}, key=time_key)
+    if opts.t not in times:
+        shown = ", ".join(str(t) for t in times[:6]) + (", …" if len(times) > 6 else "")
+        raise RenderError(f"{where}: t={opts.t!r} is not a step of this graph "
+                          f"({'steps: ' + shown if times else 'it has no tg.scope(t=...)'})")
+    return opts.t
 
 
 def _trace(out: Tensor) -> Trace:

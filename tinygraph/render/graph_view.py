@@ -1,8 +1,8 @@
 """GraphView: what a picture needs to know about a graph, collected by one iterative walk.
 
-Starting from an output tensor, the walk gathers every recorded node it depends on (no
-recursion, so a 100,000-step unroll works), sorts them by creation, and numbers nodes and
-tensors by their *rank in this graph* (0, 1, 2, ...), not by the global ``Node.id``: two
+Starting from an output tensor, the backward pass's own walk gathers every recorded node it
+depends on (no recursion, so a 100,000-step unroll works) in creation order; the view numbers
+nodes and tensors by their *number in this graph* (0, 1, 2, ...), not by the global ``Node.id``: two
 identical builds therefore get identical numbers and identical DOT text.
 
 Each tensor is classified the way the picture draws it:
@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from tinygraph.backward import reverse_topological
 from tinygraph.errors import DTypeError
 from tinygraph.node import Node
 from tinygraph.tensor import Tensor
@@ -35,28 +36,28 @@ class GraphView:
     Attributes:
         output: the tensor the walk started from.
         nodes: every node ``output`` depends on, oldest first.
-        node_rank: ``id(node) -> rank`` (position in ``nodes``).
+        node_numbers: ``id(node) -> number`` (position in ``nodes``).
         tensors: every tensor on an edge, in order of first use (the output last).
-        tensor_rank: ``id(tensor) -> rank``.
+        tensor_numbers: ``id(tensor) -> number``.
         readers: ``id(tensor) -> [(node, input index)]``, the reads inside this graph.
     """
 
     output: Tensor
     nodes: list[Node]
-    node_rank: dict[int, int]
+    node_numbers: dict[int, int]
     tensors: list[Tensor]
-    tensor_rank: dict[int, int]
+    tensor_numbers: dict[int, int]
     readers: dict[int, list[tuple[Node, int]]]
     sent: dict[tuple[int, int, int], np.ndarray] = field(default_factory=dict)
     totals: dict[int, np.ndarray] = field(default_factory=dict)
 
-    def rank(self, node: Node) -> int:
+    def number(self, node: Node) -> int:
         """The node's position in creation order within this graph."""
-        return self.node_rank[id(node)]
+        return self.node_numbers[id(node)]
 
-    def trank(self, tensor: Tensor) -> int:
+    def tensor_number(self, tensor: Tensor) -> int:
         """The tensor's position in order of first use within this graph."""
-        return self.tensor_rank[id(tensor)]
+        return self.tensor_numbers[id(tensor)]
 
     def is_parameter(self, tensor: Tensor) -> bool:
         """A leaf that requires a gradient: one tensor shared by every step that reads it."""
@@ -86,40 +87,28 @@ class GraphView:
 
 
 def collect(output: Tensor) -> GraphView:
-    """Walk from ``output`` to every node it depends on, with an explicit stack."""
+    """Every node ``output`` depends on, oldest first: the walk of the backward pass
+    (:func:`tinygraph.backward.reverse_topological`, an explicit stack) read in creation order."""
     if not isinstance(output, Tensor):
         raise DTypeError(
             f"to_dot/draw/render: the output to draw must be a tg.Tensor, got {type(output).__name__}"
         )
-    nodes: list[Node] = []
-    start = output.producer
-    if start is not None:
-        seen = {id(start)}
-        stack = [start]
-        while stack:
-            node = stack.pop()
-            nodes.append(node)
-            for tensor in node.inputs:
-                parent = tensor.producer
-                if parent is not None and id(parent) not in seen:
-                    seen.add(id(parent))
-                    stack.append(parent)
-        nodes.sort(key=lambda n: n.id)
-    node_rank = {id(n): i for i, n in enumerate(nodes)}
+    nodes = reverse_topological(output)[::-1]   # the backward pass's own walk, oldest first
+    node_numbers = {id(n): i for i, n in enumerate(nodes)}
     tensors: list[Tensor] = []
-    tensor_rank: dict[int, int] = {}
+    tensor_numbers: dict[int, int] = {}
     readers: dict[int, list[tuple[Node, int]]] = {}
     for node in nodes:
         for index, tensor in enumerate(node.inputs):
             key = id(tensor)
-            if key not in tensor_rank:
-                tensor_rank[key] = len(tensors)
+            if key not in tensor_numbers:
+                tensor_numbers[key] = len(tensors)
                 tensors.append(tensor)
             readers.setdefault(key, []).append((node, index))
-    if id(output) not in tensor_rank:
-        tensor_rank[id(output)] = len(tensors)
+    if id(output) not in tensor_numbers:
+        tensor_numbers[id(output)] = len(tensors)
         tensors.append(output)
-    return GraphView(output, nodes, node_rank, tensors, tensor_rank, readers)
+    return GraphView(output, nodes, node_numbers, tensors, tensor_numbers, readers)
 
 
 def attach_trace(view: GraphView, trace: Trace) -> None:

@@ -1,41 +1,51 @@
-"""Positions (in points) of everything the picture draws, computed by us, not by Graphviz.
+"""Positions (in points, y up) of everything the picture draws, computed by us, not by Graphviz.
 
-Time runs left to right: one column per value of the scope tag ``t``. Inside a column the
-nodes of one layer form a *block*; blocks are stacked bottom-up (layer 0 lowest, then higher
-layers, then nodes with a ``t`` but no layer, e.g. the readout). Nodes without ``t`` (the sum
-of the per-step losses) sit in a band above the columns, in the column of their newest input.
-
-Inside a block a node's row is its depth along the block's own edges (inputs first), and a
-junction Σ sits one row above the node that produced the tensor. Nodes that share a row are
-spread over lanes, a node reading from an earlier step on the left. Blocks built from the
-same sequence of ops share one arrangement, so step t looks the same at every t. Leaves go
-beside their reader: a parameter copy on the outer side, a constant below a bottom-row node.
-
-``max_steps`` keeps the first and last steps and folds the middle ones into one column.
+Time runs left to right: one column per step (:mod:`tinygraph.render.steps`). The nodes of
+one band (:mod:`tinygraph.render.bands`: a layer, the readout) in one column form a *block*,
+arranged by :mod:`tinygraph.render.block_arrangement`; bands are stacked bottom-up, layer 0
+lowest. A sum over time (:mod:`tinygraph.render.time_sum`) is one node on top, centred over
+the steps it adds. Leaves go beside their reader (:mod:`tinygraph.render.leaves`): a
+parameter copy on the outer side, an input below the bottom row, an initial state where the
+previous step's state would come from.
+Every step column has the width of the widest one, so step t looks the same at every t.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from tinygraph.node import Node
-from tinygraph.render.graph_view import GraphView
-from tinygraph.render.safe_text import shorten
-from tinygraph.render.block_shape import (
+from tinygraph.render.bands import TOP, Bands, assign_bands
+from tinygraph.render.block_arrangement import (
     BELOW,
+    JUNCTION_HALF,
+    OP_HEIGHT,
     ROW,
-    Shape,
-    block_shapes,
+    Arrangement,
+    block_arrangements,
     leaf_offsets,
+    leaf_width,
+    op_width,
 )
+from tinygraph.render.geometry import Box
+from tinygraph.render.graph_view import GraphView
+from tinygraph.render.leaves import add_leaf, add_stubs, initial_state_at, settle_leaves
+from tinygraph.render.names import Namer, runs_width
+from tinygraph.render.safe_text import shorten
+from tinygraph.render.steps import Steps
+from tinygraph.render.style import FONT_SIZE, TITLE_SIZE, text_width
+from tinygraph.render.time_sum import TimeSum, find_time_sums
 
-COLUMN_PAD = 25.0   # clear space between a step's content and its column's edge
-BAND_GAP = 0.9 * ROW
-COLUMN = 360.0      # width of one time step
-FOLD_COLUMN = 150.0
-MARGIN = 70.0
-TOP = "top"         # band of nodes without a t tag
+COLUMN_PAD = 12.0   # clear space between a step's content and its column's edge
+MIN_COLUMN = 130.0
+BAND_GAP = 1.1 * ROW
+FOLD_COLUMN = 130.0
+MARGIN = 12.0
+ELBOW = 30.0        # how far above the steps the edges into a time sum turn toward it
+ROOMY = 1.5         # rows this much further apart when labels carry values
+ROOMY_PAD = 30.0    # and columns this much wider on each side
 
 
 @dataclass
@@ -53,7 +63,8 @@ class FoldBox:
 
 @dataclass
 class Column:
-    """One time step (or the fold, or the nodes outside any step): key, centre and extent."""
+    """One time step (or the fold, or the nodes outside any step): key, centre, extent, and
+    ``origin``, the x every block of the column is arranged around."""
 
     key: Any
     label: str
@@ -61,103 +72,74 @@ class Column:
     x0: float
     x1: float
     clustered: bool
+    origin: float = 0.0
 
 
 @dataclass
 class Layout:
-    """Positions keyed by graph-relative ranks (see :class:`GraphView`)."""
+    """Positions keyed by graph-relative numbers (creation order, see :class:`GraphView`).
 
+    ``boxes`` holds the size of every drawn thing by the id the DOT text gives it (``n12``,
+    ``j3``, ``p4_12_1``, ``c0_2_0``, ``fold``, ``output``, ``band0``).
+    """
+
+    bands: Bands
+    namer: Namer
+    sums: dict[int, TimeSum]
     columns: list[Column] = field(default_factory=list)
-    node_col: dict[int, int] = field(default_factory=dict)        # node rank -> column index
+    node_col: dict[int, int] = field(default_factory=dict)        # node number -> column index
     node_pos: dict[int, tuple[float, float]] = field(default_factory=dict)
-    junction_pos: dict[int, tuple[float, float]] = field(default_factory=dict)  # tensor rank
+    junction_pos: dict[int, tuple[float, float]] = field(default_factory=dict)  # tensor number
     leaf_pos: dict[tuple[int, int, int], tuple[float, float]] = field(default_factory=dict)
-    folded: set[int] = field(default_factory=set)                 # node ranks inside the fold
+    folded: set[int] = field(default_factory=set)                 # node numbers in the fold
+    hidden: set[int] = field(default_factory=set)                 # node numbers not drawn
     fold: FoldBox | None = None
-    bands: list[tuple[str, float]] = field(default_factory=list)  # label, y
+    band_labels: list[tuple[str, float, float]] = field(default_factory=list)  # text, x, y
+    boxes: dict[str, Box] = field(default_factory=dict)
     cluster_y: tuple[float, float] = (0.0, 0.0)
+    output_pos: tuple[float, float] | None = None
+    sum_elbow: dict[int, float] = field(default_factory=dict)  # sum number -> y of elbows
+    output_label: str | None = None                            # the output box's text
+    row: float = ROW                                           # distance between rows
     width: float = 0.0
     height: float = 0.0
 
-
-def time_key(value: Any) -> tuple[str, Any]:
-    """Sort key for scope values of mixed types (ints first by value, then text)."""
-    return ("0", value) if isinstance(value, (int, float)) else ("1", str(value))
-
-
-def band_key(band: Any) -> tuple[int, Any]:
-    """Bottom-up band order: integer layers, other layer names, no layer, then the top band."""
-    if band == TOP:
-        return (3, "")
-    if band is None:
-        return (2, "")
-    if isinstance(band, int):
-        return (0, band)
-    return (1, str(band))
+    def drawn(self, node: Node, view: GraphView) -> bool:
+        """Whether ``node`` is drawn as its own box (not folded, hidden or merged into a sum)."""
+        number = view.number(node)
+        return number in self.node_pos and number not in self.folded
 
 
-def band_label(band: Any) -> str:
-    """The text at the left of a band."""
-    if band is None:
-        return "readout"
-    if band == TOP:
-        return ""
-    return f"layer {band}" if isinstance(band, int) else shorten(band)
-
-
-@dataclass
-class Steps:
-    """The time steps of a picture: their columns, and which are folded (``max_steps``).
-
-    Attributes:
-        times: every value of the scope tag ``t``, in order.
-        fold_range: the indices into ``times`` folded into one column (None: no fold).
-        step_col: per index into ``times``, its column.
-        col_of: ``id(node) -> column`` (None for a node outside every step with no input
-            from one).
-    """
-
-    times: list[Any]
-    fold_range: range | None
-    step_col: list[int]
-    col_of: dict[int, int | None]
-
-    @property
-    def fold_col(self) -> int | None:
-        """The column of the folded steps (None without a fold)."""
-        return self.step_col[self.fold_range.start] if self.fold_range is not None else None
-
-    @property
-    def shown(self) -> int:
-        """How many steps are drawn as their own column."""
-        return len(self.times) - (len(self.fold_range) if self.fold_range is not None else 0)
-
-    def folded(self, node: Node) -> bool:
-        """Whether ``node`` is drawn inside the fold (its step, or its newest input's, is)."""
-        return self.fold_range is not None and self.col_of[id(node)] == self.fold_col
-
-
-def plan_steps(view: GraphView, max_steps: int | None = None) -> Steps:
-    """The columns of ``view``'s steps: one per ``t``, the middle ones folded into one column
-    when there are more than ``max_steps`` (the first (max_steps+1)//2 and last max_steps//2
-    are kept)."""
-    times = sorted({n.scope["t"] for n in view.nodes if "t" in n.scope}, key=time_key)
-    t_index = {t: i for i, t in enumerate(times)}
-    fold_range: range | None = None
-    if max_steps is not None and len(times) > max(max_steps, 2):
-        head = (max_steps + 1) // 2
-        tail = max(max_steps // 2, 1)
-        fold_range = range(head, len(times) - tail)
-    step_col = _step_columns(len(times), fold_range)
-    return Steps(times, fold_range, step_col, _assign_columns(view, t_index, step_col))
+def picture_parts(view: GraphView, steps: Steps) -> tuple[dict[int, TimeSum], Bands, Namer]:
+    """The time sums, bands and names of a picture (one pass each over the nodes)."""
+    sums = find_time_sums(view, steps.col_of)
+    bands = assign_bands(view, steps, sums)
+    first_time: dict[int, Any] = {}
+    for i, col in enumerate(steps.step_col):
+        first_time.setdefault(col, steps.times[i])
+    time_of = {}
+    for node in view.nodes:
+        col = steps.col_of[id(node)]
+        if "t" in node.scope:
+            time_of[id(node)] = node.scope["t"]
+        elif col is not None and bands.of[id(node)] != TOP:
+            time_of[id(node)] = first_time.get(col)
+    return sums, bands, Namer(view.is_parameter, bands.of, bands.layered, time_of)
 
 
 def drawn_count(view: GraphView, steps: Steps) -> int:
-    """How many things the picture places: every node outside the fold, a copy of each leaf
-    it reads, and a Σ for its output when two or more nodes read it (as compute_layout does)."""
+    """How many things the picture places: every node outside the fold (a time sum once),
+    a copy of each leaf it reads (no zero a sum starts from), and a Σ for its output when two
+    or more nodes read it (as compute_layout does)."""
+    sums = find_time_sums(view, steps.col_of)
     count = 0
     for node in view.nodes:
-        if steps.folded(node):
+        if steps.folded(node) or steps.hidden(node):
+            continue
+        chain = sums.get(id(node))
+        if chain is not None:
+            count += (1 + sum(1 for t, _, _ in chain.terms if t.producer is None)
+                      if chain.node is node else 0)
             continue
         out = node.output
         count += 1 + sum(1 for t in node.inputs if t.producer is None)
@@ -165,131 +147,242 @@ def drawn_count(view: GraphView, steps: Steps) -> int:
     return count
 
 
-def compute_layout(view: GraphView, steps: Steps) -> Layout:
-    """Place every node, junction and leaf copy of ``view`` in the columns of ``steps``."""
-    lay = Layout()
-    times, fold_range, step_col, col_of = steps.times, steps.fold_range, steps.step_col, steps.col_of
-    fold_col = steps.fold_col
-    blocks = _blocks(view, col_of, fold_col)
-    shapes = block_shapes(view, blocks, col_of)
-    bands = sorted({band for _, band in blocks}, key=band_key)
-    band_y, band_rows = _band_offsets(view, bands, blocks, shapes)
-    reach = max((max(-sh.reach[0], sh.reach[1]) for sh in shapes.values()), default=0.0)
-    width = max(COLUMN, 2 * (reach + COLUMN_PAD))
-    _columns(lay, times, step_col, fold_range, any(c is None for c in col_of.values()), width)
+def compute_layout(view: GraphView, steps: Steps, roomy: bool = False) -> Layout:
+    """Place every node, junction and leaf copy of ``view`` in the columns of ``steps``
+    (``roomy``: rows and columns wider apart, for labels that carry values)."""
+    sums, bands, namer = picture_parts(view, steps)
+    lay = Layout(bands, namer, sums, row=ROOMY * ROW if roomy else ROW)
+    pad = COLUMN_PAD + (ROOMY_PAD if roomy else 0.0)
+    col_of = steps.col_of
+    blocks = _blocks(view, steps, bands, sums)
+    arrangements = block_arrangements(view, namer, blocks, col_of)
+    left = max((-a.reach[0] for a in arrangements.values()), default=0.0)
+    right = max((a.reach[1] for a in arrangements.values()), default=0.0)
+    width = math.ceil(max(MIN_COLUMN, left + right + 2 * pad))
+    has_outside = any(c is None for (c, _) in blocks)
+    _columns(lay, steps, has_outside, width, round(pad + left + (width - left - right - 2 * pad) / 2))
     outside = len(lay.columns) - 1
+    band_y, band_rows = _band_offsets(view, bands, blocks, arrangements, bool(sums), lay.row)
     for node in view.nodes:
+        number = view.number(node)
         col = col_of[id(node)]
-        lay.node_col[view.rank(node)] = outside if col is None else col
+        lay.node_col[number] = outside if col is None else col
         if steps.folded(node):
-            lay.folded.add(view.rank(node))
+            lay.folded.add(number)
+        if steps.hidden(node):
+            lay.hidden.add(number)
     for (col, band), members in blocks.items():
-        column = lay.columns[outside if col is None else col]
-        shape = shapes[(col, band)]
-        base = band_y[band]
-        for i, node in enumerate(members):
-            rank = view.rank(node)
-            dx, row = shape.node[i]
-            lay.node_pos[rank] = (column.x + dx, base + row * ROW)
-            if i in shape.junction and node.output is not None and view.is_junction(node.output):
-                jdx, jrow = shape.junction[i]
-                lay.junction_pos[view.trank(node.output)] = (column.x + jdx, base + jrow * ROW)
-            for index, (ldx, ldy) in leaf_offsets(view, node, shape.side[i], row).items():
-                lay.leaf_pos[(view.trank(node.inputs[index]), rank, index)] = (
-                    column.x + dx + ldx, base + row * ROW + ldy)
-    scoped = [band_y[b] for b in bands if b != TOP]
-    top_scoped = max((band_y[b] + band_rows[b] * ROW for b in bands if b != TOP), default=0.0)
-    lay.cluster_y = (min(scoped, default=MARGIN) - BELOW - 0.5 * ROW, top_scoped + 0.5 * ROW)
-    lay.bands = [(band_label(b), band_y[b] + 0.5 * band_rows[b] * ROW) for b in bands if b != TOP]
-    top = max((band_y[b] + band_rows[b] * ROW for b in bands), default=MARGIN)
-    lay.height = top + 2 * ROW
-    lay.width = lay.columns[-1].x1 + MARGIN if lay.columns else 2 * MARGIN
-    if fold_range is not None:
-        col = lay.columns[step_col[fold_range.start]]
-        y0, y1 = lay.cluster_y
-        lay.fold = FoldBox(col.x, (y0 + y1) / 2, col.x1 - col.x0 - 30, y1 - y0 - 40,
-                           times[fold_range.start], times[fold_range.stop - 1], len(fold_range))
+        _place_block(view, lay, members, arrangements[(col, band)], steps,
+                     lay.columns[outside if col is None else col], band_y[band], width)
+    _place_sums(view, lay, steps)
+    settle_leaves(view, lay)
+    scoped = [band_y[b] for b in bands.order if b != TOP and b in band_y]
+    top_scoped = max((band_y[b] + band_rows[b] * lay.row for b in band_y if b != TOP),
+                     default=0.0)
+    lay.cluster_y = (min(scoped, default=0.0) - BELOW - 0.9 * ROW, top_scoped + 0.5 * ROW)
+    for band in bands.order if steps.times else ():          # no steps: no bands to name
+        if band != TOP and band in band_y:
+            lay.band_labels.append((bands.label(band), 0.0,
+                                    band_y[band] + 0.5 * band_rows[band] * lay.row))
+    _place_fold(lay, steps)
+    _place_output(view, lay)
+    normalise(lay)
     return lay
 
 
-def _step_columns(count: int, fold_range: range | None) -> list[int]:
-    cols, col = [], 0
-    for i in range(count):
-        if fold_range is not None and i in fold_range:
-            cols.append(fold_range.start)
-            if i == fold_range.stop - 1:
-                col = fold_range.start + 1
-            continue
-        cols.append(col)
-        col += 1
-    return cols
-
-
-def _assign_columns(view: GraphView, t_index: dict[Any, int],
-                    step_col: list[int]) -> dict[int, int | None]:
-    """Column of each node (by id): its step's; for untimed nodes, their newest input's."""
-    col_of: dict[int, int | None] = {}
-    for node in view.nodes:
-        if "t" in node.scope:
-            col_of[id(node)] = step_col[t_index[node.scope["t"]]]
-            continue
-        cols = [col_of[id(t.producer)] for t in node.inputs if t.producer is not None]
-        known = [c for c in cols if c is not None]
-        col_of[id(node)] = max(known) if known else None
-    return col_of
-
-
-def _band(node: Node) -> Any:
-    if "t" not in node.scope:
-        return TOP
-    return node.scope.get("layer")
-
-
-def _blocks(view: GraphView, col_of: dict[int, int | None],
-            fold_col: int | None) -> dict[tuple, list[Node]]:
-    """Nodes grouped by (column, band), in creation order; folded nodes are left out."""
+def _blocks(view: GraphView, steps: Steps, bands: Bands,
+            sums: dict[int, TimeSum]) -> dict[tuple, list[Node]]:
+    """Nodes grouped by (column, band), in creation order; folded, hidden and summed nodes
+    are left out."""
     blocks: dict[tuple, list[Node]] = {}
     for node in view.nodes:
-        if fold_col is not None and col_of[id(node)] == fold_col:
+        if steps.folded(node) or steps.hidden(node) or id(node) in sums:
             continue
-        blocks.setdefault((col_of[id(node)], _band(node)), []).append(node)
+        blocks.setdefault((steps.col_of[id(node)], bands.of[id(node)]), []).append(node)
     return blocks
 
 
-def _band_offsets(view: GraphView, bands: list[Any], blocks: dict[tuple, list[Node]],
-                  shapes: dict[tuple, Shape]) -> tuple[dict[Any, float], dict[Any, float]]:
+def _band_offsets(view: GraphView, bands: Bands, blocks: dict[tuple, list[Node]],
+                  arrangements: dict[tuple, Arrangement], has_sums: bool,
+                  row: float) -> tuple[dict[Any, float], dict[Any, float]]:
+    """The base y and the number of rows of every band, bottom-up."""
     band_y: dict[Any, float] = {}
     band_rows: dict[Any, float] = {}
-    y = MARGIN
-    for band in bands:
+    y = 0.0
+    for band in bands.order:
         keys = [k for k in blocks if k[1] == band]
-        rows = max(shapes[k].rows for k in keys)
-        below = any(view.is_constant(t) and shapes[k].node[i][1] == 0
+        if not keys:
+            if band == TOP and has_sums:
+                band_y[band], band_rows[band] = y, -1.0
+            continue
+        rows = max(arrangements[k].rows for k in keys)
+        below = any(view.is_constant(t) and arrangements[k].node[i][1] == 0
                     for k in keys for i, n in enumerate(blocks[k]) for t in n.inputs)
-        if below:
+        if below and band_y:
             y += BELOW
         band_y[band] = y
         band_rows[band] = rows
-        y += rows * ROW + BAND_GAP + (0.3 * ROW if band == TOP else 0.0)
+        y += rows * row + BAND_GAP
     return band_y, band_rows
 
 
-def _columns(lay: Layout, times: list[Any], step_col: list[int], fold_range: range | None,
-             has_outside: bool, step_width: float) -> None:
-    """Columns left to right: one of ``step_width`` per step, a narrow one for the fold."""
-    x = MARGIN + 40.0
-    count = (max(step_col) + 1) if step_col else 0
+def _columns(lay: Layout, steps: Steps, has_outside: bool, step_width: float,
+             origin: float) -> None:
+    """Columns left to right: one of ``step_width`` per step (blocks arranged around
+    ``origin`` from its left edge), a narrow one for the fold."""
+    x = 0.0
+    count = (max(steps.step_col) + 1) if steps.step_col else 0
     first_time = {}
-    for i, col in enumerate(step_col):
-        first_time.setdefault(col, times[i])
+    for i, col in enumerate(steps.step_col):
+        first_time.setdefault(col, steps.times[i])
     for col in range(count):
-        if fold_range is not None and col == fold_range.start:
-            width, label, clustered = FOLD_COLUMN, "", False
-            key: Any = "fold"
+        if steps.fold_range is not None and col == steps.fold_range.start:
+            width, label, clustered, key = FOLD_COLUMN, "", False, "fold"
         else:
             t = first_time[col]
             width, label, clustered, key = step_width, f"t = {shorten(t)}", True, t
-        lay.columns.append(Column(key, label, x + width / 2, x, x + width, clustered))
+        if steps.only is not None and col != steps.only:
+            width = 0.0
+        lay.columns.append(Column(key, label, x + width / 2, x, x + width, clustered,
+                                  x + (origin if key != "fold" else width / 2)))
         x += width
     if has_outside or not lay.columns:
-        lay.columns.append(Column(None, "", x + step_width / 2, x, x + step_width, False))
+        lay.columns.append(Column(None, "", x + step_width / 2, x, x + step_width, False,
+                                  x + origin))
+
+
+def _place_block(view: GraphView, lay: Layout, members: list[Node], arrangement: Arrangement,
+                 steps: Steps, column: Column, base: float, width: float) -> None:
+    """Place one block's nodes, Σs and leaves (and, in a one-step picture, the stubs standing
+    for the states that come from the step before and go to the step after)."""
+    namer = lay.namer
+    for i, node in enumerate(members):
+        number = view.number(node)
+        dx, row = arrangement.node[i]
+        x, y = column.origin + dx, base + row * lay.row
+        lay.node_pos[number] = (x, y)
+        lay.boxes[f"n{number}"] = Box(x, y, op_width(namer, node), OP_HEIGHT)
+        out = node.output
+        if i in arrangement.junction and out is not None and view.is_junction(out):
+            jdx, jrow = arrangement.junction[i]
+            tensor_number = view.tensor_number(out)
+            lay.junction_pos[tensor_number] = (column.origin + jdx, base + jrow * lay.row)
+            lay.boxes[f"j{tensor_number}"] = Box(column.origin + jdx, base + jrow * lay.row,
+                                                 2 * JUNCTION_HALF, 2 * JUNCTION_HALF, True)
+        initial = frozenset(k for (j, k) in arrangement.carried_in if j == i)
+        for index, (ldx, ldy) in leaf_offsets(view, namer, node, arrangement.side[i], row,
+                                              i in arrangement.recurrent, initial).items():
+            tensor = node.inputs[index]
+            lx, ly = x + ldx, y + ldy
+            source = arrangement.carried_in.get((i, index))
+            if source is not None and view.is_constant(tensor):
+                lx, ly = initial_state_at(lay, node, i, leaf_width(namer, view, node, index),
+                                           (x, y), source, arrangement, column, base, width)
+            add_leaf(view, lay, node, index, lx, ly)
+        if steps.only is not None:
+            add_stubs(view, lay, steps, members, i, arrangement, column, base, width)
+
+
+def _place_sums(view: GraphView, lay: Layout, steps: Steps) -> None:
+    """A time sum on top, centred over the columns of its terms, above the elbows where the
+    edges of its terms turn toward it (its leaves beside it)."""
+    done = set()
+    for chain in lay.sums.values():
+        if id(chain) in done:
+            continue
+        done.add(id(chain))
+        sources = [lay.boxes[f"n{view.number(t.producer)}"] for t, _, _ in chain.terms
+                   if t.producer is not None and f"n{view.number(t.producer)}" in lay.boxes]
+        drawn = [b for k, b in lay.boxes.items() if k[0] in "njpc"]
+        elbow = max((b.y1 for b in drawn), default=0.0) + ELBOW
+        xs = [b.x for b in sources] or [lay.columns[0].x]
+        x, y = (min(xs) + max(xs)) / 2, elbow + ROW
+        number = view.number(chain.node)
+        cols = sorted({lay.node_col[view.number(t.producer)] for t, _, _ in chain.terms
+                       if t.producer is not None})
+        lay.node_pos[number] = (x, y)
+        lay.node_col[number] = cols[-1] if cols else 0
+        lay.sum_elbow[number] = elbow
+        lay.boxes[f"n{number}"] = Box(x, y, sum_width(lay, chain), OP_HEIGHT + 2)
+        leaves = [(reader, index) for t, reader, index in chain.terms if t.producer is None]
+        for k, (reader, index) in enumerate(leaves):
+            add_leaf(view, lay, reader, index, x + sum_width(lay, chain) / 2 + 40.0 + 60.0 * k, y)
+
+
+def sum_width(lay: Layout, chain: TimeSum) -> float:
+    """The width of a time sum's box."""
+    return runs_width(sum_runs(lay, chain), FONT_SIZE) + 16.0
+
+
+def sum_runs(lay: Layout, chain: TimeSum) -> list[tuple[str, str]]:
+    """``L = Σ_t L_t``: the sum's name (L when it has none) and its terms' common name."""
+    out = chain.node.output
+    name = lay.namer.tensor(out) or [("L", "")]
+    bases = {lay.namer.tensor(t)[0][0] if t.name else "" for t, _, _ in chain.terms}
+    term = bases.pop() if len(bases) == 1 and "" not in bases else ""
+    if not term or len(term) > 2:
+        term = name[0][0] if len(name[0][0]) <= 2 else "L"
+    return [*name, (" = Σ", ""), ("t", "sub"), (f" {term}", ""), ("t", "sub")]
+
+
+def _place_fold(lay: Layout, steps: Steps) -> None:
+    if steps.fold_range is None:
+        return
+    col = lay.columns[steps.step_col[steps.fold_range.start]]
+    y0, y1 = lay.cluster_y
+    lay.fold = FoldBox(col.x, (y0 + y1) / 2, col.x1 - col.x0 - 24, y1 - y0 - 30,
+                       steps.times[steps.fold_range.start], steps.times[steps.fold_range.stop - 1],
+                       len(steps.fold_range))
+    lay.boxes["fold"] = Box(col.x, (y0 + y1) / 2, col.x1 - col.x0 - 24, y1 - y0 - 30)
+
+
+def _place_output(view: GraphView, lay: Layout) -> None:
+    """The output's box above its producer (a time sum is its own output box)."""
+    out = view.output
+    if out.producer is None or id(out.producer) in lay.sums:
+        return
+    x, y = lay.node_pos.get(view.number(out.producer), (0.0, 0.0))
+    lay.output_pos = (x, y + 1.1 * ROW)
+    lay.boxes["output"] = Box(x, y + 1.1 * ROW, text_width(out.name or "output", FONT_SIZE) + 50.0,
+                              OP_HEIGHT)
+
+
+def normalise(lay: Layout) -> None:
+    """Shift everything so the drawing starts at MARGIN, band labels at the far left."""
+    drawn = [b for k, b in lay.boxes.items() if not k.startswith("band")]
+    if not drawn:
+        lay.width, lay.height = 2 * MARGIN, 2 * MARGIN
+        return
+    label_width = max((text_width(t, TITLE_SIZE, 0.0) for t, _, _ in lay.band_labels if t),
+                      default=0.0)
+    shown = [c.x0 for c in lay.columns if c.x1 > c.x0]
+    x_min = min(min(b.x0 for b in drawn), min(shown, default=math.inf))
+    y_min = min(min(b.y0 for b in drawn), lay.cluster_y[0] - 4.0)
+    dx = round(MARGIN + (label_width + 14.0 if label_width else 0.0) - x_min)
+    dy = round(MARGIN - y_min)
+    shift_all(lay, dx, dy)
+    lay.band_labels = [(t, MARGIN + label_width / 2, y) for t, _, y in lay.band_labels]
+    for i, (t, x, y) in enumerate(lay.band_labels):
+        lay.boxes[f"band{i}"] = Box(x, y, text_width(t, TITLE_SIZE, 0.0), TITLE_SIZE * 1.3)
+    lay.width = max(b.x1 for b in lay.boxes.values()) + MARGIN
+    lay.height = max(max(b.y1 for b in lay.boxes.values()), lay.cluster_y[1]) + MARGIN
+
+
+def shift_all(lay: Layout, dx: float, dy: float) -> None:
+    """Move every position of ``lay`` by (dx, dy)."""
+    def move(p: tuple[float, float]) -> tuple[float, float]:
+        return (p[0] + dx, p[1] + dy)
+    lay.node_pos = {k: move(p) for k, p in lay.node_pos.items()}
+    lay.junction_pos = {k: move(p) for k, p in lay.junction_pos.items()}
+    lay.leaf_pos = {k: move(p) for k, p in lay.leaf_pos.items()}
+    lay.boxes = {k: Box(b.x + dx, b.y + dy, b.w, b.h, b.round) for k, b in lay.boxes.items()}
+    lay.band_labels = [(t, x + dx, y + dy) for t, x, y in lay.band_labels]
+    lay.columns = [Column(c.key, c.label, c.x + dx, c.x0 + dx, c.x1 + dx, c.clustered,
+                          c.origin + dx) for c in lay.columns]
+    lay.cluster_y = (lay.cluster_y[0] + dy, lay.cluster_y[1] + dy)
+    lay.sum_elbow = {k: y + dy for k, y in lay.sum_elbow.items()}
+    if lay.fold is not None:
+        lay.fold.x += dx
+        lay.fold.y += dy
+    if lay.output_pos is not None:
+        lay.output_pos = move(lay.output_pos)

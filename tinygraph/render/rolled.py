@@ -1,160 +1,188 @@
 """The rolled (folded) picture of a recurrent graph: one step, recurrences through a delay z⁻¹.
 
-From the unrolled graph it keeps one step s (the last step that still feeds a next one) and
-draws it exactly as the unrolled picture draws step s. Every tensor that step s hands to
-step s+1 (h_t read by the recurrence) loops back through a delay node ``z⁻¹`` into the op
-of step s that plays the same role (same block of ops, same position): h_t = f(x_t, h_(t−1)).
-Tensors read by nodes outside the steps (the sum of the losses) go to one output node.
+From the unrolled layout it keeps one step s (the last step that still feeds a next one) and
+draws it exactly as the unrolled picture draws step s, its tensors named for a generic step
+(h_t, a_t). Every input that step s reads from step s−1 (h_(t−1) read by the recurrence)
+comes instead from the op of step s that plays the same role (same block, same place),
+through a delay node ``z⁻¹``: h_t = f(x_t, h_(t−1)). Tensors read outside the steps (the sum
+of the losses) go to one output node. Routing, labels and the legend are the unrolled
+picture's (:mod:`tinygraph.render.dot_writer`).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from tinygraph.node import Node
 from tinygraph.render import style
-from tinygraph.render.dot_writer import attrs, header, pos, tensor_text
+from tinygraph.render.block_arrangement import ROW, signature
+from tinygraph.render.geometry import Box
 from tinygraph.render.graph_view import GraphView
-from tinygraph.render.block_shape import signature
-from tinygraph.render.layout import Layout
-from tinygraph.render.legend import legend_label
+from tinygraph.render.layout import Layout, normalise
+from tinygraph.render.names import Namer, runs_width
 from tinygraph.render.options import Options
-from tinygraph.render.safe_text import shorten
+from tinygraph.render.scene import Edge
+from tinygraph.render.style import FONT_SIZE
 
-SHIFT_TO = 230.0
+DELAY_WIDTH = 34.0
 
 
 def write_rolled(view: GraphView, lay: Layout, opts: Options) -> str:
     """DOT text of the rolled view (forward tensors only)."""
+    from tinygraph.render.dot_writer import UnrolledWriter
     steps = [i for i, c in enumerate(lay.columns) if c.clustered]
     step = steps[-2] if len(steps) >= 2 else (steps[0] if steps else len(lay.columns) - 1)
-    column = lay.columns[step]
-    dx = SHIFT_TO - column.x
-    members = [n for n in view.nodes if lay.node_col[view.rank(n)] == step and "t" in n.scope]
-    nxt = steps[steps.index(step) + 1] if step in steps and step != steps[-1] else None
-    counterpart = _counterparts(view, lay, step, nxt)
-    in_step = {id(n) for n in members}
-    lines: list[str] = []
-    edges: list[str] = []
-    delayed: dict[tuple[int, int], str] = {}     # (reader rank, input index) -> delay node
-    top = 0.0
-
-    def at(x: float, y: float) -> str:
-        return pos(x + dx, y)
-
-    lines.append("  subgraph cluster_step {")
-    lines.append("    graph " + attrs(
-        label="one step t (the same ops at every t)", style="rounded,dashed", color="#b0b0b0",
-        bb=f"{column.x0 + 8 + dx:.1f},{lay.cluster_y[0]:.1f},{column.x1 - 8 + dx:.1f},"
-           f"{lay.cluster_y[1]:.1f}", lp=f"{column.x + dx:.1f},{lay.cluster_y[0] + 12:.1f}",
-        fontsize="13"))
-    for node in members:
-        rank = view.rank(node)
-        x, y = lay.node_pos[rank]
-        top = max(top, y)
-        label = style.op_label(node)
-        lines.append(f"    n{rank} " + attrs(
-            label=label, pos=at(x, y), shape="box", style="rounded,filled",
-            fillcolor=style.OP_FILL, color=style.OP_LINE, fixedsize="true",
-            width=f"{style.text_width(label, 10) / 72:.2f}", tooltip=node.where()))
-    lines.append("  }")
-    for node in members:
-        out = node.output
-        if out is None:
-            continue
-        trank = view.trank(out)
-        readers = view.readers.get(id(out), [])
-        source = f"n{view.rank(node)}"
-        if trank in lay.junction_pos:
-            x, y = lay.junction_pos[trank]
-            lines.append(f"  j{trank} " + attrs(
-                label="Σ", pos=at(x, y), shape="circle", style="filled", width="0.26",
-                fixedsize="true", fillcolor=style.JUNCTION_FILL, color=style.JUNCTION_LINE))
-            edges.append(f"  {source} -> j{trank} " + attrs(label=tensor_text(out, opts)))
-            source = f"j{trank}"
-        to_output = False
-        for reader, index in readers:
-            if id(reader) in in_step:
-                label = None if source.startswith("j") else tensor_text(out, opts)
-                edges.append(f"  {source} -> n{view.rank(reader)} " + attrs(label=label))
-            elif "t" not in reader.scope:
-                to_output = True
-            elif id(reader) in counterpart:
-                local = counterpart[id(reader)]
-                key = (view.rank(local), index)
-                name = f"z{trank}"
-                if key in delayed:
-                    continue
-                delayed[key] = name
-                if name not in {v for k, v in delayed.items() if k != key}:
-                    rx, ry = lay.node_pos[view.rank(local)]
-                    sx, sy = lay.junction_pos.get(trank, lay.node_pos[view.rank(node)])
-                    lines.append(f"  {name} " + attrs(
-                        label="z⁻¹", pos=at(min(rx, sx) - 62.0, (ry + sy) / 2), shape="box",
-                        style="rounded,filled", fillcolor="#efe1f5", color=style.NONLOCAL,
-                        fontcolor=style.NONLOCAL, tooltip="delay: the value of the previous "
-                        "step"))
-                    edges.append(f"  {source} -> {name} " + attrs(
-                        color=style.NONLOCAL, label=tensor_text(out, opts)))
-                name_t = f"{shorten(out.name)}(t−1)" if out.name else "(t−1)"
-                edges.append(f"  {name} -> n{view.rank(local)} " + attrs(
-                    color=style.NONLOCAL, fontcolor=style.NONLOCAL, label=name_t))
-        if to_output:
-            edges.append(f"  {source} -> output " + attrs(label=tensor_text(out, opts)))
-    for node in members:
-        rank = view.rank(node)
-        for index, tensor in enumerate(node.inputs):
-            if tensor.producer is not None or (rank, index) in delayed:
-                continue
-            lines.append(_leaf(view, lay, tensor, rank, index, dx))
-            leaf = f"l{view.trank(tensor)}_{rank}_{index}"
-            color = style.PARAM_LINE if view.is_parameter(tensor) else style.CONST_COLOR
-            edges.append(f"  {leaf} -> n{rank} " + attrs(color=color))
-    name = shorten(view.output.name) if view.output.name else "output"
-    lines.append("  output " + attrs(
-        label=f"{name} = Σ over t", pos=pos(SHIFT_TO, top + 70.0), shape="box", style="filled",
-        fillcolor=style.OUTPUT_FILL, color="#9e3a44"))
-    width = column.x1 - column.x0 + 2 * SHIFT_TO - column.x1 + column.x0 + 400.0
-    if opts.legend:
-        label = legend_label("rolled", params=any(view.is_parameter(t) for t in view.tensors),
-                             junctions=bool(lay.junction_pos), nonlocal_edges=False,
-                             folded=False, scale=None, delays=bool(delayed))
-        lines.append(f"  legend [label=<{label}>, shape=plaintext, "
-                     f'pos="{SHIFT_TO + 420.0:.1f},{top - 40.0:.1f}!", margin="0"];')
-        width += 300.0
-    lay.width = width
-    lay.height = top + 110.0
-    return "\n".join([*header(lay, opts.title), *lines, *edges, "}"]) + "\n"
+    members = [n for n in view.nodes if lay.node_col.get(view.number(n)) == step
+               and "t" in n.scope and view.number(n) in lay.node_pos and id(n) not in lay.sums]
+    _keep_only(view, lay, members, step)
+    time_of = {id(n): "t" for n in members}
+    lay.namer = Namer(view.is_parameter, lay.bands.of, lay.bands.layered, time_of)
+    before = steps[steps.index(step) - 1] if step in steps and steps.index(step) > 0 else None
+    edges = RolledScene(view, lay, members, _counterparts(view, lay, before, step)).build()
+    normalise(lay)
+    writer = UnrolledWriter(view, lay, opts)
+    writer.builder.nonlocal_drawn = False
+    return writer.write(edges, delays=any(e.dst.startswith("z") for e in edges))
 
 
-def _leaf(view: GraphView, lay: Layout, tensor: object, rank: int, index: int,
-          dx: float) -> str:
-    trank = view.trank(tensor)
-    x, y = lay.leaf_pos[(trank, rank, index)]
-    name = f"l{trank}_{rank}_{index}"
-    if view.is_parameter(tensor):
-        label = shorten(tensor.name) if tensor.name else "param"
-        return f"  {name} " + attrs(
-            label=label, pos=pos(x + dx, y), shape="box", style="filled", fontsize="9",
-            fillcolor=style.PARAM_FILL, color=style.PARAM_LINE, height="0.24", fixedsize="true",
-            width=f"{style.text_width(label, 9) / 72:.2f}")
-    label = style.constant_name(tensor)
-    return f"  {name} " + attrs(label=label, pos=pos(x + dx, y), shape="plaintext",
-                                fontsize="9", fontcolor=style.CONST_COLOR)
+def _keep_only(view: GraphView, lay: Layout, members: list[Node], step: int) -> None:
+    """Leave in ``lay.boxes`` only the boxes of step ``step`` (and the band names)."""
+    numbers = {view.number(n) for n in members}
+    named = {lay.bands.label(lay.bands.of.get(id(n))) for n in members}
+    kept = {}
+    for key, box in lay.boxes.items():
+        if key.startswith("band"):
+            if lay.band_labels[int(key[4:])][0] in named:
+                kept[key] = box
+        elif key[0] == "n" and key[1:].isdigit() and int(key[1:]) in numbers:
+            kept[key] = box
+        elif key[0] == "j" and key[1:].isdigit():
+            producer = view.tensors[int(key[1:])].producer
+            if producer is not None and view.number(producer) in numbers:
+                kept[key] = box
+        elif key[0] in "pc" and int(key[1:].split("_")[1]) in numbers:
+            kept[key] = box
+    lay.boxes = kept
+    lay.fold = None
+    lay.sums = {}
+    lay.columns = [c if i == step else type(c)(c.key, c.label, c.x, c.x, c.x, False, c.origin)
+                   for i, c in enumerate(lay.columns)]
+    lay.columns[step].label = "one step t"
 
 
-def _counterparts(view: GraphView, lay: Layout, step: int, nxt: int | None) -> dict[int, Node]:
-    """For each node of step ``nxt``: the node of ``step`` in the same place of the same block."""
-    if nxt is None:
+def _counterparts(view: GraphView, lay: Layout, before: int | None,
+                  step: int) -> dict[int, Node]:
+    """For each node of column ``before``: the node of ``step`` in the same place of the same
+    block (the op that plays its role one step later)."""
+    if before is None:
         return {}
-    blocks: dict[tuple[int, object], list[Node]] = {}
+    blocks: dict[tuple[int, Any], list[Node]] = {}
     for node in view.nodes:
-        col = lay.node_col[view.rank(node)]
-        if col in (step, nxt) and "t" in node.scope:
-            blocks.setdefault((col, node.scope.get("layer")), []).append(node)
+        col = lay.node_col.get(view.number(node))
+        if col in (before, step) and "t" in node.scope:
+            blocks.setdefault((col, lay.bands.of.get(id(node))), []).append(node)
     result: dict[int, Node] = {}
-    for (col, band), later in blocks.items():
-        if col != nxt:
+    for (col, band), earlier in blocks.items():
+        if col != before:
             continue
         here = blocks.get((step, band), [])
-        if signature(here) == signature(later):
-            result.update({id(b): a for a, b in zip(here, later)})
+        if signature(here) == signature(earlier):
+            result.update({id(a): b for a, b in zip(earlier, here)})
     return result
+
+
+class RolledScene:
+    """The forward edges of the kept step, the delays, and the edges to the output."""
+
+    def __init__(self, view: GraphView, lay: Layout, members: list[Node],
+                 counterpart: dict[int, Node]) -> None:
+        self.view = view
+        self.lay = lay
+        self.members = members
+        self.inside = {id(n) for n in members}
+        self.counterpart = counterpart
+        self.edges: list[Edge] = []
+        self.delays: dict[str, str] = {}       # source box -> its delay box
+        drawn = [b for k, b in lay.boxes.items() if not k.startswith("band")]
+        self.left = min(b.x0 for b in drawn) - 30.0 if drawn else 0.0
+        self.right = max(b.x1 for b in drawn) + 30.0 if drawn else 0.0
+
+    def build(self) -> list[Edge]:
+        """Every edge of the rolled picture."""
+        view, lay = self.view, self.lay
+        to_output = []
+        for node in self.members:
+            number = view.number(node)
+            for index, tensor in enumerate(node.inputs):
+                producer = tensor.producer
+                if producer is None:
+                    prefix = "p" if view.is_parameter(tensor) else "c"
+                    leaf = f"{prefix}{view.tensor_number(tensor)}_{number}_{index}"
+                    if leaf in lay.boxes:
+                        color = style.PARAM_LINE if prefix == "p" else style.CONST_COLOR
+                        self._add(leaf, f"n{number}", [], color=color)
+                elif id(producer) in self.inside:
+                    source = self._source(tensor)
+                    named = not source.startswith("j") or self._bands_differ(producer, node)
+                    self._add(source, f"n{number}", lay.namer.tensor(tensor) if named else [])
+                elif id(producer) in self.counterpart:
+                    self._delayed(self.counterpart[id(producer)], node)
+            out = node.output
+            if out is not None and any("t" not in r.scope for r, _ in view.readers.get(id(out), ())):
+                to_output.append(out)
+        for tensor in view.tensors:
+            junction = f"j{view.tensor_number(tensor)}"
+            if junction in lay.boxes:
+                self._add(f"n{view.number(tensor.producer)}", junction, lay.namer.tensor(tensor))
+        self._output(to_output)
+        return self.edges
+
+    def _add(self, src: str, dst: str, runs: list, **attrs: Any) -> None:
+        self.edges.append(Edge(src, dst, "forward", {"color": style.FORWARD, **attrs}, list(runs)))
+
+    def _source(self, tensor: Any) -> str:
+        junction = f"j{self.view.tensor_number(tensor)}"
+        return junction if junction in self.lay.boxes else f"n{self.view.number(tensor.producer)}"
+
+    def _bands_differ(self, producer: Node, reader: Node) -> bool:
+        return self.lay.bands.of.get(id(producer)) != self.lay.bands.of.get(id(reader))
+
+    def _delayed(self, producer: Node, reader: Node) -> None:
+        """producer's output (this step's h_t) -> z⁻¹ -> reader (which reads h_(t−1))."""
+        view, lay = self.view, self.lay
+        out = producer.output
+        source = self._source(out)
+        delay = self.delays.get(source)
+        if delay is None:
+            delay = f"z{view.tensor_number(out)}"
+            self.delays[source] = delay
+            src, dst = lay.boxes[source], lay.boxes[f"n{view.number(reader)}"]
+            side = -1.0 if dst.x <= src.x + 1.0 else 1.0
+            x = self.left if side < 0 else self.right
+            if abs(src.y - dst.y) < 1.0:                      # a through line: above it
+                x, y = (src.x + dst.x) / 2, src.y + 0.75 * ROW
+            else:
+                y = (src.y + dst.y) / 2
+            lay.boxes[delay] = Box(x, y, DELAY_WIDTH, 20.0)
+            self.edges.append(Edge(source, delay, "forward", {"color": style.NONLOCAL},
+                                   lay.namer.tensor(out)))
+        name = lay.namer.tensor(out)
+        runs = [(name[0][0], ""), ("t−1", "sub"), *name[2:]] if len(name) >= 2 and \
+            name[1][1] == "sub" else list(name)
+        self.edges.append(Edge(delay, f"n{view.number(reader)}", "forward",
+                               {"color": style.NONLOCAL, "fontcolor": style.NONLOCAL}, runs))
+
+    def _output(self, outputs: list) -> None:
+        if not outputs:
+            return
+        view, lay = self.view, self.lay
+        name = view.output.name or "output"
+        label = f"{name} = Σ over t"
+        top = max(b.y1 for b in lay.boxes.values())
+        xs = [lay.boxes[self._source(t)].x for t in outputs]
+        lay.boxes["output"] = Box(sum(xs) / len(xs), top + ROW,
+                                  runs_width([(label, "")], FONT_SIZE) + 18.0, 22.0)
+        lay.output_label = label
+        for tensor in outputs:
+            self._add(self._source(tensor), "output", lay.namer.tensor(tensor))
+

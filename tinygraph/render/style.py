@@ -1,4 +1,4 @@
-"""Colours, shapes and text helpers shared by the DOT writer and the legend.
+"""Colours, shapes and sizes shared by the DOT writer and the legend (texts: ``labels``).
 
 One palette for every picture: ops are pale blue rounded boxes, junctions are yellow Σ
 circles, parameter copies are green boxes, constants are grey text; forward tensors are black,
@@ -10,13 +10,13 @@ from __future__ import annotations
 import itertools
 import math
 
-import numpy as np
 
-from tinygraph.node import Node
 from tinygraph.render.safe_text import TEXT_LIMIT, shorten
-from tinygraph.tensor import Tensor
 
 FONT = "Helvetica"
+CHECKPOINT_FILL = "#fde3c8"
+CHECKPOINT_LINE = "#b35900"
+SAVED_COLOR = "#00695c"
 OP_FILL = "#e8f0fc"
 OP_LINE = "#34495e"
 JUNCTION_FILL = "#fbeeb0"
@@ -29,6 +29,29 @@ GRADIENT = "#c62828"
 NONLOCAL = "#8e24aa"
 FOLD_FILL = "#f4f4f4"
 OUTPUT_FILL = "#f9d9dc"
+OUTPUT_LINE = "#9e3a44"
+
+FONT_SIZE = 10.0     # ops, parameters, constants, edge labels
+SUB_SIZE = 9.0      # subscripts and superscripts (Graphviz rounds point sizes to whole points)
+SMALL_SIZE = 9.0    # the legend
+TITLE_SIZE = 13.0   # step columns, band names
+LINE_HEIGHT = 1.25  # of a text line, in em (an HTML label with sub/superscripts: 1.45)
+
+GLYPH_EM = dict(zip(
+    "abcdefghijklmnopqrstuvwxyz",
+    (.616, .638, .548, .638, .616, .346, .638, .638, .278, .278, .578, .278, .976, .638, .616,
+     .638, .638, .393, .518, .391, .638, .593, .818, .593, .593, .526)))
+GLYPH_EM.update(zip(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+    (.71, .683, .698, .773, .631, .578, .773, .751, .293, .293, .653, .556, .863, .751, .788,
+     .601, .788, .698, .638, .595, .736, .683, .991, .683, .608, .683)))
+GLYPH_EM.update({c: .638 for c in "0123456789#{}"})
+GLYPH_EM.update({" ": .316, ",": .316, ".": .316, "·": .316, ":": .338, ";": .338, "/": .338,
+                 "|": .338, "(": .391, ")": .391, "[": .391, "]": .391, "-": .361, "'": .278,
+                 "!": .398, "?": .533, "_": .503, "*": .503, "‖": .503, "∂": .518, "%": .953,
+                 "&": .781, "…": .998, "Σ": .631, "σ": .638, "⁻": .526, "¹": .398})
+GLYPH_EM.update({c: .841 for c in "=+<>~^⊙×−←→÷"})
+WIDE_EM = 0.7       # any other character
 
 # grad-norm scale, light to dark: pale grey (vanishing), orange, red, dark red (exploding);
 # each stop is darker than the one before, so darker always means a larger norm
@@ -52,51 +75,11 @@ def quote(text: str) -> str:
     return f'"{escaped}"'
 
 
-def shape_text(shape: tuple[int, ...]) -> str:
-    """``(2, 3)`` as ``2×3``, ``()`` as ``scalar``."""
-    return "×".join(str(n) for n in shape) or "scalar"
-
-
-def array_text(array: np.ndarray) -> str:
-    """A one-entry array as its value, a small one as its entries, else its norm ‖·‖."""
-    if array.size == 1:
-        return f"{float(array.reshape(-1)[0]):.3g}"
-    if array.size <= 3:
-        return "[" + ", ".join(f"{v:.2g}" for v in np.asarray(array, float).reshape(-1)) + "]"
-    return f"‖·‖={float(np.linalg.norm(array)):.3g}"
-
-
-def norm_text(array: np.ndarray) -> str:
-    """The Frobenius norm ‖g‖ written for an edge label."""
-    return f"‖·‖={float(np.linalg.norm(array)):.3g}"
-
-
-def constant_name(tensor: Tensor) -> str:
-    """A constant's label: its name (shortened); unnamed, "targets" for an integer array
-    (cross_entropy receives class indices, whatever the batch size), the value of a one-entry
-    float or scalar, else "const"."""
-    if tensor.name:
-        return shorten(tensor.name)
-    if tensor.data.dtype.kind in "iu" and tensor.data.ndim >= 1:
-        return "targets"
-    if tensor.data.size == 1:
-        return array_text(tensor.data)
-    return "const"
-
-
-def param_label(tensor: Tensor) -> str:
-    """A parameter's label: its name (shortened), else ``param [shape]``."""
-    return shorten(tensor.name) if tensor.name else f"param [{shape_text(tensor.shape)}]"
-
-
-def op_label(node: Node) -> str:
-    """An op's label: what its op describes (``tanh``, ``getitem[:, 3]``), shortened."""
-    return shorten(node.op.describe())
-
-
-def text_width(text: str, fontsize: float) -> float:
-    """An estimate of a label's width in points (Helvetica averages ~0.55 em per glyph)."""
-    return 0.56 * fontsize * max(len(text), 1) + 14.0
+def text_width(text: str, fontsize: float, pad: float = 14.0) -> float:
+    """An estimate of a label's width in points: per-glyph widths (in em) as Graphviz measures
+    them with its default sans font (DejaVu Sans, wider than Helvetica, so estimates err on
+    the roomy side), plus ``pad`` for the box around the text."""
+    return fontsize * sum(GLYPH_EM.get(c, WIDE_EM) for c in text) + pad
 
 
 class NormScale:

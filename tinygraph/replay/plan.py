@@ -23,6 +23,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 
+from tinygraph.checkpoint import Checkpoint
 from tinygraph.errors import GraphStateError
 from tinygraph.node import Node, Op
 from tinygraph.replay.arguments import ArgumentTensor, disarm
@@ -163,7 +164,15 @@ def _mark_backward(plan: Plan, seeded: list[Slot]) -> None:
 
 def _refuse_unreplayable(node: Node) -> None:
     """An op class that sets ``replayable = False`` (rnn.dropout: a new random mask at every
-    call) cannot be part of a plan, which would repeat its first call."""
+    call) cannot be part of a plan, which would repeat its first call; nor can a checkpoint,
+    whose backward recomputes its segment inside the eager backward pass (a plan has none, so
+    the segment's gradients would be summed on their own: other bits)."""
+    if type(node.op) is Checkpoint:
+        raise GraphStateError(
+            f"compile: {node.where()} cannot be replayed bit for bit: its backward recomputes "
+            "its steps inside the eager backward pass, which a plan replaces. Compile without "
+            "checkpoints (checkpoint_every=None), or checkpoint without tg.compile"
+        )
     if getattr(type(node.op), "replayable", True) is False:
         raise GraphStateError(
             f"compile: {node.where()} cannot be replayed: its op draws new values at every call "

@@ -1,12 +1,13 @@
 """The HTML shell of the step-through page: style, buttons, and the script that moves frames.
 
-Kept apart from :mod:`tinygraph.stepthrough` (which decides what each frame shows) so that
+Kept apart from :mod:`tinygraph.render.stepthrough` (which decides what each frame shows) so that
 module stays about the backward pass. Everything is inline; nothing is fetched.
 
 Classes set by the script on the SVG's ``g.node`` / ``g.edge`` elements:
 ``tg-current`` (processed in this frame), ``tg-sent`` (gradient produced in this frame),
 ``tg-arrived`` (produced in an earlier frame), ``tg-done`` (a node processed earlier).
-Gradient edges without a class are not computed yet and are faded.
+Gradient edges (class ``gradient``) without one of these classes are not computed yet and
+are faded; the forward edges beside them stay as drawn.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ body { font-family: Helvetica, Arial, sans-serif; margin: 1em; color: #222; }
 #frames .step { font-weight: bold; font-family: Helvetica, Arial, sans-serif; }
 #picture { overflow: auto; border: 1px solid #eee; }
 #picture svg { height: auto; max-width: none; }
-g.edge { opacity: .18; }
+g.edge.gradient { opacity: .18; }
 g.edge.tg-arrived { opacity: 1; }
 g.edge.tg-sent { opacity: 1; }
 g.edge.tg-sent path, g.edge.tg-sent polygon { stroke: #ff6f00; stroke-width: 3px; }

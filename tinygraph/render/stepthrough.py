@@ -27,7 +27,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 
 from tinygraph.node import Node
 from tinygraph.performance import pause_gc
@@ -40,15 +39,19 @@ from tinygraph.render.drawing import (
 )
 from tinygraph.render.graph_view import GraphView
 from tinygraph.render.graphviz_run import check_timeout
+from tinygraph.render.labels import op_label, tensor_caption, value_text
 from tinygraph.render.safe_text import TEXT_LIMIT, shorten
+from tinygraph.render.steps import plan_steps
+from tinygraph.render.time_sum import find_time_sums
 from tinygraph.scope import format_scope
-from tinygraph.stepthrough_page import page
+from tinygraph.render.stepthrough_page import page
 from tinygraph.tensor import Tensor
-from tinygraph.trace import JunctionStep, NodeStep, Trace, tensor_label, trace_backward
+from tinygraph.trace import JunctionStep, NodeStep, Trace, trace_backward
 
 FOLD = "fold"  # the box standing for the folded steps (max_steps)
 FOLDED = "(a folded step: drawn inside the grey box)"
-_TITLE = re.compile(r'<g id="(?:node|edge)\d+" class="(node|edge)">\s*<title>(.*?)</title>')
+RECOMPUTED = "(a step of the segment the checkpoint recomputes: drawn inside its box)"
+_TITLE = re.compile(r'<g id="(?:node|edge)\d+" class="(node|edge)[^"]*">\s*<title>(.*?)</title>')
 
 
 @dataclass
@@ -128,69 +131,85 @@ def build_frames(view: GraphView, trace: Trace, names: set[str]) -> list[Frame]:
     """One :class:`Frame` per step of ``trace``, naming the SVG elements each step touches.
 
     ``names`` are the titles present in the picture: a junction of a produced tensor is a Σ
-    node ``j<rank>``; a parameter read by several nodes has one copy ``p<rank>_<reader>_<i>``
-    per read, all highlighted together.
+    node ``j<number>``; a parameter read by several nodes has one copy ``p<number>_<reader>_<i>``
+    per read, all highlighted together; the adds of a sum over time are its one box; a node
+    of a folded step is the fold box. A node step sends exactly the gradient edges from its
+    box to each input's box (the forward edges, drawn too, are never "sent").
     """
-    edges_from: dict[str, list[str]] = {}
-    for name in sorted(names):
-        if "->" in name:
-            src, dst = name.split("->", 1)
-            if dst != "output":
-                edges_from.setdefault(src, []).append(name)
+    sums = find_time_sums(view, plan_steps(view).col_of)
+
+    def item(node: Node) -> str:
+        own = f"n{view.number(sums[id(node)].node if id(node) in sums else node)}"
+        return own if own in names or FOLD not in names else FOLD
+
     frames = []
+    box: list[str] = []  # the checkpoint whose recomputed segment the steps are in
     for step in trace:
+        drawn = (id(step.node) in view.node_numbers if isinstance(step, NodeStep)
+                 else id(step.tensor) in view.tensor_numbers)
+        if not drawn:  # made by a tg.checkpoint's recomputation: in no picture
+            caption = (_node_caption(step, trace.numbers) if isinstance(step, NodeStep)
+                       else _junction_caption(step, trace.numbers))
+            frames.append(Frame(box, [], [*caption, RECOMPUTED]))
+            continue
         if isinstance(step, NodeStep):
-            item = f"n{view.rank(step.node)}"
+            here = item(step.node)
+            if step.node.op.name == "checkpoint":
+                box = [here]
             caption = _node_caption(step, trace.numbers)
-            if item in names or FOLD not in names:
-                frames.append(Frame([item], edges_from.get(item, []), caption))
-            else:
-                frames.append(Frame([FOLD], _sent_from_fold(view, step, names), [*caption, FOLDED]))
+            sent = []
+            for index, tensor in _sent_inputs(step):
+                edge = f"{here}->{_target(view, step.node, index, tensor, item, names)}"
+                if edge in names and edge not in sent and not edge.startswith(f"{here}->{here}"):
+                    sent.append(edge)
+            frames.append(Frame([here], sent, [*caption, FOLDED] if here == FOLD else caption))
         elif isinstance(step, JunctionStep):
-            trank = view.trank(step.tensor)
-            sigma = f"j{trank}"
+            tensor_number = view.tensor_number(step.tensor)
+            sigma = f"j{tensor_number}"
             caption = _junction_caption(step, trace.numbers)
             if sigma in names:
                 current = [sigma]
             else:
-                current = sorted(n for n in names if n.startswith(f"p{trank}_") and "->" not in n)
+                current = sorted(n for n in names if n.startswith(f"p{tensor_number}_") and "->" not in n)
             if not current and FOLD in names:
                 current, caption = [FOLD], [*caption, FOLDED]
-            frames.append(Frame(current, edges_from.get(sigma, []), caption))
+            producer = step.tensor.producer
+            down = f"{sigma}->{item(producer)}" if producer is not None else ""
+            frames.append(Frame(current, [down] if down in names else [], caption))
     return frames
 
 
-def _sent_from_fold(view: GraphView, step: NodeStep, names: set[str]) -> list[str]:
-    """The edges out of the fold box that carry what a folded node sends: to the Σ of an
-    input, or to its producer, when that is drawn outside the fold."""
-    sent: list[str] = []
+def _sent_inputs(step: NodeStep) -> list[tuple[int, Tensor]]:
+    """(input index, tensor) for each gradient a node step sent (in input order)."""
+    inputs = step.node.inputs
+    found, index = [], 0
     for tensor, _ in step.sent:
-        if tensor.producer is None:
-            continue
-        junction = f"j{view.trank(tensor)}"
-        target = junction if junction in names else f"n{view.rank(tensor.producer)}"
-        edge = f"{FOLD}->{target}"
-        if edge in names and edge not in sent:
-            sent.append(edge)
-    return sent
+        while index < len(inputs) - 1 and inputs[index] is not tensor:
+            index += 1
+        found.append((index, tensor))
+        index += 1
+    return found
 
 
-def _norm(g: np.ndarray) -> str:
-    """A one-entry gradient by its value, a larger one by its norm ‖g‖."""
-    if g.size == 1:
-        return f"{float(g.reshape(-1)[0]):.4g}"
-    return f"‖{float(np.linalg.norm(g)):.4g}‖"
+def _target(view: GraphView, node: Node, index: int, tensor: Tensor, item: object,
+            names: set[str]) -> str:
+    """The box a gradient for ``node``'s input ``index`` goes to: the parameter's copy, the
+    tensor's Σ, or its producer's box."""
+    if tensor.producer is None:
+        return f"p{view.tensor_number(tensor)}_{view.number(node)}_{index}"
+    junction = f"j{view.tensor_number(tensor)}"
+    return junction if junction in names else item(tensor.producer)
 
 
 def _source(node: Node) -> str:
     scope = format_scope(node.scope)
-    return node.op.describe() + (f" at {scope}" if scope else "")
+    return op_label(node) + (f" at {scope}" if scope else "")
 
 
 def _node_caption(step: NodeStep, numbers: dict[int, int]) -> list[str]:
-    lines = [f"backward of {step.node.where()}: receives dL/d(out) = {_norm(step.grad)} "
-             f"for {tensor_label(step.output, numbers)}"]
-    lines += [f"sends {_norm(g)} to {tensor_label(t, numbers)}" for t, g in step.sent]
+    lines = [f"backward of {step.node.where()}: receives dL/d(out) = {value_text(step.grad)} "
+             f"for {tensor_caption(step.output, numbers)}"]
+    lines += [f"sends {value_text(g)} to {tensor_caption(t, numbers)}" for t, g in step.sent]
     if not step.sent:
         lines.append("sends nothing: no input needs a gradient")
     return lines
@@ -198,10 +217,10 @@ def _node_caption(step: NodeStep, numbers: dict[int, int]) -> list[str]:
 
 def _junction_caption(step: JunctionStep, numbers: dict[int, int]) -> list[str]:
     where = format_scope(step.scope)
-    head = f"junction Σ of {tensor_label(step.tensor, numbers)}" + (f" ({where})" if where else "")
+    head = f"junction Σ of {tensor_caption(step.tensor, numbers)}" + (f" ({where})" if where else "")
     lines = [f"{head}: {len(step.contributions)} readers sent a gradient, which add up"]
-    lines += [f"+ {_norm(c.grad)} from {_source(c.source)}" for c in step.contributions]
-    lines.append(f"= {_norm(step.total)}")
+    lines += [f"+ {value_text(c.grad)} from {_source(c.source)}" for c in step.contributions]
+    lines.append(f"= {value_text(step.total)}")
     return lines
 
 
