@@ -235,6 +235,14 @@ def test_reading_an_input_value_while_recording_is_refused():
             step(np.ones((4, 3)), np.array(1.0))
 
 
+def test_an_input_used_as_an_index_or_a_condition_is_refused_not_frozen():
+    W = tg.Tensor(np.ones((4, 2)), requires_grad=True)
+    for use in (lambda i: W[i].sum(), lambda i: tg.where(i > 0, W, 0.0).sum()):
+        step = tg.compile(use)
+        with pytest.raises(tg.GraphStateError, match="read the values of input 0"):
+            step(np.array([0, 2]))
+
+
 def test_writing_into_an_input_is_refused_and_into_a_copy_replays():
     W = tg.Tensor(RNG.standard_normal((3, 2)), requires_grad=True)
 
