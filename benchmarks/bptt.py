@@ -5,6 +5,8 @@ identical data and weights for every implementation. It first checks that all ag
 every gradient to 1e-9), then prints median times and ratios to numpy (the faster of the two
 numpy variants), the graph-build / backward split, µs per recorded op, the time per step as T
 grows, the memory of a 100,000-step chain, and render times. ``--quick`` runs fewer repeats.
+The compiled step (``tg.compile`` of the hoisted model, benchmarks/compiled_step.py) has its own
+table against its own targets, and a split of a replay's time down to the plan's floor.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ sys.path.insert(0, str(HERE.parent))
 
 import rnn  # noqa: E402
 import tinygraph as tg  # noqa: E402
+from compiled_step import CompiledModel, replay_parts  # noqa: E402
 from engine_floor import memory_floor, time_floor  # noqa: E402
 from numpy_bptt import bptt_hoisted, bptt_plain  # noqa: E402
 from torch_bptt import make_torch_runners  # noqa: E402
@@ -44,6 +47,8 @@ SIZES = {  # name: (H, D, V, T, B)
     "S4": (32, 8, 8, 2000, 4),
 }
 TARGETS = {"S1": 2.5, "S2": 1.3, "S3": 1.15, "S4": 2.5}
+COMPILED_TARGETS = {"S1": 2.0, "S2": 1.0, "S3": 1.05, "S4": 2.0}  # tg.compile's step (hoisted)
+TORCH_LOOP_FACTOR = {"S1": 3.0, "S4": 3.0}  # the compiled step at least 3x faster there
 ALLOCATOR = {"tuned": False}
 
 
@@ -128,12 +133,16 @@ def speed_table(repeats: int) -> list[dict]:
         X, Y, params = make_problem(H, D, V, T, B)
         model = TinygraphModel(X, Y, params)
         hoisted = TinygraphModel(X, Y, params, hoist=True)
+        compiled = CompiledModel(TinygraphModel(X, Y, params, hoist=True))
+        compiled()  # records the graph
+        compiled()  # the first replay writes the plan's code: every later call runs it
         runners = {
             "numpy (plain)": lambda X=X, Y=Y, p=params: bptt_plain(X, Y, p),
             "numpy (hoisted)": lambda X=X, Y=Y, p=params: bptt_hoisted(X, Y, p),
             "numpy (time-major)": lambda X=X, Y=Y, p=params: bptt_hoisted(X, Y, p, time_major=True),
             "tinygraph": model,
             "tinygraph (hoisted)": hoisted,
+            "tinygraph (compiled)": compiled,
             **make_torch_runners(X, Y, params),
         }
         check_agreement(runners)
@@ -148,7 +157,9 @@ def speed_table(repeats: int) -> list[dict]:
                      "backward_ms": backward * 1e3,
                      "us_per_node": (build + backward) / nodes * 1e6,
                      "hoisted": (h_nodes, h_build * 1e3, h_backward * 1e3,
-                                 (h_build + h_backward) / h_nodes * 1e6)})
+                                 (h_build + h_backward) / h_nodes * 1e6),
+                     "compiled": {k: v * 1e3 for k, v in
+                                  replay_parts(compiled, 30 if T * B < 20_000 else 10).items()}})
     return rows
 
 
@@ -242,7 +253,9 @@ def machine() -> str:
         versions += ", torch not installed"
     malloc = ("glibc malloc keeps freed memory (tg.keep_freed_memory(), for every implementation)"
               if ALLOCATOR["tuned"] else "default malloc settings")
-    return f"{cpu}, {os.cpu_count()} cores, one BLAS thread; {versions}; {malloc}"
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return (f"{cpu}, {os.cpu_count()} cores, one BLAS thread; {versions}; {malloc}; load average "
+            f"at the end {load} (1, 5, 15 min; the machine is shared, so runners are interleaved)")
 
 
 def report(rows: list[dict], steps, memory, renders, floor: dict[str, float],
@@ -260,8 +273,10 @@ def report(rows: list[dict], steps, memory, renders, floor: dict[str, float],
         met = best <= row["target"] and (eager is None or best < eager)
         lines.append(f"| {row['size']} {row['HDVTB']} | " + " | ".join(cells) +
                      f" | <= {row['target']}x | {'yes' if met else 'NO'} |")
-    lines += ["", "'met': the faster tinygraph variant is within the target ratio and faster than "
-              "the faster torch eager loop.", "", "## tinygraph: graph build vs backward", "",
+    lines += ["", "'met': the faster eager tinygraph variant is within the target ratio and faster "
+              "than the faster torch eager loop.", ""]
+    lines += compiled_report(rows)
+    lines += ["", "## tinygraph: graph build vs backward", "",
               "| size | variant | nodes | build ms | backward ms | µs per node (build + backward) |",
               "|---|---|---|---|---|---|"]
     for row in rows:
@@ -302,6 +317,37 @@ def report(rows: list[dict], steps, memory, renders, floor: dict[str, float],
     return "\n".join(lines)
 
 
+def compiled_report(rows: list[dict]) -> list[str]:
+    """The compiled step against its targets, and where a replay's time goes."""
+    name = "tinygraph (compiled)"
+    lines = ["## The compiled step (tg.compile of the hoisted model), median ms", "",
+             "| size | numpy | compiled (ratio) | target | torch eager loop / compiled | "
+             "torch eager (hoisted) / compiled | met |", "|---|---|---|---|---|---|---|"]
+    for row in rows:
+        times, target = row["times_ms"], COMPILED_TARGETS[row["size"]]
+        loop = times.get("torch eager loop", float("nan")) / times[name]
+        hoisted = times.get("torch eager (hoisted)", float("nan")) / times[name]
+        factor = TORCH_LOOP_FACTOR.get(row["size"], 1.0)
+        met = row["ratios"][name] <= target and loop >= factor and hoisted > 1.0
+        lines.append(f"| {row['size']} | {row['numpy_ms']:.2f} | {times[name]:.2f} "
+                     f"({row['ratios'][name]:.2f}x) | <= {target}x | {loop:.2f}x (>= {factor:g}x) | "
+                     f"{hoisted:.2f}x (> 1x) | {'yes' if met else 'NO'} |")
+    lines += ["", "Where a replay's time goes (best of 30 interleaved, ms; benchmarks/compiled_step.py): the "
+              "call (signature, inputs, the returned leaf), the plan's own code with every op "
+              "replaced by a no-op (its lines, the junction sums, the .grad updates: the floor of "
+              "a plan step), and the ops' own forward and backward. 'floor ratio': the ratio if "
+              "the ops cost exactly numpy's whole step.", "",
+              "| size | replay | the call | the plan (no-op ops) | the ops | floor ratio |",
+              "|---|---|---|---|---|---|"]
+    for row in rows:
+        parts = row["compiled"]
+        if parts:
+            floor = (row["numpy_ms"] + parts["call"] + parts["plan"]) / row["numpy_ms"]
+            lines.append(f"| {row['size']} | {parts['total']:.3f} | {parts['call']:.3f} | "
+                         f"{parts['plan']:.3f} | {parts['ops']:.3f} | {floor:.2f}x |")
+    return lines
+
+
 def kept_sections(path: Path) -> str:
     """The sections other scripts keep in the results file (benchmarks/memory.py's, between
     its markers), so that rewriting the file does not drop them."""
@@ -318,12 +364,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats, no T=10,000")
     parser.add_argument("--save", type=Path, help="also write the report to this file")
+    parser.add_argument("--repeats", type=int, default=None,
+                        help="interleaved repeats of the speed table (15; 5 with --quick)")
     parser.add_argument("--default-malloc", action="store_true",
                         help="leave glibc's malloc thresholds alone (see tinygraph/performance.py)")
     args = parser.parse_args()
     if not args.default_malloc:
         ALLOCATOR["tuned"] = tg.keep_freed_memory()
-    repeats = 5 if args.quick else 15
+    repeats = args.repeats or (5 if args.quick else 15)
     floor = time_floor()  # measured before and after the rest: the lower is the floor
     rows = speed_table(repeats)
     steps = per_step_times((100, 1_000) if args.quick else (100, 1_000, 10_000))
@@ -337,9 +385,10 @@ def main() -> None:
     text = report(rows, steps, memory, renders, floor, memory_floor())
     print(text)
     if args.save:
-        header = ("# Benchmark results\n\nWritten by `make bench` (`python benchmarks/bptt.py "
-                  "--save docs/benchmark_results.md`); see\n[performance.md](performance.md) for what "
-                  "is measured and why.\n\n")
+        command = " ".join(["python benchmarks/bptt.py", *sys.argv[1:]])
+        header = (f"# Benchmark results\n\nWritten by `{command}` (`make bench` runs it with "
+                  "--save docs/benchmark_results.md); see\n[performance.md](performance.md) for "
+                  "what is measured and why.\n\n")
         args.save.write_text(header + text + "\n" + kept_sections(args.save))
 
 

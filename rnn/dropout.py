@@ -24,6 +24,7 @@ class Dropout(tg.Op):
     name = "dropout"
     saved_arrays = ("mask",)
     keeps_inputs = False
+    replayable = False  # a new mask at every call: tg.compile refuses to repeat the first one
 
     def __init__(self, mask: np.ndarray, p: float) -> None:
         self.mask = mask

@@ -40,8 +40,11 @@ import numpy as np
 
 import tinygraph as tg
 from rnn.checkpointed import Every, check_every, flatten, named, segment_length, segments, unflatten
-from rnn.checks import check_one_direction, check_positive, check_scalar_loss, check_size
+from rnn.cell import ElmanCell
+from rnn.checks import check_flag, check_one_direction, check_positive, check_scalar_loss, check_size
 from rnn.errors import ConfigError
+from rnn.gru import GRUCell
+from rnn.lstm import LSTMCell
 from rnn.network import RNN
 from rnn.optim import Optimizer, clip_grad_norm
 from rnn.sequences import InputSequence, State, detach_state
@@ -70,6 +73,7 @@ def tbptt(
     clip_norm: float | None = None,
     checkpoint_every: Every = None,
     rngs: Sequence[np.random.Generator] = (),
+    compile: bool = True,  # noqa: A002 (tg.compile's name)
 ) -> TBPTTResult:
     """Run truncated BPTT over one stream (B, T, D) (see the module docstring for the math).
 
@@ -91,6 +95,13 @@ def tbptt(
             parameters; without one they are found by recording each segment once.
         rngs: numpy Generators step_loss draws from (e.g. for ``rnn.dropout``), replayed when
             a segment is recomputed (numpy's global generator always is).
+        compile: replay the network's part of every window whose length repeats from a plan
+            (``tg.compile``): the same values and gradients, bit for bit, faster. The losses
+            stay eager: ``step_loss`` runs at every step as usual, on a leaf holding h_t, and
+            its dL/dh_t seeds the plan's backward. Only for networks of rnn's own cells
+            (Elman, LSTM, GRU), whose steps read no values in Python, and without checkpoints
+            (a checkpoint recomputes its steps inside the eager backward pass); False runs
+            every window eagerly.
     """
     if not isinstance(net, RNN):
         raise tg.DTypeError(f"tbptt: net must be an rnn.RNN, got a {type(net).__name__}")
@@ -127,21 +138,26 @@ def tbptt(
     params = None if optimizer is None else [*net.parameters(), *optimizer.params,
                                              *inputs.needing_grad()]
     result = TBPTTResult()
-    for block_start in range(0, T, k1):
-        end = min(block_start + k1, T)
-        start = _window_start(block_start, k1, k2, T)
-        # freshly built at step 0, so that a learned h0 is in this window's graph
-        current = net.initial_states(inputs.batch_size, h0) if start == 0 else stored[start]
+    windows = [(b, _window_start(b, k1, k2, T), min(b + k1, T)) for b in range(0, T, k1)]
+    replayed = (_ReplayedWindows(net, h0, inputs.batch_size, windows)
+                if check_flag(compile, "compile", "tbptt") and every is None else None)
+    for block_start, start, end in windows:
         window = Window(net, inputs, step_loss, block_start)
-        length = segment_length(every, end - start)
-        total = None
-        for lo, hi in segments(start, end, length, sorted(starts)):
-            if length is None:
-                current, total = window.run(lo, hi, current, total)
-            else:
-                current, total = window.checkpointed(lo, hi, current, total, params, rngs)
-            if hi in starts and hi not in stored:
-                stored[hi] = [detach_state(state) for state in current]
+        backward = None
+        if replayed is not None and replayed.repeats(start, end):
+            total, backward = replayed.run(window, stored, starts, start, end)
+        else:
+            # freshly built at step 0, so that a learned h0 is in this window's graph
+            current = net.initial_states(inputs.batch_size, h0) if start == 0 else stored[start]
+            length = segment_length(every, end - start)
+            total = None
+            for lo, hi in segments(start, end, length, sorted(starts)):
+                if length is None:
+                    current, total = window.run(lo, hi, current, total)
+                else:
+                    current, total = window.checkpointed(lo, hi, current, total, params, rngs)
+                if hi in starts and hi not in stored:
+                    stored[hi] = [detach_state(state) for state in current]
         next_start = _window_start(end, k1, k2, T)
         for s in [s for s in stored if s < next_start]:
             del stored[s]
@@ -150,6 +166,8 @@ def tbptt(
         if optimizer is not None:
             optimizer.zero_grad()
         total.backward()
+        if backward is not None:
+            backward()  # the network's part, from the plan, seeded with dL/dh_t
         if optimizer is not None:
             if clip_norm is not None:
                 clip_grad_norm(optimizer.params, clip_norm)
@@ -174,13 +192,17 @@ class Window:
             hs, current = self.net.forward_states([self.inputs.step(s)], current, t0=s,
                                                   checkpoint=False)
             if s >= self.block_start:
-                with tg.scope(t=s):
-                    loss = self.step_loss(s, hs[0])
-                if loss is not None:
-                    loss = check_scalar_loss(loss, f"tbptt: step_loss({s}, h)",
-                                             "or None when step t has no loss")
-                    total = loss if total is None else total + loss
+                total = self.score(s, hs[0], total)
         return current, total
+
+    def score(self, s: int, h: tg.Tensor, total: tg.Tensor | None) -> tg.Tensor | None:
+        """total + L_s, L_s = step_loss(s, h_s) (the total unchanged when L_s is None)."""
+        with tg.scope(t=s):
+            loss = self.step_loss(s, h)
+        if loss is None:
+            return total
+        loss = check_scalar_loss(loss, f"tbptt: step_loss({s}, h)", "or None when step t has no loss")
+        return loss if total is None else total + loss
 
     def checkpointed(self, lo: int, hi: int, current: list[State], total: tg.Tensor | None,
                      params: list[tg.Tensor] | None, rngs: Sequence[np.random.Generator]) -> tuple[
@@ -200,6 +222,67 @@ class Window:
             out = tg.checkpoint(named(steps, lo, hi - 1), *args, params=params, rngs=rngs)
         new_total = out[count] if len(out) > count else None
         return unflatten(out[:count], layout), new_total
+
+
+class _ReplayedWindows:
+    """The network's part of the windows whose (length, starts at 0) repeats, as one
+    ``tg.compile`` of ``window(steps, states)``: steps c..e−1 unrolled from the stored state
+    (or from the initial state at c = 0), returning every h_t and every state after a step.
+
+    The window's losses are scored eagerly on leaves holding h_t; their backward fills
+    dL/dh_t, which ``Compiled.backward`` adds last into h_t's junction, where the eager graph
+    has it too (the loss at step t is recorded after step t and before step t + 1), so the
+    gradients are the eager ones bit for bit (when step_loss reads h_t once).
+    """
+
+    def __init__(self, net: RNN, h0: Any, batch_size: int, windows: list[tuple[int, int, int]]
+                 ) -> None:
+        self.net, self.h0, self.batch_size = net, h0, batch_size
+        kinds = [(end - start, start == 0) for _, start, end in windows]
+        self.repeating = {kind for kind in kinds if kinds.count(kind) > 1}
+        if not all(type(cell) in (ElmanCell, LSTMCell, GRUCell) for cell in net.layers):
+            self.repeating = set()  # another cell's Python might read values a plan cannot see
+        self.t0 = 0
+        self.step = tg.compile(self._window)
+
+    def repeats(self, start: int, end: int) -> bool:
+        """Whether this window's kind occurs more than once (a plan pays off)."""
+        return (end - start, start == 0) in self.repeating
+
+    def _window(self, steps: list[tg.Tensor], states: list[State] | None
+                ) -> tuple[list[tg.Tensor], list[list[State]]]:
+        current = self.net.initial_states(self.batch_size, self.h0) if states is None else states
+        hs, after = [], []
+        for j, x in enumerate(steps):
+            out, current = self.net.forward_states([x], current, t0=self.t0 + j, checkpoint=False)
+            hs.append(out[0])
+            after.append(list(current))
+        return hs, after
+
+    def run(self, window: Window, stored: dict[int, list[State]], starts: set[int], start: int,
+            end: int) -> tuple[tg.Tensor | None, Callable[[], None]]:
+        """Replay the window, store the states later windows start from, score the block:
+        (the total loss, the plan's backward to run after the total's)."""
+        self.t0 = start  # the scope tags of the recorded graph (a replay has none)
+        steps = [window.inputs.step(s) for s in range(start, end)]
+        hs, after = self.step.forward(steps, None if start == 0 else stored[start])
+        leaves: list[tg.Tensor | None] = []
+        total = None
+        for j, s in enumerate(range(start, end)):
+            if s + 1 in starts and s + 1 not in stored:
+                stored[s + 1] = after[j]
+            leaf = None
+            if s >= window.block_start:
+                leaf = hs[j].detach()
+                leaf.requires_grad = True
+                before, total = total, window.score(s, leaf, total)
+                leaf = None if total is before else leaf
+            leaves.append(leaf)
+
+        def backward() -> None:
+            self.step.backward(([None if leaf is None else leaf.grad for leaf in leaves], None))
+
+        return total, backward
 
 
 def _window_start(block_start: int, k1: int, k2: int, T: int) -> int:

@@ -20,6 +20,7 @@ from tinygraph.render.explore.explorer import html_path
 from tinygraph.render.explore.film import Film
 
 Batches = Iterable[Any] | Callable[[int], Iterable[Any]]
+CHECK_EVERY = 100  # compile=True compares the first replay and every 100th with a plain step
 
 
 def train(
@@ -34,6 +35,7 @@ def train(
     checkpoint_every: Every = None,
     explore_every: int | None = None,
     explore_path: str | os.PathLike | None = None,
+    compile: bool = False,  # noqa: A002 (tg.compile's name)
 ) -> list[float]:
     """Train for ``epochs`` passes; returns the mean loss of every epoch.
 
@@ -44,6 +46,16 @@ def train(
     ones). ``checkpoint_every`` (k or ``"sqrt"``): every ``rnn.RNN`` that loss_fn runs and that
     has no ``checkpoint_every`` of its own checkpoints its time loop in segments of k steps
     (same gradients, bit for bit; less memory, one more forward pass).
+
+    ``compile=True`` runs the steps as ``tg.compile(loss_fn, check=CHECK_EVERY)``: each batch
+    shape records its graph once, and later batches of that shape replay it (the same values
+    and gradients, bit for bit, faster). The batch's arrays reach loss_fn as Tensors and must
+    reach the loss through tinygraph ops (``tg.cross_entropy(logits, targets)``); reading
+    their values is refused. It is off by default because a plan cannot see what loss_fn's
+    Python does with values (a closure over data that changes, an ``if`` on a value): the
+    first replay and every CHECK_EVERY-th are compared with a plain step, and a difference
+    is an error, but the steps between two checks would be wrong. Not with checkpoints (a
+    checkpoint recomputes its steps inside the eager backward pass, which a plan replaces).
 
     With ``explore_every=N`` and ``explore_path``, every N-th update (the first included) is
     also traced (``tg.trace_backward``, one more backward pass) and the page of
@@ -64,8 +76,19 @@ def train(
     clip_norm = None if clip_norm is None else check_positive(clip_norm, "clip_norm", "train")
     progress = check_flag(progress, "progress", "train")
     every = check_every(checkpoint_every, "train")
+    replay = check_flag(compile, "compile", "train")
+    if replay and every is not None:
+        raise ConfigError(
+            "train: compile=True with checkpoint_every: a checkpoint recomputes its steps inside "
+            "the eager backward pass, which a plan replaces; choose one (memory: checkpoints; "
+            "speed: compile)"
+        )
+    step = tg.compile(loss_fn, check=CHECK_EVERY) if replay else None
     explore_every = None if explore_every is None else check_size(explore_every, "explore_every",
                                                                    "train")
+    if replay and explore_every is not None:
+        raise ConfigError("train: compile=True with explore_every: a replayed step records no "
+                          "graph to trace; choose one")
     film = _film(explore_every, explore_path, clip_norm)
     bar = _progress_bar(epochs) if progress else None
     history = []
@@ -75,12 +98,16 @@ def train(
         for batch in batches(epoch) if callable(batches) else batches:
             with tg.pause_gc():  # the step's graph is freed (by refcount) before the collector runs
                 optimizer.zero_grad()
-                with checkpointing(every):
-                    loss = check_scalar_loss(loss_fn(batch), f"train: loss_fn (epoch {epoch})",
-                                             "e.g. rnn.sequence_cross_entropy(...)")
                 recording = film is not None and update % explore_every == 0
-                trace = tg.trace_backward(loss) if recording else None
-                loss.backward()
+                if step is None:
+                    with checkpointing(every):
+                        loss = check_scalar_loss(loss_fn(batch), f"train: loss_fn (epoch {epoch})",
+                                                 "e.g. rnn.sequence_cross_entropy(...)")
+                    trace = tg.trace_backward(loss) if recording else None
+                    loss.backward()
+                else:
+                    loss = step(batch)  # forward and backward, from the plan after the first
+                    loss = loss[0] if isinstance(loss, (tuple, list)) else loss
                 norm = clip_grad_norm(optimizer.params, clip_norm) if clip_norm is not None else None
                 if recording:
                     film.record(loss, trace, update, norm)

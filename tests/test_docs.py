@@ -342,7 +342,7 @@ def test_unclosed_fence_is_an_error(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- docs/api.md lists every public name
 API = DOCS / "api.md"
 # the variable name api.md writes each class's members with: `x.grad`, `net.layers`, ...
-MEMBERS_WRITTEN_AS = {"x": tg.Tensor, "node": tg.Node, "op": tg.Op, "trace": tg.Trace,
+MEMBERS_WRITTEN_AS = {"x": tg.Tensor, "node": tg.Node, "op": tg.Op, "trace": tg.Trace, "step": tg.Compiled,
                       "report": tg.GradcheckReport, "nodes": tg.NodeCheckReport, "net": rnn.RNN,
                       "cell": rnn.ElmanCell, "lstm": rnn.LSTMCell, "gru": rnn.GRUCell,
                       "readout": rnn.Linear, "opt": rnn.Optimizer, "vocab": charlm.Vocabulary,

@@ -84,6 +84,11 @@ def test_explore_every_and_explore_path_go_together_and_are_checked_before_train
            "train: explore_every must be a positive int, got 0")
     expect(tg.RenderError, lambda: run(explore_every=1, explore_path=tmp_path / "no" / "f.html"),
            "cannot write", "no")
+    p = tg.Tensor(np.ones(2), requires_grad=True)
+    expect(rnn.ConfigError, lambda: rnn.train(lambda b: (p * p).sum(), [None], rnn.SGD([p], lr=0.1),
+                                              progress=False, compile=True, explore_every=1,
+                                              explore_path=tmp_path / "f.html"),
+           "train: compile=True with explore_every")
 
 
 def test_a_film_of_graphs_of_another_shape_keeps_their_flow_but_shades_nothing():

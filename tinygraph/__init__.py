@@ -42,6 +42,8 @@ from tinygraph.ops.split import split
 from tinygraph.render import draw, render, to_dot
 from tinygraph.output_path import output_path_fault
 from tinygraph.render.explore import Explorer, explore
+from tinygraph.replay import Compiled
+from tinygraph.replay import compile as compile  # noqa: A004 (torch.compile, jax.jit)
 from tinygraph.render.stepthrough import stepthrough, stepthrough_html
 from tinygraph.scope import (
     current_scope,
@@ -58,6 +60,7 @@ from tinygraph.trace import JunctionStep, NodeStep, Trace, trace_backward
 
 __all__ = [
     "BackwardError",
+    "Compiled",
     "ConfigError",
     "DTypeError",
     "Explorer",
@@ -84,6 +87,7 @@ __all__ = [
     "backward",
     "checkpoint",
     "clip",
+    "compile",
     "concat",
     "copy",
     "cos",

@@ -111,7 +111,7 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
 def _mask(cond: Any) -> np.ndarray | None:
     """A private copy of the condition as an array (None when it is no rectangular array)."""
     if isinstance(cond, Tensor):
-        return cond.data.copy()
+        return np.array(cond.data)
     try:
         return np.array(cond, copy=True)
     except (ValueError, TypeError):

@@ -290,7 +290,7 @@ def _own_index(part: Any) -> Any:
     caller may reuse (refill) its list or array before then. Lists become index arrays, as
     numpy reads them (an empty list selects nothing)."""
     if isinstance(part, Tensor):
-        return part._data.copy()
+        return np.array(part.data)  # .data: a value read, which tg.compile refuses for its inputs
     if isinstance(part, np.ndarray):
         return np.array(part)
     if isinstance(part, list):

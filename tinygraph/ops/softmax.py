@@ -190,7 +190,7 @@ def cross_entropy(logits: Any, targets: Any, reduction: str = "sum") -> Tensor:
     """Softmax cross-entropy of logits (..., V) against integer targets (...)."""
     op = CrossEntropy(reduction)
     if isinstance(targets, Tensor):
-        return op(logits, targets._data)
+        return op(logits, targets)  # an input of the node (tg.compile replays it with new targets)
     try:
         target_array = np.asarray(targets)
     except (ValueError, TypeError):
