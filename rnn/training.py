@@ -15,9 +15,7 @@ from rnn.checkpointed import Every, check_every, checkpointing
 from rnn.checks import check_flag, check_positive, check_scalar_loss, check_size
 from rnn.errors import ConfigError
 from rnn.optim import Optimizer, clip_grad_norm
-from tinygraph.render.drawing import check_output_path
-from tinygraph.render.explore.explorer import html_path
-from tinygraph.render.explore.film import Film
+from tinygraph.render import Film
 
 Batches = Iterable[Any] | Callable[[int], Iterable[Any]]
 CHECK_EVERY = 100  # compile=True compares the first replay and every 100th with a plain step
@@ -59,7 +57,7 @@ def train(
 
     With ``explore_every=N`` and ``explore_path``, every N-th update (the first included) is
     also traced (``tg.trace_backward``, one more backward pass) and the page of
-    ``tinygraph.render.explore.Film`` is written to ``explore_path`` at the end: the explorer
+    ``tinygraph.render.Film`` is written to ``explore_path`` at the end: the explorer
     of the first update with a slider over the recorded ones (loss, ‖∇θ‖ before and after
     clipping, gradient flow).
     """
@@ -128,7 +126,7 @@ def train(
     if bar is not None:
         bar.close()
     if film is not None:
-        film.write(explore_path)
+        film.write()
     return history
 
 
@@ -140,8 +138,7 @@ def _film(every: int | None, path: str | os.PathLike | None, clip_norm: float | 
     if every is None or path is None:
         raise ConfigError("train: explore_every and explore_path go together: give both (e.g. "
                           "explore_every=10, explore_path='training.html') or neither")
-    check_output_path(html_path(path))
-    return Film(clip_norm=clip_norm)
+    return Film(path, clip_norm=clip_norm)
 
 
 def _progress_bar(epochs: int) -> Any:

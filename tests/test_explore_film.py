@@ -91,9 +91,9 @@ def test_explore_every_and_explore_path_go_together_and_are_checked_before_train
            "train: compile=True with explore_every")
 
 
-def test_a_film_of_graphs_of_another_shape_keeps_their_flow_but_shades_nothing():
-    from tinygraph.render.explore.film import Film
-    film = Film()
+def test_a_film_of_graphs_of_another_shape_keeps_their_flow_but_shades_nothing(tmp_path):
+    from tinygraph.render import Film
+    film = Film(tmp_path / "shapes")
     for T in (3, 4):
         w = tg.Tensor(np.full((2, 2), 0.5), requires_grad=True, name="W")
         h = tg.Tensor(np.ones((1, 2)), name="h0")
@@ -108,11 +108,11 @@ def test_a_film_of_graphs_of_another_shape_keeps_their_flow_but_shades_nothing()
     assert len(data[1]["flow"]["times"]) == 4
 
 
-def test_a_trace_of_another_loss_is_refused():
-    from tinygraph.render.explore.film import Film
+def test_a_trace_of_another_loss_is_refused(tmp_path):
+    from tinygraph.render import Film
     w = tg.Tensor(np.ones((2, 2)), requires_grad=True, name="W")
     h = tg.tanh(tg.Tensor(np.ones((1, 2))) @ w)
-    expect(tg.RenderError, lambda: Film().record(h.sum(), tg.trace_backward(h.sum()), update=0),
+    expect(tg.RenderError, lambda: Film(tmp_path / "f").record(h.sum(), tg.trace_backward(h.sum()), update=0),
            "Film.record: the trace is not of this loss", "tg.trace_backward(loss)")
     expect(tg.RenderError, lambda: tg.explore(h.sum(), trace=tg.trace_backward(h.sum())),
            "explore: the trace is not of this loss")

@@ -1,4 +1,5 @@
-"""The step-through page in headless Chromium: next and previous move the highlighted node.
+"""The step-through page (the explorer opened on the story) in headless Chromium: next,
+previous and the arrow keys move the highlighted node.
 
 Needs Debian's ``chromium`` and ``chromium-driver`` and the ``selenium`` package (dev extra).
 When the browser is missing and we run as root with apt-get, the packages are installed once
@@ -11,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 
 import numpy as np
 import pytest
@@ -64,20 +66,7 @@ def browser(tmp_path_factory):
     driver.quit()
 
 
-def current_title(driver) -> str:
-    """The Graphviz title (e.g. ``n7``) of the first highlighted element."""
-    return driver.execute_script(
-        "var el = document.querySelector('#picture .tg-current');"
-        "return el ? el.querySelector('title').textContent : null;")
-
-
-def visible_frame(driver) -> int:
-    return driver.execute_script(
-        "var li = document.querySelectorAll('#frames li.frame');"
-        "for (var i = 0; i < li.length; i++) { if (!li[i].hidden) return i; } return -1;")
-
-
-def test_next_and_previous_move_the_highlight(browser, tmp_path):
+def test_the_page_opens_on_the_first_step_and_moves_with_next_and_the_keys(browser, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
@@ -94,23 +83,27 @@ def test_next_and_previous_move_the_highlight(browser, tmp_path):
     trace = tg.trace_backward(loss)
     path = tg.stepthrough(loss, tmp_path / "steps.html", trace=trace)
     browser.get(path.as_uri())
-    assert browser.find_element(By.ID, "counter").text == f"step 1 / {len(trace)}"
-    first = current_title(browser)
-    assert first is not None and visible_frame(browser) == 0
+    for _ in range(100):
+        if browser.execute_script("return document.body.getAttribute('data-ready')"):
+            break
+        time.sleep(0.05)
+    counter = browser.find_element(By.ID, "counter")
+    assert counter.text == f"step 1 / {len(trace)}"
+    current = "return document.querySelector('#strip .tg-current').getAttribute('data-k')"
+    first = browser.execute_script(current)
     # the two adds of L = Σ_t L_t are one box: their two frames light it; the third moves on
     seen = [first]
-    for k in (1, 2):
+    for k in (2, 3):
         browser.find_element(By.ID, "next").click()
-        seen.append(current_title(browser))
-        assert visible_frame(browser) == k
-    assert seen[1] == first and seen[2] is not None and seen[2] != first
-    assert browser.find_element(By.ID, "counter").text == f"step 3 / {len(trace)}"
-    # gradients sent in the frames before are now drawn as arrived
-    assert browser.execute_script("return document.querySelectorAll('#picture .tg-arrived').length") > 0
+        seen.append(browser.execute_script(current))
+        assert counter.text == f"step {k} / {len(trace)}"
+    assert seen[1] == first and seen[2] != first
+    assert browser.execute_script("return document.querySelectorAll('#strip .tg-arrived').length") > 0
     browser.find_element(By.ID, "prev").click()
     browser.find_element(By.ID, "prev").click()
-    assert current_title(browser) == first and visible_frame(browser) == 0
+    assert browser.execute_script(current) == first
+    viewport = browser.find_element(By.ID, "viewport")
     for _ in range(2):
-        browser.find_element(By.TAG_NAME, "body").send_keys(Keys.ARROW_RIGHT)
-    assert current_title(browser) == seen[2]
-    assert "<b>" not in browser.find_element(By.ID, "frames").get_attribute("innerHTML")
+        viewport.send_keys(Keys.ARROW_RIGHT)
+    assert browser.execute_script(current) == seen[2]
+    assert "<b>" not in browser.find_element(By.ID, "caption").get_attribute("innerHTML")

@@ -6,15 +6,19 @@ names and labels (what things are called). Where: block_arrangement (one step of
 layout and leaves (every box), routing (edges around boxes), placement (labels beside their
 edge), geometry. The text: scene (which edges), dot_writer and rolled (the DOT), legend and
 style. Files: formats, graphviz_run, drawing (the entry points); stepthrough and
-stepthrough_page (the backward pass as an HTML page of frames, ``tg.stepthrough``).
+stepthrough_page (the backward pass as an HTML page of frames, ``tg.stepthrough``); the
+explore package (``tg.explore``: the interactive page; ``Film``: training as a film) and
+html_table (notebook tables).
 """
 
 from tinygraph.render.drawing import draw, picture_size, render, to_dot
+from tinygraph.render.explore import Explorer, explore
+from tinygraph.render.explore.film import Film
 from tinygraph.render.formats import FORMATS, output_format
 from tinygraph.render.graphviz_run import graphviz_missing
 from tinygraph.render.options import Options
 
 MAX_NODES: int = Options.max_nodes or 0  # to_dot's default limit on the boxes of one picture
 
-__all__ = ["FORMATS", "MAX_NODES", "draw", "graphviz_missing", "output_format", "picture_size",
-           "render", "to_dot"]
+__all__ = ["FORMATS", "MAX_NODES", "Explorer", "Film", "draw", "explore", "graphviz_missing",
+           "output_format", "picture_size", "render", "to_dot"]

@@ -16,10 +16,9 @@ import numpy as np
 
 from tinygraph.node import Node
 from tinygraph.render.explore.derivatives import derivative_of
-from tinygraph.render.explore.graph import ExploredGraph, runs_json
+from tinygraph.render.explore.graph import ExploredGraph, runs_json, sent_inputs
 from tinygraph.render.names import Runs
 from tinygraph.render.explore.payload import crossing
-from tinygraph.render.stepthrough import sent_inputs
 from tinygraph.tensor import Tensor
 from tinygraph.trace import JunctionStep, NodeStep
 

@@ -28,6 +28,7 @@ from tinygraph.render.explore.payload import node_records, tensor_records
 from tinygraph.render.explore.pictures import window_steps, window_svg
 from tinygraph.render.graphviz_run import check_timeout
 from tinygraph.render.layout import drawn_count
+from tinygraph.render.options import check_options
 from tinygraph.tensor import Tensor
 from tinygraph.trace import Trace, trace_backward
 
@@ -79,8 +80,8 @@ def html_path(path: str | os.PathLike) -> Path:
 
 
 def explore(loss: Tensor, path: str | os.PathLike | None = None, *, trace: Trace | None = None,
-            title: str | None = None, timeout: float = 60.0,
-            max_nodes: int | None = 6000) -> Explorer:
+            title: str | None = None, max_steps: int | None = 8, frame: int | None = None,
+            timeout: float = 60.0, max_nodes: int | None = 6000) -> Explorer:
     """The explorer page of ``loss``'s backward pass, written to ``path`` when given.
 
     Args:
@@ -89,21 +90,35 @@ def explore(loss: Tensor, path: str | os.PathLike | None = None, *, trace: Trace
         trace: a ``tg.trace_backward(loss)`` result; made here when not given (``.grad`` is
             never touched).
         title: the page's heading (escaped); default "Backward pass of <loss's name>".
+        max_steps: the steps first shown (the first and last ones) around a fold of the
+            others, as ``tg.draw`` folds; None shows every step.
+        frame: the step of the story the page opens on (0: the first); None opens on the
+            whole pass. A URL ending ``#frame=12`` opens on step 12.
         timeout: seconds Graphviz may take for each window (RenderError past it).
         max_nodes: refuse (RenderError) a window of more boxes than this; None for no limit.
     """
-    where = "explore"
+    return explore_page(loss, path, "explore", trace=trace, title=title, max_steps=max_steps,
+                        frame=frame, timeout=timeout, max_nodes=max_nodes)
+
+
+def explore_page(loss: Tensor, path: str | os.PathLike | None, where: str, *, trace: Trace | None,
+                 title: str | None, max_steps: int | None, frame: int | None, timeout: float,
+                 max_nodes: int | None) -> Explorer:
+    """:func:`explore`, its errors naming ``where`` (the function the user called)."""
     if not isinstance(loss, Tensor):
         raise DTypeError(f"{where}: the loss must be a tg.Tensor, got {type(loss).__name__}")
     check_timeout(timeout, where)
-    if title is not None and not isinstance(title, str):
-        raise ConfigError(f"{where}: title must be a str or None, got {type(title).__name__}")
+    check_options("backward", {"max_steps": max_steps, "max_nodes": max_nodes, "title": title},
+                  where)
+    if frame is not None and (isinstance(frame, bool) or not isinstance(frame, int) or frame < 0):
+        raise ConfigError(f"{where}: frame must be an int >= 0 or None, got {frame!r}")
     target = None
     if path is not None:
         target = check_output_path(html_path(path))
     with pause_gc():
-        graph = explored_graph(loss, trace if trace is not None else _trace(loss, where))
-        data, pictures = explore_data(graph, timeout, max_nodes, title)
+        graph = explored_graph(loss, trace if trace is not None else _trace(loss, where), where)
+        data, pictures = explore_data(graph, timeout, max_nodes, title, max_steps, where)
+        data["start"] = -1 if frame is None else frame
     page = Explorer(page_html(data["title"], data, pictures), None, len(data["frames"]))
     if target is not None:
         page.save(target)
@@ -111,13 +126,14 @@ def explore(loss: Tensor, path: str | os.PathLike | None = None, *, trace: Trace
 
 
 def explore_data(graph: ExploredGraph, timeout: float, max_nodes: int | None,
-                 title: str | None = None) -> tuple[dict[str, Any], list[str]]:
+                 title: str | None = None, max_steps: int | None = 8,
+                 where: str = "explore") -> tuple[dict[str, Any], list[str]]:
     """The page's JSON and the SVG of each window."""
     count = graph.count
-    tree = fold_tree(count)
+    tree = fold_tree(count, max_steps)
     spans = windows(tree) if count else [(0, 0)]
     for start, stop in spans:
-        _check_window(graph, start, stop, max_nodes)
+        _check_window(graph, start, stop, max_nodes, where)
     pictures = [window_svg(graph.view, start, stop, count, timeout) for start, stop in spans]
     sizes = [[float(v) for v in _VIEWBOX.search(svg).groups()] for svg in pictures]
     output = graph.view.output
@@ -128,16 +144,17 @@ def explore_data(graph: ExploredGraph, timeout: float, max_nodes: int | None,
         "sizes": sizes, "height": max(h for _, h in sizes),
         "out": graph.view.tensor_number(output),
         "tensors": tensor_records(graph), "nodes": node_records(graph),
-        "frames": frames(graph), "flow": gradient_flow(graph), "film": None,
+        "frames": frames(graph), "flow": gradient_flow(graph), "film": None, "start": -1,
     }
     return data, pictures
 
 
-def _check_window(graph: ExploredGraph, start: int, stop: int, max_nodes: int | None) -> None:
+def _check_window(graph: ExploredGraph, start: int, stop: int, max_nodes: int | None,
+                  where: str) -> None:
     drawn = drawn_count(graph.view, window_steps(graph.view, start, stop, graph.count))
     if max_nodes is not None and drawn > max_nodes:
         steps = f"steps {start}..{stop - 1}" if stop > start else "the graph"
-        raise RenderError(f"explore: the picture of {steps} would have {drawn} boxes, over "
+        raise RenderError(f"{where}: the picture of {steps} would have {drawn} boxes, over "
                           f"max_nodes={max_nodes}; draw a smaller part of the graph or pass "
                           "max_nodes=None")
 

@@ -58,13 +58,16 @@ class Film:
     """The updates of a training run, recorded for one explorer page.
 
     Args:
+        path: the file :meth:`write` writes (".html" added when it has no suffix), checked
+            now, before any training (RenderError when no file can be written there).
         clip_norm: the clipping threshold of the run (None: no clipping), drawn on the chart.
         title: the page's heading.
         timeout: seconds Graphviz may take for each window of the picture.
     """
 
-    def __init__(self, clip_norm: float | None = None, title: str | None = None,
-                 timeout: float = 60.0) -> None:
+    def __init__(self, path: str | os.PathLike, *, clip_norm: float | None = None,
+                 title: str | None = None, timeout: float = 60.0) -> None:
+        self.path = check_output_path(html_path(path))
         self.clip_norm = clip_norm
         self.title = title
         self.timeout = timeout
@@ -100,7 +103,6 @@ class Film:
         page_data = {**data, "title": title, "film": film}
         return Explorer(page_html(title, page_data, pictures), None, len(data["frames"]))
 
-    def write(self, path: str | os.PathLike) -> Path:
-        """Write :meth:`page` to ``path`` (".html" added when it has no suffix)."""
-        check_output_path(html_path(path))
-        return self.page().save(path)
+    def write(self) -> Path:
+        """Write :meth:`page` to the film's path and return it."""
+        return self.page().save(self.path)

@@ -2,9 +2,10 @@
 
 The steps are cut into *windows* of at most ``WINDOW`` steps, each drawn as its own picture;
 a *fold* stands for a run of steps not drawn and opens into at most ``BRANCHES`` parts
-(windows, or smaller folds). At first the page shows the first and last ``KEEP`` steps and one
-fold between them, so T = 256 opens in three clicks and never needs a picture of more than
-a few windows side by side. Up to ``WINDOW + KEEP`` steps are one window.
+(windows, or smaller folds). At first the page shows the first and last steps
+(``max_steps`` in all, 8 by default, as ``tg.draw`` folds) and one fold between them, so
+T = 256 opens in three clicks and never needs a picture of more than a few windows side by
+side.
 """
 
 from __future__ import annotations
@@ -33,12 +34,19 @@ class Segment:
         return {"a": self.start, "b": self.stop, "parts": [p.as_json() for p in self.parts]}
 
 
-def fold_tree(count: int) -> list[Segment]:
-    """The segments first shown for ``count`` steps (windows numbered left to right)."""
-    if count <= WINDOW + KEEP:                    # too short to be worth a fold
-        top = [Segment(0, count)] if count else []
+def fold_tree(count: int, max_steps: int | None = WINDOW) -> list[Segment]:
+    """The segments first shown for ``count`` steps (windows numbered left to right): the
+    first (max_steps+1)//2 and the last max_steps//2 steps around one fold, or, for up to
+    ``max_steps + KEEP`` steps, one window; ``max_steps=None`` shows every step, in windows."""
+    if not count:
+        top: list[Segment] = []
+    elif max_steps is None:
+        top = [Segment(a, min(a + WINDOW, count)) for a in range(0, count, WINDOW)]
+    elif count <= max_steps + KEEP:                # too short to be worth a fold
+        top = [Segment(0, count)]
     else:
-        top = [Segment(0, KEEP), _fold(KEEP, count - KEEP), Segment(count - KEEP, count)]
+        head, tail = (max_steps + 1) // 2, max(max_steps // 2, 1)
+        top = [Segment(0, head), _fold(head, count - tail), Segment(count - tail, count)]
     number = 0
     stack = list(reversed(top))
     while stack:                                  # number the windows in step order

@@ -15,10 +15,9 @@ from typing import Any
 
 from tinygraph.node import Node
 from tinygraph.render.explore.derivatives import derivative_of
-from tinygraph.render.explore.graph import ExploredGraph, plain_name, runs_json
+from tinygraph.render.explore.graph import ExploredGraph, plain_name, runs_json, sent_inputs
 from tinygraph.render.explore.numbers import encode
 from tinygraph.render.scene import step_gap
-from tinygraph.render.stepthrough import sent_inputs
 
 
 def tensor_records(graph: ExploredGraph) -> list[dict[str, Any]]:

@@ -19,10 +19,18 @@ from tinygraph.render.graphviz_run import pipe_with_timeout
 from tinygraph.render.layout import compute_layout
 from tinygraph.render.options import check_options
 from tinygraph.render.steps import Steps, plan_range, plan_steps
-from tinygraph.render.stepthrough import inline_svg
 
 _GROUP = re.compile(r'<g id="([^"]*)" class="(node|edge|cluster)([^"]*)">\s*<title>(.*?)</title>', re.S)
 _SIZE = re.compile(r'<svg width="[^"]*" height="[^"]*"\s+viewBox="([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+)"')
+
+
+def inline_svg(svg: str) -> str:
+    """Graphviz's SVG trimmed for inlining in HTML5: no XML prolog, DOCTYPE, comments or
+    namespace URLs (the HTML parser knows the SVG namespace), so the page holds no address."""
+    start = svg.find("<svg")
+    body = re.sub(r"<!--.*?-->\s*", "", svg[start:], flags=re.S)
+    body = re.sub(r'\s+xmlns(:\w+)?="[^"]*"', "", body)
+    return body.strip()
 
 
 def window_dot(view: GraphView, steps: Steps) -> tuple[str, list[str]]:

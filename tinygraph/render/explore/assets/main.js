@@ -12,7 +12,7 @@ function start() {
     renderStrip();
     setUpFilm();
     var h = readHash();
-    showFrame('frame' in h ? h.frame : -1, false);
+    showFrame('frame' in h ? h.frame : DATA.start, DATA.start >= 0);
     firstView();
     document.body.setAttribute('data-ready', '1');
   }).catch(function (error) {
