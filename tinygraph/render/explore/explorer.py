@@ -25,7 +25,7 @@ from tinygraph.render.explore.folds import fold_tree, windows
 from tinygraph.render.explore.graph import ExploredGraph, explored_graph
 from tinygraph.render.explore.page import page_html
 from tinygraph.render.explore.payload import node_records, tensor_records
-from tinygraph.render.explore.pictures import window_steps, window_svg
+from tinygraph.render.explore.pictures import window_steps, window_svgs
 from tinygraph.render.graphviz_run import check_timeout
 from tinygraph.render.layout import drawn_count
 from tinygraph.render.options import check_options
@@ -134,7 +134,7 @@ def explore_data(graph: ExploredGraph, timeout: float, max_nodes: int | None,
     spans = windows(tree) if count else [(0, 0)]
     for start, stop in spans:
         _check_window(graph, start, stop, max_nodes, where)
-    pictures = [window_svg(graph.view, start, stop, count, timeout) for start, stop in spans]
+    pictures = window_svgs(graph.view, spans, count, timeout)
     sizes = [[float(v) for v in _VIEWBOX.search(svg).groups()] for svg in pictures]
     output = graph.view.output
     data = {

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 from tinygraph.render.dot_writer import UnrolledWriter
 from tinygraph.render.explore.edge_keys import edge_keys
@@ -52,10 +53,16 @@ def window_steps(view: GraphView, start: int, stop: int, count: int) -> Steps:
     return plan_range(view, start, stop)
 
 
-def window_svg(view: GraphView, start: int, stop: int, count: int, timeout: float) -> str:
-    """The cleaned SVG of steps ``start .. stop-1`` of ``count``."""
-    text, keys = window_dot(view, window_steps(view, start, stop, count))
-    return clean_svg(pipe_with_timeout(text, "svg", timeout).decode("utf-8"), keys)
+def window_svgs(view: GraphView, spans: list[tuple[int, int]], count: int,
+                timeout: float) -> list[str]:
+    """The cleaned SVG of each window ``(start, stop)`` of ``count`` steps; Graphviz draws
+    one window while the next one's DOT text is written."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        pending = []
+        for start, stop in spans:
+            text, keys = window_dot(view, window_steps(view, start, stop, count))
+            pending.append((pool.submit(pipe_with_timeout, text, "svg", timeout), keys))
+        return [clean_svg(future.result().decode("utf-8"), keys) for future, keys in pending]
 
 
 def clean_svg(svg: str, keys: list[str]) -> str:
