@@ -135,3 +135,14 @@ def test_blobs_hold_only_base64(explored):
     raw = re.findall(r'<script type="application/octet-stream" id="[\w-]+">(.*?)</script>', page, re.S)
     assert raw and all(re.fullmatch(r"[A-Za-z0-9+/=]*", text) for text in raw)
     assert set(blobs(page)) == {"tg-data", *(f"tg-window-{k}" for k in range(len(raw) - 1))}
+
+
+def test_max_steps_sets_the_first_picture_and_frame_the_first_step():
+    loss = two_layer_loss(20, hidden=2, batch=1)
+    every = page_data(tg.explore(loss, max_steps=None).html)
+    assert [(s["a"], s["b"], "w" in s) for s in every["tree"]] == [(0, 8, True), (8, 16, True),
+                                                                   (16, 20, True)]
+    wide = page_data(tg.explore(loss, max_steps=16, frame=3).html)
+    assert [(s["a"], s["b"]) for s in wide["tree"]] == [(0, 20)] and wide["start"] == 3
+    expect(tg.ConfigError, lambda: tg.explore(loss, frame=-1), "explore: frame must be an int >= 0")
+    expect(tg.ConfigError, lambda: tg.explore(loss, max_steps=1), "explore: max_steps must be an int >= 2")

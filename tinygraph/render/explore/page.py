@@ -68,7 +68,7 @@ BAR = """<div id="bar">
 <button id="fit" type="button">fit</button>
 <button id="zoom-in" type="button" aria-label="zoom in">+</button>
 <button id="zoom-out" type="button" aria-label="zoom out">−</button></span>
-<span id="film" class="group" hidden>
+<span id="film" class="group" hidden><label for="update">training update</label>
 <input id="update" type="range" min="0" max="0" value="0" aria-label="training update">
 <span id="update-counter"></span></span>
 </div>"""
@@ -76,8 +76,9 @@ BAR = """<div id="bar">
 SIDE = """<div id="side">
 <div id="caption" aria-live="polite"></div>
 <div id="details" tabindex="0"></div>
-<div id="flow"><h3>Gradient flow ‖∂L/∂h<sub>t</sub><sup>(l)</sup>‖ (log scale)</h3>
-<div id="film-box"><div id="film-info" class="meta"></div><div id="film-chart-box"></div></div>
+<div id="flow"><div id="film-box" hidden><h3>Training</h3><div id="film-info" class="meta"></div>
+<div id="film-chart-box"></div></div>
+<h3>Gradient flow ‖∂L/∂h<sub>t</sub><sup>(l)</sup>‖ (log scale)</h3>
 <div class="scroll" id="flow-grid"></div><div class="legend" id="flow-legend"></div>
 <div id="help">Keys (when the picture has the focus): ← → step, Home/End, space plays.</div></div>
 </div>"""

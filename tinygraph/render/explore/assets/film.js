@@ -91,6 +91,7 @@ function setUpdate(u) {
 function setUpFilm() {
   if (!DATA.film) { return; }
   byId('film').hidden = false;
+  byId('film-box').hidden = false;
   var slider = byId('update');
   slider.max = DATA.film.updates.length - 1;
   slider.addEventListener('input', function () { setUpdate(+slider.value); });

@@ -93,7 +93,9 @@ function heading(parent, prefix, runs, suffix) {
 
 function tensorMeta(t) {
   var parts = [];
-  if (t.kind === 'param') { parts.push('parameter: one tensor, read at every step'); }
+  if (t.kind === 'param') {
+    parts.push('parameter: one tensor, read by ' + t.readers.length + (t.readers.length === 1 ? ' op' : ' ops'));
+  }
   else if (t.kind === 'const') { parts.push('constant (no gradient)'); }
   if (t.t !== null) { parts.push(timeLabel(t.t)); }
   if (t.layer) { parts.push(t.layer); }
@@ -162,8 +164,10 @@ function showSigma(box, k, copyOf) {
   if (t.kind === 'param') {
     heading(box, '', t.name, ': Σ over its copies');
     box.appendChild(tensorMeta(t));
-    box.appendChild(el('div', 'words', 'One tensor read at ' + t.readers.length + ' places: each copy in ' +
-                       'the picture gets its own gradient, and ∂L/∂' + runsText(t.name) + ' adds them up.'));
+    var words = el('div', 'words', 'One tensor read by ' + t.readers.length + ' ops: each green copy in ' +
+                   'the picture gets its own gradient, and ∂L/∂');
+    addRuns(words, t.name).appendChild(document.createTextNode(' adds them up.'));
+    box.appendChild(words);
   } else {
     heading(box, 'Σ of ', t.name);
     box.appendChild(tensorMeta(t));
