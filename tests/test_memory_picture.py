@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import numpy as np
 import pytest
 from expect_error import expect
+from explore_pages import page_data, svg_keys
 
 import rnn
 import tinygraph as tg
@@ -86,39 +88,42 @@ def test_the_checkpointed_picture_renders(tmp_path):
     assert "checkpoint[t=0..1] ↻" in open(path, encoding="utf-8").read()
 
 
-def test_the_step_through_page_shows_a_recomputed_step_inside_its_checkpoint_box():
-    pytest.importorskip("graphviz")
-    import shutil
+def recomputed_frames(loss: tg.Tensor) -> tuple[list[dict], list[dict], list]:
+    """The explorer's frames of ``loss``, those of recomputed steps, and the trace."""
+    from tinygraph.render.explore.captions import RECOMPUTED, frames
+    from tinygraph.render.explore.graph import explored_graph
 
-    if shutil.which("neato") is None:
-        pytest.skip("Graphviz's neato is not installed")
-    from tinygraph.render.graph_view import collect
-    from tinygraph.render.stepthrough import RECOMPUTED, build_frames
-
-    loss = loss_of(2)
     trace = tg.trace_backward(loss)
-    view = collect(loss)
-    frames = build_frames(view, trace, {f"n{i}" for i in range(len(view.nodes))})
-    assert len(frames) == len(trace)
-    inside = [f for f in frames if RECOMPUTED in f.caption]
+    every = frames(explored_graph(loss, trace))
+    inside = [f for f in every if f["cap"][-1] == [RECOMPUTED]]
+    return every, inside, trace
+
+
+def test_the_explorer_shows_a_recomputed_step_inside_its_checkpoint_box():
+    loss = loss_of(2)
+    every, inside, trace = recomputed_frames(loss)
+    assert len(every) == len(trace)
     recomputed = [s for s in trace if s.scope.get("recomputed")]
-    assert len(inside) == len(recomputed) > 0
-    boxes = {f"n{view.number(n)}" for n in view.nodes if n.op.name == "checkpoint"}
-    assert all(len(f.current) == 1 and f.current[0] in boxes for f in inside)
-    assert RECOMPUTED in tg.stepthrough_html(loss)
+    # per segment: its pack, the 5 ops of each of its 2 steps and the Σ of the state between
+    assert len(inside) == len(recomputed) == 2 * 12
+    boxes = {f["cur"][0]: f["t"] for f in every if f["cap"][0][0].startswith("checkpoint[")}
+    assert len(boxes) == 2
+    assert all(len(f["cur"]) == 1 and boxes[f["cur"][0]] == f["t"] for f in inside)
+    first = every.index(inside[0])
+    assert every[first - 1]["cap"][0][0].startswith("checkpoint[t=2..3]")
+    assert every[first - 1]["cap"][2][0].startswith("sends nothing itself: it runs its segment")
+    assert every[first]["cap"][0] == ["pack", " at t = 3, recomputed"]
+    page = tg.stepthrough_html(loss)
+    assert page_data(page)["frames"] == json.loads(json.dumps(every))
+    assert set(boxes) <= svg_keys(page)
 
 
-def test_a_recomputed_step_of_a_folded_checkpoint_lights_the_fold():
-    from tinygraph.render.graph_view import collect
-    from tinygraph.render.steps import plan_steps
-    from tinygraph.render.stepthrough import FOLD, RECOMPUTED, build_frames
-
+def test_a_recomputed_step_of_a_folded_checkpoint_opens_on_the_checkpoints_step():
     net = rnn.RNN(D, H, rng=0, checkpoint_every=2)
     hs, _ = net(np.ones((B, 8, D)))  # segments end at t = 1, 3, 5, 7
     loss = sum((h * h).sum() for h in hs)
-    view = collect(loss)
-    steps = plan_steps(view, max_steps=2)  # t = 3 and 5 folded
-    names = {f"n{view.number(n)}" for n in view.nodes if not steps.folded(n)} | {FOLD}
-    frames = build_frames(view, tg.trace_backward(loss), names)
-    inside = [f.current for f in frames if RECOMPUTED in f.caption]
-    assert [FOLD] in inside and all(c == [FOLD] or c[0] in names for c in inside)
+    every, inside, _ = recomputed_frames(loss)
+    columns = {f["t"] for f in inside}
+    assert columns == {0, 1, 2, 3}  # one column per segment: the page opens its fold there
+    page = tg.explore(loss, max_steps=2).html
+    assert page_data(page)["frames"] == json.loads(json.dumps(every))

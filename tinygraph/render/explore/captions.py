@@ -16,7 +16,8 @@ import numpy as np
 
 from tinygraph.node import Node
 from tinygraph.render.explore.derivatives import derivative_of
-from tinygraph.render.explore.graph import ExploredGraph, runs_json, sent_inputs
+from tinygraph.render.explore.graph import (ExploredGraph, plain_name, runs_json, sent_inputs,
+                                            where_words)
 from tinygraph.render.names import Runs
 from tinygraph.render.explore.payload import crossing
 from tinygraph.tensor import Tensor
@@ -24,6 +25,7 @@ from tinygraph.trace import JunctionStep, NodeStep
 
 SMALL = 8          # arrays of at most this many entries are written out
 SHOWN_PARTS = 6    # contributions listed in a caption (the Σ panel lists them all)
+RECOMPUTED = "(a step of the segment the checkpoint recomputes: drawn inside its box)"
 
 
 def number_text(value: float) -> str:
@@ -49,14 +51,55 @@ def values_text(array: Any) -> str:
 
 
 def frames(graph: ExploredGraph) -> list[dict[str, Any]]:
-    """One frame per step of the trace, in order."""
-    out = []
+    """One frame per step of the trace, in order. The steps a ``tg.checkpoint`` recomputes
+    inside its backward come right after its own step and are in no picture: their frames
+    light the checkpoint's box (and its step)."""
+    out: list[dict[str, Any]] = []
+    checkpoint: dict[str, Any] = {"cur": [], "t": None}
     for step in graph.trace:
-        if isinstance(step, NodeStep):
+        if not _drawn(graph, step):
+            out.append(_recomputed_frame(graph, step, checkpoint))
+        elif isinstance(step, NodeStep):
             out.append(_node_frame(graph, step))
+            if step.node.op.name == "checkpoint":
+                checkpoint = out[-1]
         elif isinstance(step, JunctionStep):
             out.append(_junction_frame(graph, step))
     return out
+
+
+def _drawn(graph: ExploredGraph, step: NodeStep | JunctionStep) -> bool:
+    if isinstance(step, NodeStep):
+        return id(step.node) in graph.view.node_numbers
+    return id(step.tensor) in graph.view.tensor_numbers
+
+
+def _recomputed_frame(graph: ExploredGraph, step: NodeStep | JunctionStep,
+                      checkpoint: dict[str, Any]) -> dict[str, Any]:
+    """A step inside a checkpoint's recomputed segment, named by its op, its scope and its
+    tensors' own names (the pictures draw the segment as one box)."""
+    if isinstance(step, NodeStep):
+        where = where_words(dict(step.node.scope))
+        lines: list[Runs] = [[*graph.namer.op(step.node), (f" at {where}" if where else "", "")]]
+        lines.append(_plain_grad_runs(step.output, step.grad, "receives"))
+        lines += [_plain_grad_runs(tensor, grad, "sends") for tensor, grad in step.sent]
+    else:
+        producer = step.tensor.producer
+        where = where_words(dict(producer.scope)) if producer is not None else ""
+        lines = [[("Σ of ", ""), (_plain(step.tensor) + (f" at {where}" if where else ""), ""),
+                  (f": {len(step.contributions)} gradients add up to " + values_text(step.total),
+                   "")]]
+    lines.append([(RECOMPUTED, "")])
+    return {"cur": list(checkpoint["cur"]), "sent": [], "t": checkpoint["t"],
+            "cap": [runs_json(line) for line in lines]}
+
+
+def _plain(tensor: Tensor) -> str:
+    return plain_name(tensor) or "a tensor of the segment"
+
+
+def _plain_grad_runs(tensor: Tensor, grad: Any, verb: str) -> Runs:
+    return [(f"{verb} ∂L/∂({_plain(tensor)}) = " + values_text(grad), "")]
 
 
 def _head(graph: ExploredGraph, node: Node) -> Runs:
@@ -83,7 +126,10 @@ def _node_frame(graph: ExploredGraph, step: NodeStep) -> dict[str, Any]:
         if not graph.is_partial_sum(tensor):        # a partial sum inside L = Σ_t L_t: not drawn
             sent.append(f"g{view.tensor_number(tensor)}_{view.number(node)}_{index}")
             lines.append(_grad_runs(graph, tensor, grad, "sends"))
-    if not step.sent:
+    if not step.sent and node.op.name == "checkpoint":
+        lines.append([("sends nothing itself: it runs its segment again, whose steps (next) "
+                       "send the gradients", "")])
+    elif not step.sent:
         lines.append([("sends nothing: no input needs a gradient", "")])
     math = None if in_sum else _rule(graph, node)
     if math:

@@ -160,6 +160,8 @@ def where_words(scope: dict[str, Any]) -> str:
             parts.append(f"layer {shorten(value)}")
         elif key == "direction":
             parts.append(f"{shorten(value)} direction")
+        elif key == "recomputed":  # a step a tg.checkpoint runs again in the backward pass
+            parts.append("recomputed")
         else:
             parts.append(f"{shorten(key)} = {shorten(value)}")
     return ", ".join(parts)

@@ -221,8 +221,13 @@ function showNode(box, k) {
     box.appendChild(h);
     arrayBlock(box, partOf(s[0], k, s[1]));
   });
-  if (!node.sent.length) { box.appendChild(el('div', 'hint', 'It sent nothing: no input needs a gradient.')); }
+  if (!node.sent.length) {
+    box.appendChild(el('div', 'hint', node.name === 'checkpoint' ? CHECKPOINT_SENDS : 'It sent nothing: no input needs a gradient.'));
+  }
 }
+
+var CHECKPOINT_SENDS = 'It sent nothing itself: its backward runs its segment again, and the ' +
+  'steps of that segment (the next steps of the story) send the gradients to its inputs.';
 
 // what a key stands for: {kind, k, r, i}
 function parseKey(key) {
