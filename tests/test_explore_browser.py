@@ -327,7 +327,7 @@ def test_the_training_film_slider_runs_over_updates(browser, tmp_path):
     load(browser, page)
     counter = browser.find_element("id", "update-counter")
     info = browser.find_element("id", "film-info")
-    assert counter.text == "update 1 / 4" and info.text.startswith("update 0 · loss ")
+    assert counter.text == "recorded 1 of 4" and info.text.startswith("update 0 · loss ")
     assert "clip 0.5" in info.text
     assert browser.execute_script("return document.getElementById('strip').classList.contains('shaded')")
     shade = ("return Array.from(document.querySelectorAll('#strip g.edge.gradient')).map("
@@ -336,7 +336,7 @@ def test_the_training_film_slider_runs_over_updates(browser, tmp_path):
     assert all(before) and len(set(before)) > 3      # every arrow shaded, by several norms
     slider = browser.find_element("id", "update")
     slider.send_keys(Keys.END)
-    assert counter.text == "update 4 / 4" and info.text.startswith("update 3 · ")
+    assert counter.text == "recorded 4 of 4" and info.text.startswith("update 3 · ")
     assert browser.execute_script("return location.hash") == "#update=4"
     after = browser.execute_script(shade)
     assert all(after) and after != before              # the norms of another update

@@ -78,7 +78,7 @@ function setUpdate(u) {
   UPDATE = Math.max(0, Math.min(n - 1, u));
   var rec = film.updates[UPDATE];
   byId('update').value = UPDATE;
-  byId('update-counter').textContent = 'update ' + (UPDATE + 1) + ' / ' + n;
+  byId('update-counter').textContent = 'recorded ' + (UPDATE + 1) + ' of ' + n;
   byId('film-info').textContent = updateText(UPDATE);
   drawFlow(rec.flow, FLOW_SCALE);
   shadeKeys(rec.norms, film.keys, FLOW_SCALE);
