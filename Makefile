@@ -52,7 +52,7 @@ graphviz:
 		echo "(macOS: 'brew install graphviz'); pictures and rendering tests will be skipped."; \
 	fi
 
-# Headless Chromium for the step-through page's browser test (tests/test_stepthrough_browser.py).
+# Headless Chromium for the browser tests (tests/chromium.py sets it up; test_*_browser.py).
 chromium:
 	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; \
 	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \

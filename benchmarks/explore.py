@@ -25,13 +25,10 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE.parent / "tests"))
 
 import tinygraph as tg  # noqa: E402
+from chromium import CHROMIUM, DRIVER, headless_chromium  # noqa: E402
 from render_graphs import build_rnn_loss  # noqa: E402
 
 LENGTHS = (4, 32, 128, 256)
-CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-         "--no-first-run", "--disable-background-networking", "--disable-extensions",
-         "--window-size=1400,900")
 
 
 def build(steps: int, repeats: int, folder: Path) -> tuple[Path, float, int]:
@@ -50,15 +47,9 @@ def browser():
     if not (os.path.exists(CHROMIUM) and os.path.exists(DRIVER)):
         return None
     try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
+        return headless_chromium(window="1400,900")
     except ImportError:
         return None
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in FLAGS:
-        options.add_argument(flag)
-    return webdriver.Chrome(service=Service(DRIVER), options=options)
 
 
 def wait(driver, script: str, limit: float = 30.0) -> None:

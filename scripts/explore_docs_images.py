@@ -15,31 +15,22 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
 
 import rnn  # noqa: E402
 import tinygraph as tg  # noqa: E402
+from chromium import headless_chromium, open_explorer  # noqa: E402
 from rnn.memory_task import MemoryTask  # noqa: E402
 
 IMAGES = ROOT / "docs" / "images"
 
 
 def driver():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--window-size=1280,760", "--hide-scrollbars"):
-        options.add_argument(flag)
-    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    return headless_chromium(window="1280,760", flags=("--hide-scrollbars",))
 
 
 def load(browser, path: Path, hash_part: str = "") -> None:
-    browser.get(path.as_uri() + hash_part)
-    for _ in range(200):
-        if browser.execute_script("return document.body.getAttribute('data-ready')"):
-            return
-        time.sleep(0.05)
+    open_explorer(browser, path, hash_part)
 
 
 def click(browser, key: str) -> None:

@@ -1,7 +1,7 @@
 """tg.explore's page in headless Chromium: hover, click, play, fold, keys, the URL hash, and
 that nothing leaves the page. A screenshot of each feature is saved in the test's tmp dir.
 
-Set up as tests/test_stepthrough_browser.py (Debian's chromium and chromium-driver, selenium
+Chromium is set up by tests/chromium.py (Debian's chromium and chromium-driver, selenium
 from the dev extra; skipped when they are missing). Every mouse action is a real pointer
 event at a point of the picture, not a script calling a handler.
 """
@@ -17,31 +17,16 @@ import numpy as np
 import pytest
 
 import tinygraph as tg
+from chromium import browser_or_skip, open_explorer
 from explore_pages import page_data, two_layer_loss
 from test_render_names import HOSTILE, named_rnn
-from test_stepthrough_browser import CHROMIUM, DRIVER, FLAGS, ensure_chromium
 from tinygraph.render.graph_view import collect
 from tinygraph.render.safe_text import shorten
 
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    webdriver = pytest.importorskip("selenium.webdriver",
-                                    reason="selenium is not installed (pip install -e '.[dev]')")
-    if shutil.which("neato") is None:
-        pytest.skip("Graphviz (neato) is not installed: the page needs its SVG")
-    missing = ensure_chromium()
-    if missing:
-        pytest.skip(missing)
-    from selenium.webdriver.chrome.service import Service
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (*FLAGS, "--window-size=1400,900"):
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
-    driver.set_page_load_timeout(20)
+    driver = browser_or_skip(tmp_path_factory, window="1400,900", logs=True)
     yield driver
     driver.quit()
 
@@ -57,12 +42,7 @@ def explored(tmp_path_factory):
 
 
 def load(driver, page, hash_part: str = "") -> None:
-    driver.get(page.path.as_uri() + hash_part)
-    for _ in range(200):
-        if driver.execute_script("return document.body.getAttribute('data-ready')"):
-            break
-        time.sleep(0.05)
-    assert driver.execute_script("return document.body.getAttribute('data-ready')") == "1"
+    assert open_explorer(driver, page.path, hash_part)
 
 
 def point_of(driver, key: str) -> tuple[float, float]:

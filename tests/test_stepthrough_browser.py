@@ -1,67 +1,23 @@
 """The step-through page (the explorer opened on the story) in headless Chromium: next,
 previous and the arrow keys move the highlighted node.
 
-Needs Debian's ``chromium`` and ``chromium-driver`` and the ``selenium`` package (dev extra).
-When the browser is missing and we run as root with apt-get, the packages are installed once
-(``make chromium`` does the same); otherwise the test is skipped with the reason. No network
-is used at test time: the page is a local file and the driver is /usr/bin/chromedriver.
+Chromium is set up by tests/chromium.py (installed when missing and we are root, else the
+test is skipped with the reason).
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import time
 
 import numpy as np
 import pytest
 
 import tinygraph as tg
-
-CHROMIUM = "/usr/bin/chromium"
-DRIVER = "/usr/bin/chromedriver"
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-         "--no-first-run", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--disable-extensions")
-
-
-def ensure_chromium() -> str | None:
-    """None when Chromium and its driver are available (installing them if root), else why not."""
-    if os.path.exists(CHROMIUM) and os.path.exists(DRIVER):
-        return None
-    if os.geteuid() != 0 or shutil.which("apt-get") is None:
-        return ("Chromium is not installed: run 'sudo apt-get install chromium chromium-driver' "
-                "(or 'make chromium' as root) to run the browser test")
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    command = ["apt-get", "install", "-y", "-q", "chromium", "chromium-driver"]
-    done = subprocess.run(command, env=env, capture_output=True, timeout=900, check=False)
-    if done.returncode != 0:
-        subprocess.run(["apt-get", "update", "-q"], env=env, capture_output=True, timeout=600,
-                       check=False)
-        done = subprocess.run(command, env=env, capture_output=True, timeout=900, check=False)
-    if done.returncode != 0 or not os.path.exists(DRIVER):
-        return "installing chromium with apt-get failed: " + done.stderr.decode()[-300:]
-    return None
-
+from chromium import browser_or_skip
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    webdriver = pytest.importorskip("selenium.webdriver",
-                                    reason="selenium is not installed (pip install -e '.[dev]')")
-    if shutil.which("neato") is None:
-        pytest.skip("Graphviz (neato) is not installed: the page needs its SVG")
-    missing = ensure_chromium()
-    if missing:
-        pytest.skip(missing)
-    from selenium.webdriver.chrome.service import Service
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
-    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
-    driver.set_page_load_timeout(20)
+    driver = browser_or_skip(tmp_path_factory)
     yield driver
     driver.quit()
 
