@@ -4,14 +4,48 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from tinygraph.check.compare import Comparison, comparison_cells, comparison_headers, pass_rule
 from tinygraph.node import Node
 from tinygraph.table import format_table
 
 
+class _RowsReport:
+    """What both reports share: ``rows`` whose ``ok`` make the verdict, and ``print`` (and a
+    notebook) as a heading, a table and the lines under it, from each report's ``_head()`` and
+    ``_table(every)``."""
+
+    rows: tuple[Any, ...]
+    _html_kind = ""
+
+    @property
+    def ok(self) -> bool:
+        """True when every row passes."""
+        return all(row.ok for row in self.rows)
+
+    @property
+    def failures(self) -> list[Any]:
+        """The rows that fail, in order."""
+        return [row for row in self.rows if not row.ok]
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __str__(self) -> str:
+        headers, rows, under = self._table()
+        return "\n".join([self._head(), format_table(headers, rows), *under])
+
+    def _repr_html_(self) -> str:
+        """The table of ``print(report)`` as HTML, for a notebook (escaped), with every row
+        (a notebook scrolls; up to html_table's limit)."""
+        from tinygraph.render.html_table import html_table
+        headers, rows, under = self._table(every=True)
+        return html_table(headers, rows, caption=self._head(), notes=under, kind=self._html_kind)
+
+
 @dataclass(frozen=True)
-class GradcheckReport:
+class GradcheckReport(_RowsReport):
     """What ``gradcheck`` found: one :class:`Comparison` per input, printable as a table.
 
     Attributes:
@@ -33,19 +67,7 @@ class GradcheckReport:
     value: float
     notes: tuple[str, ...] = ()
     culprit: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        """True when every input passes."""
-        return all(row.ok for row in self.rows)
-
-    @property
-    def failures(self) -> list[Comparison]:
-        """The inputs whose gradient disagrees, in order."""
-        return [row for row in self.rows if not row.ok]
-
-    def __bool__(self) -> bool:
-        return self.ok
+    _html_kind = "gradcheck"
 
     def _head(self) -> str:
         failed = len(self.failures)
@@ -54,22 +76,13 @@ class GradcheckReport:
         return (f"gradcheck (mode={self.mode}, {settings}atol={self.atol:g}, "
                 f"rtol={self.rtol:g}): {status}")
 
-    def _table(self) -> tuple[list[str], list[list[str]], list[str]]:
-        """Headers, rows and the lines under the table."""
+    def _table(self, every: bool = False) -> tuple[list[str], list[list[str]], list[str]]:
+        """Headers, a row per input (``every`` changes nothing: there is one per input) and
+        the lines under the table."""
         what = "worst = entry index" if self.mode == "full" else "worst = direction number"
         return (["input", *comparison_headers(self.mode)],
                 [[row.label, *comparison_cells(row)] for row in self.rows],
                 [f"{pass_rule(self.mode)}; {what}", *self.notes])
-
-    def __str__(self) -> str:
-        headers, rows, under = self._table()
-        return "\n".join([self._head(), format_table(headers, rows), *under])
-
-    def _repr_html_(self) -> str:
-        """The table of ``print(report)`` as HTML, for a notebook (escaped)."""
-        from tinygraph.render.html_table import html_table
-        headers, rows, under = self._table()
-        return html_table(headers, rows, caption=self._head(), notes=under, kind="gradcheck")
 
     def __repr__(self) -> str:
         return f"GradcheckReport(ok={self.ok}, mode={self.mode!r}, inputs={len(self.rows)})"
@@ -98,7 +111,7 @@ class NodeComparison:
 
 
 @dataclass(frozen=True)
-class NodeCheckReport:
+class NodeCheckReport(_RowsReport):
     """What ``gradcheck_nodes`` found: one row per (node, input that needs a gradient).
 
     Attributes:
@@ -113,16 +126,7 @@ class NodeCheckReport:
     eps: float
     atol: float
     rtol: float
-
-    @property
-    def ok(self) -> bool:
-        """True when every node's backward agrees with its numerical VJP."""
-        return all(row.ok for row in self.rows)
-
-    @property
-    def failures(self) -> list[NodeComparison]:
-        """The failing checks, in creation order."""
-        return [row for row in self.rows if not row.ok]
+    _html_kind = "gradcheck-nodes"
 
     @property
     def first_failure(self) -> NodeComparison | None:
@@ -134,9 +138,6 @@ class NodeCheckReport:
         """The earliest-created node whose backward disagrees, or None."""
         first = self.first_failure
         return None if first is None else first.node
-
-    def __bool__(self) -> bool:
-        return self.ok
 
     def _head(self) -> str:
         first = self.first_failure
@@ -169,17 +170,6 @@ class NodeCheckReport:
         return (["node", "input", *comparison_headers(self.mode)],
                 [[row.where, row.comparison.label, *comparison_cells(row.comparison)]
                  for row in shown], under)
-
-    def __str__(self) -> str:
-        headers, rows, under = self._table()
-        return "\n".join([self._head(), format_table(headers, rows), *under])
-
-    def _repr_html_(self) -> str:
-        """The table of ``print(report)`` as HTML, for a notebook (escaped), with every row
-        (a notebook scrolls; up to html_table's limit)."""
-        from tinygraph.render.html_table import html_table
-        headers, rows, under = self._table(every=True)
-        return html_table(headers, rows, caption=self._head(), notes=under, kind="gradcheck-nodes")
 
     def __repr__(self) -> str:
         return (f"NodeCheckReport(ok={self.ok}, nodes={self.nodes_checked}, "
