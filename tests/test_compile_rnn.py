@@ -18,6 +18,19 @@ def same_bits(a, b) -> bool:
     return a.shape == b.shape and a.dtype == b.dtype and a.tobytes() == b.tobytes()
 
 
+def eager_then_compiled(loss_fn, step, params, xs, y):
+    """The eager loss and its gradients, then the compiled step's loss, each from zeroed
+    gradients (the step's gradients are left in ``params``)."""
+    for p in params:
+        p.grad = None
+    eager = loss_fn(xs, y)
+    eager.backward()
+    expected = [p.grad for p in params]
+    for p in params:
+        p.grad = None
+    return eager, expected, step(xs, y)
+
+
 def make_net(kind: str) -> rnn.RNN:
     if kind == "lstm":
         return rnn.RNN(cell=rnn.LSTMCell(K, H, rng=1))
@@ -57,14 +70,8 @@ def test_a_network_replays_with_the_eager_loss_and_gradients(kind):
     rng = np.random.default_rng(3)
     for _ in range(4):
         xs, y = data(rng)
-        for p in params:
-            p.grad = None
-        eager = loss_fn(xs, y)
-        eager.backward()
-        expected = [p.grad for p in params]
-        for p in params:
-            p.grad = None
-        assert step(xs, y).item() == eager.item()
+        eager, expected, loss = eager_then_compiled(loss_fn, step, params, xs, y)
+        assert loss.item() == eager.item()
         assert all(same_bits(p.grad, g) for p, g in zip(params, expected))
     assert step.recordings == 1 and step.replays == 3
 
@@ -80,14 +87,8 @@ def test_a_masked_batch_replays_for_its_mask():
     rng = np.random.default_rng(4)
     for _ in range(3):
         xs, y = data(rng)
-        for p in params:
-            p.grad = None
-        eager = loss_fn(xs, y)
-        eager.backward()
-        expected = [p.grad for p in params]
-        for p in params:
-            p.grad = None
-        assert step(xs, y).item() == eager.item()
+        eager, expected, loss = eager_then_compiled(loss_fn, step, params, xs, y)
+        assert loss.item() == eager.item()
         assert all(same_bits(p.grad, g) for p, g in zip(params, expected))
 
 
@@ -210,14 +211,7 @@ def test_a_float32_network_replays_with_float32_inputs():
     for _ in range(3):
         xs, y = data(rng)
         xs = xs.astype(np.float32)
-        for p in params:
-            p.grad = None
-        eager = loss_fn(xs, y)
-        eager.backward()
-        expected = [p.grad for p in params]
-        for p in params:
-            p.grad = None
-        loss = step(xs, y)
+        eager, expected, loss = eager_then_compiled(loss_fn, step, params, xs, y)
         assert loss.dtype == np.float32 and loss.item() == eager.item()
         assert all(p.grad.dtype == np.float32 and same_bits(p.grad, g) for p, g in zip(params, expected))
     with pytest.raises(tg.DTypeError, match="float64 Tensor that requires grad") as info:
