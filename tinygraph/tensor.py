@@ -105,7 +105,8 @@ class Tensor:
 
     @classmethod
     def _from_op(cls, data: np.ndarray, requires_grad: bool) -> Tensor:
-        """Wrap an op's output without re-validating it (the engine's fast path)."""
+        """Wrap an array without re-validating it: an op's output (the engine's fast path) or
+        an input of a function tg.compile records."""
         tensor = cls.__new__(cls)
         tensor._data = data
         tensor._view = None

@@ -222,15 +222,9 @@ def as_argument(item: Tensor | np.ndarray, position: int) -> ArgumentTensor:
         array, name = item._data, item.name
     else:
         array, name = np.array(item), None
-    tensor = ArgumentTensor.__new__(ArgumentTensor)
-    tensor._data = array
-    tensor._view = None
-    tensor.grad = None
+    # requires grad for the recording: every op reading it is recorded
+    tensor = ArgumentTensor._from_op(array, requires_grad=True)
     tensor.name = name
-    tensor.producer = None
-    tensor.requires_grad = True  # for the recording: every op reading it is recorded
-    tensor._consumers = None
-    tensor._retain = False
     LABELS[id(tensor)] = f"input {position} (shape {array.shape}, {array.dtype})"
     return tensor
 
