@@ -77,6 +77,8 @@ def test_membership_in_a_tensor_is_numpys():
     x = tg.Tensor([[1.0, 2.0], [3.0, 4.0]])
     assert 3.0 in x and 5.0 not in x
     assert tg.Tensor([2.0]) in x
+    assert None not in x and "3.0" not in x  # numpy: False, not an error
+    assert (None in x.data) is False
 
 
 def test_a_mask_steers_the_gradient_but_gets_none():

@@ -328,8 +328,10 @@ class Tensor:
         return _no_gradient.compare(">=", self, other)
 
     def __contains__(self, value: Any) -> bool:
-        """``value in x``: whether some entry equals value (numpy's meaning)."""
-        return bool(_no_gradient.compare("==", self, value).data.any())
+        """``value in x``: whether some entry equals value (numpy's meaning; False for a value
+        that is no number or array, such as None)."""
+        equal = _no_gradient.compare("==", self, value)
+        return equal is not NotImplemented and bool(equal._data.any())
 
     def __getitem__(self, index: Any) -> Tensor:
         return _shape.getitem(self, index)
