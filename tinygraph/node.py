@@ -311,4 +311,4 @@ def _as_tensor(value: Any, other: Any = None) -> Tensor:
         return Tensor._from_op(value.copy(), False)
     if value is None:
         raise GraphStateError("an op received None where a tensor or array was expected")
-    return Tensor(as_array(value))
+    return Tensor._from_op(as_array(value), False)  # as_array made it a new array

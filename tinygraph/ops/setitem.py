@@ -33,10 +33,10 @@ import numpy as np
 
 from tinygraph.errors import DTypeError, GraphStateError, ShapeError
 from tinygraph.node import Op, apply, locate
-from tinygraph.ops.shape import _format_index, _is_basic, _own_index
+from tinygraph.ops.shape import _format_index, _is_basic, own_index
 from tinygraph.scope import STATE
 from tinygraph.tangent import lift
-from tinygraph.tensor import Tensor
+from tinygraph.tensor import Tensor, _label
 
 
 class SetItem(Op):
@@ -104,7 +104,7 @@ def _positions(shape: tuple[int, ...], index: Any) -> np.ndarray:
 
 def setitem(x: Tensor, index: Any, value: Any) -> None:
     """``x[index] = value``: x becomes the new version (see the module's docstring)."""
-    index = tuple(_own_index(part) for part in index) if type(index) is tuple else _own_index(index)
+    index = own_index(index)
     value_grad = isinstance(value, Tensor) and value.requires_grad
     recording = STATE.grad_enabled and (x.requires_grad or value_grad)
     if recording:
@@ -118,19 +118,20 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
 
 
 def _check_recordable(x: Tensor, index: Any) -> None:
-    where = locate(SetItem(index), STATE.tags)
-    label = f" {x.name!r}" if x.name else ""
+    """Refuse writing into a parameter or a non-float tensor while recording (the messages are
+    built only then: this runs at every recorded ``x[i] = v``)."""
     if x.is_leaf and x.requires_grad:
         raise GraphStateError(
-            f"{where}: the tensor{label} is a leaf that requires grad (a parameter); writing into it would "
-            "make it a computed tensor. Change a parameter's values with x.data[index] = v (or "
-            "inside tg.no_grad()), or build a new tensor: y = np.where(mask, v, x) (tg.where)"
+            f"{_where(index)}: the tensor{_label(x.name)} is a leaf that requires grad (a "
+            "parameter); writing into it would make it a computed tensor. Change a parameter's "
+            "values with x.data[index] = v (or inside tg.no_grad()), or build a new tensor: "
+            "y = np.where(mask, v, x) (tg.where)"
         )
     if x.dtype.kind != "f":
         raise DTypeError(
-            f"{where}: the tensor{label} has dtype {x.dtype}, so numpy would truncate the values written "
-            "into it and no gradient could flow; make x a float tensor (np.zeros_like(x, "
-            "dtype=float))"
+            f"{_where(index)}: the tensor{_label(x.name)} has dtype {x.dtype}, so numpy would "
+            "truncate the values written into it and no gradient could flow; make x a float "
+            "tensor (np.zeros_like(x, dtype=float))"
         )
 
 
@@ -146,6 +147,10 @@ def _previous_version(x: Tensor) -> Tensor:
         node.inputs = tuple(before if t is x else t for t in node.inputs)
     x.grad, x._retain, x._view, x._consumers, x.producer = None, False, None, None, None
     return before
+
+
+def _where(index: Any) -> str:
+    return locate(SetItem(index), STATE.tags)
 
 
 def _become(x: Tensor, new: Tensor) -> None:

@@ -276,13 +276,14 @@ def _check_list(tensors: Any, who: str) -> None:
 def getitem(x: Any, index: Any) -> Tensor:
     """x[index]: numpy basic and advanced indexing (Tensor indices are used by value)."""
     kind = type(index)
-    if (kind is tuple and _is_basic(index)) or kind is int or kind is slice:
-        pass  # the common case, x[:, t] or x[t]: nothing to copy
-    elif kind is tuple:
-        index = tuple(_own_index(part) for part in index)
-    else:
-        index = _own_index(index)
+    if not ((kind is tuple and _is_basic(index)) or kind is int or kind is slice):
+        index = own_index(index)  # the common case, x[:, t] or x[t], has nothing to copy
     return apply(GetItem(index), (x,))
+
+
+def own_index(index: Any) -> Any:
+    """An index (a tuple of parts or one part) as the op's own copy (see :func:`_own_index`)."""
+    return tuple(_own_index(part) for part in index) if type(index) is tuple else _own_index(index)
 
 
 def _own_index(part: Any) -> Any:
