@@ -73,7 +73,7 @@ def refusing_property(prefix: str, name: str, hint: str) -> property:
     SpellingError that says to write ``hint`` (an AttributeError, so hasattr() is False)."""
 
     def refuse(self: object) -> Any:
-        raise SpellingError(f"{prefix}.{name}: not a tinygraph name; use {hint}")
+        raise _use_instead(prefix, name, hint)
 
     return property(refuse, doc=f"Not a tinygraph name: use {hint}.")
 
@@ -84,7 +84,7 @@ def missing_name(prefix: str, name: str, hints: Mapping[str, str], fallback: str
     the closest existing public names, or (private and special names) Python's own wording."""
     hint = hints.get(name)
     if hint is not None:
-        return SpellingError(f"{prefix}.{name}: not a tinygraph name; use {hint}")
+        return _use_instead(prefix, name, hint)
     if not name.startswith("_"):  # hasattr() probes of private and dunder names stay cheap
         public = [n for n in names() if not n.startswith("_")]
         close = difflib.get_close_matches(name, public, n=3)
@@ -92,6 +92,10 @@ def missing_name(prefix: str, name: str, hints: Mapping[str, str], fallback: str
             choices = " or ".join(f"{prefix}.{c}" for c in close)
             return SpellingError(f"{fallback}; did you mean {choices}?")
     return SpellingError(fallback)
+
+
+def _use_instead(prefix: str, name: str, hint: str) -> SpellingError:
+    return SpellingError(f"{prefix}.{name}: not a tinygraph name; use {hint}")
 
 
 def refuse_keywords(who: str, given: Mapping[str, Any], takes: tuple[str, ...],
