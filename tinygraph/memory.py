@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygraph.backward import reverse_topological
+from tinygraph.backward import graph_nodes
 from tinygraph.errors import DTypeError
 from tinygraph.node import Node, Op
 from tinygraph.scope import format_scope
@@ -157,8 +157,7 @@ def saved_bytes(output: Tensor, edges: bool = False) -> MemoryReport:
     """
     if not isinstance(output, Tensor):
         raise DTypeError(f"saved_bytes: output must be a tg.Tensor, got {type(output).__name__}")
-    nodes = reverse_topological(output)
-    nodes.reverse()  # creation order: the oldest holder of a buffer is charged for it
+    nodes = graph_nodes(output)  # creation order: the oldest holder of a buffer is charged for it
     owners: dict[int, Node | str] = {}
     keep_alive: list[Any] = []  # the owners' ids stay valid while the walk runs
     for node in nodes:
