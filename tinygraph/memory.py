@@ -23,7 +23,7 @@ the gradients of the backward pass, which exist only while it runs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -66,12 +66,6 @@ class MemoryReport:
     nodes: list[NodeBytes]
     parameter_bytes: dict[str, int]
     edges: bool = False
-    by_scope: dict[str, int] = field(init=False)
-    by_op: dict[str, int] = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.by_scope = _group(self.nodes, lambda row: format_scope(row.scope))
-        self.by_op = _group(self.nodes, lambda row: row.node.op.name)
 
     @property
     def activations(self) -> int:
@@ -87,6 +81,16 @@ class MemoryReport:
     def total(self) -> int:
         """Every buffer the graph holds, each counted once (bytes)."""
         return self.activations + self.parameters
+
+    @property
+    def by_scope(self) -> dict[str, int]:
+        """Activation bytes by scope text (``"t=3, layer=0"``, ``""`` for none)."""
+        return _group(self.nodes, lambda row: format_scope(row.scope))
+
+    @property
+    def by_op(self) -> dict[str, int]:
+        """Activation bytes by op name."""
+        return _group(self.nodes, lambda row: row.node.op.name)
 
     def by_tag(self, key: str) -> dict[Any, int]:
         """Activation bytes by the value of the scope tag ``key`` (None: nodes without it)."""
