@@ -23,6 +23,7 @@ the gradients of the backward pass, which exist only while it runs.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from typing import Any
 
@@ -136,7 +137,8 @@ class MemoryReport:
 
     def _repr_html_(self) -> str:
         cells = "".join(
-            "<tr>" + "".join(f"<td>{_escape(c)}</td>" for c in r) + "</tr>" for r in self.rows()
+            "<tr>" + "".join(f"<td>{html.escape(c, quote=False)}</td>" for c in r) + "</tr>"
+            for r in self.rows()
         )
         head = "".join(f"<th>{h}</th>" for h in ("scope", "nodes", "arrays", "bytes"))
         return (f"<p>memory held for backward: {self.total:,} bytes ({human(self.total)})</p>"
@@ -280,7 +282,3 @@ def _group(rows: list[NodeBytes], key: Any) -> dict[Any, int]:
         k = key(row)
         totals[k] = totals.get(k, 0) + row.bytes
     return totals
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
