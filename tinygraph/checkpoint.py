@@ -57,6 +57,7 @@ from tinygraph.indexed_grad import IndexedGrad
 from tinygraph.node import Node, Op, apply, locate
 from tinygraph.ops.elementwise import identity
 from tinygraph.scope import STATE, enable_grad, no_grad
+from tinygraph.tangent import filled
 from tinygraph.tensor import Tensor
 from tinygraph import versions
 
@@ -260,11 +261,8 @@ class Pack(Op):
 
     def jvp(self, *tangents: np.ndarray | None) -> np.ndarray:
         """jvp: ẏ = [vec(ẋ_1), ..., vec(ẋ_n)] (zeros for an input that does not move)."""
-        moving = next(t for t in tangents if t is not None)
-        count = moving.shape[0]
-        return np.concatenate([np.zeros((count, stop - start), dtype=moving.dtype) if t is None
-                               else t.reshape(count, -1) for t, (start, stop, _) in
-                               zip(tangents, self.places)], axis=1)
+        count = next(t for t in tangents if t is not None).shape[0]
+        return np.concatenate([t.reshape(count, -1) for t in filled(tangents, self.inputs)], axis=1)
 
 
 class Unpack(Op):
