@@ -65,13 +65,12 @@ def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...],
         return NotImplemented
     if method != "__call__":
         raise refusals.unsupported_method(ufunc, method)
-    call = f"np.{ufunc.__name__}"
     for key, value in kwargs.items():
         if key not in DEFAULTS or value != DEFAULTS[key]:
-            raise refusals.unsupported_keyword(call, key, value, ())
+            raise refusals.unsupported_keyword(f"np.{ufunc.__name__}", key, value, ())
     for value in inputs:
         if isinstance(value, np.ndarray) and value.dtype == object:
-            raise refusals.object_array_refused(call)
+            raise refusals.object_array_refused(f"np.{ufunc.__name__}")
     op = RECORDED.get(ufunc)
     if op is not None:
         return apply(op(), inputs)
