@@ -161,6 +161,15 @@ def test_the_report_prints_as_a_table():
     assert "<table>" in html and "<td>parameter W [3x4]</td>" in html
 
 
+def test_the_html_table_escapes_names_and_scopes():
+    x = tg.Tensor(np.ones(3), requires_grad=True, name='a<b&"c">')
+    with tg.scope(t="<&>"):
+        loss = (x * 2).sum()
+    html = tg.saved_bytes(loss)._repr_html_()
+    assert "<td>t=&lt;&amp;&gt;</td>" in html
+    assert '<td>parameter a&lt;b&amp;"c"&gt; [3]</td>' in html  # quotes stay as they are
+
+
 def test_a_long_table_shows_its_ends():
     W = tg.Tensor(np.eye(2), requires_grad=True)
     h = tg.Tensor(np.zeros((1, 2)))

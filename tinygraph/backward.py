@@ -433,3 +433,27 @@ def grad(
             given.add(id(tensor))
     return result
 
+
+
+def nodes_made_after(roots: Iterable[Tensor], start: int = -1) -> list[Node]:
+    """Every node made after clock value ``start`` (-1: every node) that one of ``roots``
+    depends on, newest first: ``reverse_topological`` for several roots and a cut-off in time
+    (``tg.compile``'s plan, ``tg.checkpoint``'s segment); an explicit stack, no recursion."""
+    seen: set[Node] = set()
+    stack = []
+    for root in roots:
+        node = root.producer
+        if node is not None and node.id > start and node not in seen:
+            seen.add(node)
+            stack.append(node)
+    nodes = []
+    while stack:
+        node = stack.pop()
+        nodes.append(node)
+        for tensor in node.inputs:
+            parent = tensor.producer
+            if parent is not None and parent.id > start and parent not in seen:
+                seen.add(parent)
+                stack.append(parent)
+    nodes.sort(key=_BY_ID, reverse=True)
+    return nodes

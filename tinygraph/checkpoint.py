@@ -45,22 +45,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from operator import attrgetter
 from typing import Any
 
 import numpy as np
 
-from tinygraph.backward import continue_pass, run_backward
+from tinygraph.backward import continue_pass, nodes_made_after, run_backward
 from tinygraph.errors import DTypeError, GraphStateError
 from tinygraph.forward import propagate_tangents
 from tinygraph.indexed_grad import IndexedGrad
 from tinygraph.node import Node, Op, apply, locate
 from tinygraph.ops.elementwise import identity
 from tinygraph.scope import STATE, enable_grad, no_grad
+from tinygraph.tangent import filled
 from tinygraph.tensor import Tensor
 from tinygraph import versions
 
-_BY_ID = attrgetter("id")
 Result = Tensor | tuple[Tensor, ...] | list[Tensor]
 
 
@@ -260,11 +259,8 @@ class Pack(Op):
 
     def jvp(self, *tangents: np.ndarray | None) -> np.ndarray:
         """jvp: ẏ = [vec(ẋ_1), ..., vec(ẋ_n)] (zeros for an input that does not move)."""
-        moving = next(t for t in tangents if t is not None)
-        count = moving.shape[0]
-        return np.concatenate([np.zeros((count, stop - start), dtype=moving.dtype) if t is None
-                               else t.reshape(count, -1) for t, (start, stop, _) in
-                               zip(tangents, self.places)], axis=1)
+        count = next(t for t in tangents if t is not None).shape[0]
+        return np.concatenate([t.reshape(count, -1) for t in filled(tangents, self.inputs)], axis=1)
 
 
 class Unpack(Op):
@@ -343,20 +339,8 @@ def _outputs(result: Any, fn: Callable[..., Any]) -> tuple[list[Tensor], bool]:
 
 def _segment(roots: Sequence[Tensor], start: int) -> tuple[list[Node], list[Tensor]]:
     """The nodes made after clock value ``start`` that ``roots`` depend on, newest first, and
-    the tensors from before it that they read and that require grad, in order of first use
-    (an explicit stack: no recursion)."""
-    stack = [r.producer for r in roots if r.producer is not None and r.producer.id > start]
-    seen = set(stack)
-    nodes: list[Node] = []
-    while stack:
-        node = stack.pop()
-        nodes.append(node)
-        for tensor in node.inputs:
-            parent = tensor.producer
-            if parent is not None and parent.id > start and parent not in seen:
-                seen.add(parent)
-                stack.append(parent)
-    nodes.sort(key=_BY_ID, reverse=True)
+    the tensors from before it that they read and that require grad, in order of first use."""
+    nodes = nodes_made_after(roots, start)
     outside: dict[int, Tensor] = {}
     for node in reversed(nodes):
         for tensor in node.inputs:

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygraph.backward import check_unchanged, reverse_topological
+from tinygraph.backward import check_unchanged, graph_nodes
 from tinygraph.errors import DTypeError, ForwardModeError, GraphStateError, ShapeError, add_note
 from tinygraph.node import Node, Op
 from tinygraph.scope import enable_grad
@@ -43,7 +43,7 @@ def propagate_tangents(root: Tensor, seeds: dict[Tensor, np.ndarray]) -> np.ndar
     """
     if root in seeds:
         return seeds[root]
-    nodes = reverse_topological(root)[::-1]
+    nodes = graph_nodes(root)
     uses = _readers(nodes)
     tangents: dict[Tensor, np.ndarray] = dict(seeds)
     for node in nodes:

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygraph.backward import grad
+from tinygraph.backward import reverse_topological, run_backward
 from tinygraph.errors import ConfigError, DTypeError
 from tinygraph.forward import check_output, leaf_of, propagate_tangents
 from tinygraph.scope import enable_grad
@@ -61,9 +61,12 @@ def jacobian(f: Callable[[Tensor], Tensor], x: Any, mode: str = "auto") -> np.nd
         return np.moveaxis(columns.reshape(leaf.size, -1), 0, -1).reshape(y.shape + leaf.shape)
     rows = np.zeros((y.size, leaf.size), dtype=leaf.dtype)
     if y.requires_grad:
+        nodes = reverse_topological(y)  # one schedule for all m passes
         for i in range(y.size):
             seed = np.zeros(y.shape, dtype=y.dtype)
             seed.flat[i] = 1.0
-            (row,) = grad(y, [leaf], grad_output=seed)
-            rows[i] = row.reshape(-1)
+            grads, _ = run_backward(y, seed, keep=[leaf], nodes=nodes)
+            row = grads.get(leaf)
+            if row is not None:  # else y_i does not depend on x: the row stays zeros
+                rows[i] = row.reshape(-1)
     return rows.reshape(y.shape + leaf.shape)

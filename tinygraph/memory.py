@@ -23,12 +23,13 @@ the gradients of the backward pass, which exist only while it runs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import html
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from tinygraph.backward import reverse_topological
+from tinygraph.backward import graph_nodes
 from tinygraph.errors import DTypeError
 from tinygraph.node import Node, Op
 from tinygraph.scope import format_scope
@@ -66,12 +67,6 @@ class MemoryReport:
     nodes: list[NodeBytes]
     parameter_bytes: dict[str, int]
     edges: bool = False
-    by_scope: dict[str, int] = field(init=False)
-    by_op: dict[str, int] = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.by_scope = _group(self.nodes, lambda row: format_scope(row.scope))
-        self.by_op = _group(self.nodes, lambda row: row.node.op.name)
 
     @property
     def activations(self) -> int:
@@ -87,6 +82,16 @@ class MemoryReport:
     def total(self) -> int:
         """Every buffer the graph holds, each counted once (bytes)."""
         return self.activations + self.parameters
+
+    @property
+    def by_scope(self) -> dict[str, int]:
+        """Activation bytes by scope text (``"t=3, layer=0"``, ``""`` for none)."""
+        return _group(self.nodes, lambda row: format_scope(row.scope))
+
+    @property
+    def by_op(self) -> dict[str, int]:
+        """Activation bytes by op name."""
+        return _group(self.nodes, lambda row: row.node.op.name)
 
     def by_tag(self, key: str) -> dict[Any, int]:
         """Activation bytes by the value of the scope tag ``key`` (None: nodes without it)."""
@@ -132,7 +137,8 @@ class MemoryReport:
 
     def _repr_html_(self) -> str:
         cells = "".join(
-            "<tr>" + "".join(f"<td>{_escape(c)}</td>" for c in r) + "</tr>" for r in self.rows()
+            "<tr>" + "".join(f"<td>{html.escape(c, quote=False)}</td>" for c in r) + "</tr>"
+            for r in self.rows()
         )
         head = "".join(f"<th>{h}</th>" for h in ("scope", "nodes", "arrays", "bytes"))
         return (f"<p>memory held for backward: {self.total:,} bytes ({human(self.total)})</p>"
@@ -157,8 +163,7 @@ def saved_bytes(output: Tensor, edges: bool = False) -> MemoryReport:
     """
     if not isinstance(output, Tensor):
         raise DTypeError(f"saved_bytes: output must be a tg.Tensor, got {type(output).__name__}")
-    nodes = reverse_topological(output)
-    nodes.reverse()  # creation order: the oldest holder of a buffer is charged for it
+    nodes = graph_nodes(output)  # creation order: the oldest holder of a buffer is charged for it
     owners: dict[int, Node | str] = {}
     keep_alive: list[Any] = []  # the owners' ids stay valid while the walk runs
     for node in nodes:
@@ -277,7 +282,3 @@ def _group(rows: list[NodeBytes], key: Any) -> dict[Any, int]:
         k = key(row)
         totals[k] = totals.get(k, 0) + row.bytes
     return totals
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -16,6 +16,8 @@ None stands for a zero tangent (an input that does not move): :func:`scaled` and
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 
@@ -71,5 +73,10 @@ def take(tangent: np.ndarray, index: tuple, shape: tuple[int, ...], basic: bool)
     """
     if basic:
         return tangent[(slice(None), *index)]
-    positions = np.arange(int(np.prod(shape)), dtype=np.intp).reshape(shape)[index]
-    return tangent.reshape(tangent.shape[0], -1)[:, positions]
+    return tangent.reshape(tangent.shape[0], -1)[:, flat_positions(shape, index)]
+
+
+def flat_positions(shape: tuple[int, ...], index: Any) -> np.ndarray:
+    """The flat positions ``index`` selects in an array of ``shape``: arange(size) laid out
+    in ``shape``, indexed."""
+    return np.arange(int(np.prod(shape)), dtype=np.intp).reshape(shape)[index]

@@ -71,23 +71,23 @@ def _taken_arguments(func: Callable[..., Any], handler: Handler, args: tuple[Any
                      kwargs: dict[str, Any]) -> dict[str, Any]:
     """The arguments of the call by numpy's parameter names: the ones the handler takes; any
     other that does not keep numpy's default is refused."""
-    call = refusals.numpy_name(func)
     signature = _signature(func, handler)
     try:
         bound = signature.bind(*args, **kwargs)
     except TypeError as exc:
-        raise SpellingError(f"{located(call)}: {exc}") from None
+        raise SpellingError(f"{located(refusals.numpy_name(func))}: {exc}") from None
     taken = {}
     for key, value in bound.arguments.items():
         parameter = signature.parameters[key]
         if parameter.kind is inspect.Parameter.VAR_KEYWORD:  # np.clip(..., **ufunc keywords)
             if value:
                 extra_key, extra = next(iter(value.items()))
-                raise refusals.unsupported_keyword(call, extra_key, extra, handler.takes)
+                raise refusals.unsupported_keyword(refusals.numpy_name(func), extra_key, extra,
+                                                   handler.takes)
         elif key in handler.takes:
             taken[key] = value
         elif not _is_default(key, value, parameter.default):
-            raise refusals.unsupported_keyword(call, key, value, handler.takes)
+            raise refusals.unsupported_keyword(refusals.numpy_name(func), key, value, handler.takes)
     return taken
 
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from tinygraph.node import Op, apply
 from tinygraph.numpy_protocols import refusals
-from tinygraph.ops import arith, elementwise, minmax
+from tinygraph.ops import arith, elementwise, minmax, no_gradient
 from tinygraph.ops.no_gradient import compare
 from tinygraph.tensor import Tensor
 
@@ -42,11 +42,8 @@ RECORDED: dict[np.ufunc, type[Op]] = {
     np.minimum: minmax.Minimum,
 }
 
-# The comparisons, by the operator a tensor would use; no gradient.
-COMPARISONS: dict[np.ufunc, str] = {
-    np.less: "<", np.less_equal: "<=", np.greater: ">", np.greater_equal: ">=",
-    np.equal: "==", np.not_equal: "!=",
-}
+# The comparisons, by the operator a tensor would use (no_gradient's table read backwards); no gradient.
+COMPARISONS: dict[np.ufunc, str] = {ufunc: symbol for symbol, ufunc in no_gradient.COMPARISONS.items()}
 MIRRORED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 
 # Tests of each entry's value: a bool Tensor, no gradient.
@@ -68,13 +65,12 @@ def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...],
         return NotImplemented
     if method != "__call__":
         raise refusals.unsupported_method(ufunc, method)
-    call = f"np.{ufunc.__name__}"
     for key, value in kwargs.items():
         if key not in DEFAULTS or value != DEFAULTS[key]:
-            raise refusals.unsupported_keyword(call, key, value, ())
+            raise refusals.unsupported_keyword(f"np.{ufunc.__name__}", key, value, ())
     for value in inputs:
         if isinstance(value, np.ndarray) and value.dtype == object:
-            raise refusals.object_array_refused(call)
+            raise refusals.object_array_refused(f"np.{ufunc.__name__}")
     op = RECORDED.get(ufunc)
     if op is not None:
         return apply(op(), inputs)

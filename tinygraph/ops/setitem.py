@@ -35,7 +35,7 @@ from tinygraph.errors import DTypeError, GraphStateError, ShapeError
 from tinygraph.node import Op, apply, locate
 from tinygraph.ops.shape import _format_index, _is_basic, own_index
 from tinygraph.scope import STATE
-from tinygraph.tangent import lift
+from tinygraph.tangent import flat_positions, lift
 from tinygraph.tensor import Tensor, _label
 
 
@@ -58,7 +58,7 @@ class SetItem(Op):
 
     def forward(self, x: np.ndarray, v: np.ndarray) -> np.ndarray:
         if not _is_basic(self.index):
-            positions = _positions(x.shape, self.index)
+            positions = flat_positions(x.shape, self.index)
             if np.unique(positions).size != positions.size:
                 raise ShapeError(
                     f"the index names an entry of the shape {x.shape} more than once; numpy keeps "
@@ -91,15 +91,10 @@ class SetItem(Op):
             target = (slice(None), *parts)
             y_dot[target] = 0.0 if v_dot is None else lift(v_dot, y_dot[target].ndim - 1)
         else:  # through the flat positions, so the K axis stays in front (tangent.take)
-            positions = _positions(y.shape, self.index)
+            positions = flat_positions(y.shape, self.index)
             flat = y_dot.reshape(y_dot.shape[0], -1)
             flat[:, positions] = 0.0 if v_dot is None else lift(v_dot, positions.ndim)
         return y_dot
-
-
-def _positions(shape: tuple[int, ...], index: Any) -> np.ndarray:
-    """The flat positions ``index`` selects in an array of ``shape``."""
-    return np.arange(int(np.prod(shape)), dtype=np.intp).reshape(shape)[index]
 
 
 def setitem(x: Tensor, index: Any, value: Any) -> None:

@@ -119,27 +119,28 @@ class Compiled:
         holding this call's values) and adds dL/dθ into ``.grad`` of every parameter and every
         input Tensor that requires grad, as ``loss.backward()`` would; L is the function's
         (first) returned Tensor, a scalar."""
-        fast = self._fast_call(args, kwargs)  # clears a pending backward() too
+        self._pending = None  # a backward() after this call would find other ops' state
+        flat = flatten((args, kwargs), "compile", "arguments")
+        fast = self._fast_call(*flat)
         if fast is not None:
             return fast
         with pause_gc():
-            record, inputs, fresh = self._prepare(args, kwargs, loss=True)
+            record, inputs, fresh = self._prepare(args, kwargs, loss=True, flat=flat)
             pattern = record.loss_pattern
             seeds, targets = [np.ones(*record.seed)], _targets(inputs)
             if fresh is not None:  # the recording call: its own values, the reference backward
                 self._backward(record, seeds, targets, pattern)
                 return fresh
             if self._checking():
-                return self._checked_call(record, args, kwargs, inputs, seeds, pattern)
+                return self._checked_call(record, args, kwargs, inputs, seeds, targets, pattern)
             values = self._forward(record, _arrays(inputs))
             self._backward(record, seeds, targets, pattern)
             return returned(record.graph, record.outputs, values)
 
-    def _fast_call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        """A replay by written code, when everything is as before (the common call, with as
-        little Python around the plan as can be); None sends the call the long way."""
-        self._pending = None  # a backward() after this call would find other ops' state
-        inputs, key = flatten((args, kwargs), "compile", "arguments")
+    def _fast_call(self, inputs: list[Any], key: Hashable) -> Any:
+        """A replay by written code of the call whose flattened arguments are ``inputs`` and
+        ``key``, when everything is as before (the common call, with as little Python around
+        the plan as can be); None sends the call the long way."""
         record = self._plans.get((key, True))
         if record is None or STATE.detect_anomaly or not STATE.grad_enabled:
             return None
@@ -152,7 +153,7 @@ class Compiled:
         gc.disable()
         try:
             values = code.forward(arrays)
-            code.backward([np.ones(*record.seed)], [x if isinstance(x, Tensor) else None for x in inputs])
+            code.backward([np.ones(*record.seed)], _targets(inputs))
         except Exception:  # a failed guard, or an error the long way reports as eager does
             return None
         finally:
@@ -172,7 +173,7 @@ class Compiled:
                 return fresh
             values = self._forward(record, _arrays(inputs))
             if self._checking():
-                self._compare(record, self._plain_outputs(args, kwargs), values, [], [])
+                self._compare(record, self._plain_outputs(args, kwargs, inputs), values, [], [])
             return returned(record.graph, record.outputs, values)
 
     def backward(self, grads: Any) -> None:
@@ -196,10 +197,11 @@ class Compiled:
         return f"Compiled({self._name()}, recordings={self.recordings}, replays={self.replays})"
 
     # ----------------------------------------------------------------- recording
-    def _prepare(self, args: tuple[Any, ...], kwargs: dict[str, Any], loss: bool
-                 ) -> tuple[Recording, list[Any], Any]:
+    def _prepare(self, args: tuple[Any, ...], kwargs: dict[str, Any], loss: bool,
+                 flat: tuple[list[Any], Hashable] | None = None) -> tuple[Recording, list[Any], Any]:
         """The plan for these arguments (recording one when needed), the inputs, and, for a
-        recording call, what it returns (None for a replay)."""
+        recording call, what it returns (None for a replay). ``flat``: the arguments' inputs
+        and signature when the caller has already flattened them."""
         if not STATE.grad_enabled:
             raise GraphStateError("compile: gradients are off (inside tg.no_grad()); a compiled "
                                   "function records its graph and replays its backward")
@@ -209,7 +211,7 @@ class Compiled:
                 "what it returns holds no graph, so the outer plan would freeze its values: call "
                 "its function (step.fn) inside the compiled one instead"
             )
-        inputs, signature = flatten((args, kwargs), "compile", "arguments")
+        inputs, signature = flatten((args, kwargs), "compile", "arguments") if flat is None else flat
         key = (signature, loss)  # a call's plan seeds the loss; forward()'s, every output
         record = self._plans.get(key)
         if record is not None and not STATE.detect_anomaly and record.leaves_unchanged():
@@ -316,10 +318,10 @@ class Compiled:
         return bool(self.check) and (self.replays - 1) % self.check == 0
 
     def _checked_call(self, record: Recording, args: tuple[Any, ...], kwargs: dict[str, Any],
-                      inputs: list[Any], seeds: list[np.ndarray], pattern: tuple[bool, ...]) -> Any:
+                      inputs: list[Any], seeds: list[np.ndarray], targets: list[Any],
+                      pattern: tuple[bool, ...]) -> Any:
         """A replay, and the same call made plainly; any difference is an error."""
-        targets = _targets(inputs)
-        plain = self._plain_outputs(args, kwargs)
+        plain = self._plain_outputs(args, kwargs, inputs)
         sources = [_target(s, targets) for s in record.plan.gradient_slots()]
         expected = engine_grad(plain[0], sources) if sources else []
         values = self._forward(record, _arrays(inputs))
@@ -333,10 +335,11 @@ class Compiled:
         self._compare(record, plain, values, got, expected)
         return returned(record.graph, record.outputs, values)
 
-    def _plain_outputs(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Tensor]:
+    def _plain_outputs(self, args: tuple[Any, ...], kwargs: dict[str, Any], inputs: list[Any]
+                       ) -> list[Tensor]:
         """The function called plainly on Tensors (a Tensor argument as itself, an array as a
-        new constant Tensor): no plan, no ArgumentTensor."""
-        inputs, _ = flatten((args, kwargs), "compile", "arguments")
+        new constant Tensor; ``inputs``: the arguments' flattened inputs): no plan, no
+        ArgumentTensor."""
         plain = [x if isinstance(x, Tensor) else Tensor(x) for x in inputs]
         plain_args, plain_kwargs = rebuild((args, kwargs), plain)
         return output_tensors(self.fn(*plain_args, **plain_kwargs), self._name())

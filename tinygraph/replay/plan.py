@@ -23,6 +23,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 
+from tinygraph.backward import nodes_made_after
 from tinygraph.checkpoint import Checkpoint
 from tinygraph.errors import GraphStateError
 from tinygraph.node import Node, Op
@@ -116,7 +117,7 @@ def build_plan(outputs: Sequence[Tensor], arguments: Sequence[ArgumentTensor],
         by_tensor[id(tensor)] = slot
         return slot
 
-    for node in _nodes_in_creation_order(outputs):
+    for node in reversed(nodes_made_after(outputs)):  # every node an output depends on, oldest first
         inputs = tuple(slot_of(t) for t in node.inputs)
         out = node._output()
         op = copy.copy(node.op)
@@ -134,22 +135,6 @@ def _new_slot(plan: Plan, kind: str, tensor: Tensor, position: int, wants_grad: 
     slot = Slot(len(plan.slots), kind, tensor, position, wants_grad)
     plan.slots.append(slot)
     return slot
-
-
-def _nodes_in_creation_order(outputs: Sequence[Tensor]) -> list[Node]:
-    """Every node some output depends on, oldest first (an explicit stack, no recursion)."""
-    seen: set[int] = set()
-    stack = [t.producer for t in outputs if t.producer is not None]
-    nodes = []
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        nodes.append(node)
-        stack.extend(t.producer for t in node.inputs if t.producer is not None)
-    nodes.sort(key=lambda n: n.id)
-    return nodes
 
 
 def _mark_backward(plan: Plan, seeded: list[Slot]) -> None:

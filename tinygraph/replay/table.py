@@ -19,7 +19,7 @@ from tinygraph.backward import _fit, normalise_sent
 from tinygraph.indexed_grad import IndexedGrad
 from tinygraph.node import _as_output
 from tinygraph.replay.codegen import EMPTY, OWNED, SHARED, GuardError, trusted
-from tinygraph.replay.interpret import ARRAY, FIT, INDEXED, NONE, Profile
+from tinygraph.replay.interpret import ARRAY, FIT, INDEXED, NONE, Profile, assign
 from tinygraph.replay.plan import INPUT, LEAF, Plan, Slot
 
 # what a contribution does to its junction: keep it, add it into a new buffer, add it in place
@@ -147,12 +147,7 @@ class Table:
         for j, slot, action in self.seeds:
             _junction(grads, slot, seeds[j], action, None, None)
         for slot, leaf, target, owned in self.assign:
-            tensor = target if leaf else targets[target]
-            g = grads[slot]
-            if tensor.grad is None:
-                tensor.grad = g if owned else np.array(g)
-            else:
-                tensor.grad = tensor.grad + g
+            assign(target if leaf else targets[target], grads[slot], owned)
 
 
 def _action(state: dict[int, int], slot: Slot, kind: str) -> int:
