@@ -46,7 +46,7 @@ from rnn.errors import ConfigError
 from rnn.gru import GRUCell
 from rnn.lstm import LSTMCell
 from rnn.network import RNN
-from rnn.optim import Optimizer, clip_grad_norm
+from rnn.optim import Optimizer, clip_unchecked
 from rnn.sequences import InputSequence, State, detach_state
 
 StepLoss = Callable[[int, tg.Tensor], "tg.Tensor | None"]
@@ -170,7 +170,7 @@ def tbptt(
             backward()  # the network's part, from the plan, seeded with dL/dh_t
         if optimizer is not None:
             if clip_norm is not None:
-                clip_grad_norm(optimizer.params, clip_norm)
+                clip_unchecked(optimizer.params, clip_norm)
             optimizer.step()
         result.losses.append(float(total.item()))
         result.updates += 1
