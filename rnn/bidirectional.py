@@ -23,6 +23,12 @@ from rnn.cell import named
 from rnn.sequences import InputSequence, State, carry_where_masked
 
 
+def cell_tags(layer: int, reverse: bool = False) -> dict[str, Any]:
+    """The scope tags of a cell's nodes: ``layer``, and ``direction="reverse"`` for the cell
+    that runs backward in time."""
+    return {"layer": layer, "direction": "reverse"} if reverse else {"layer": layer}
+
+
 def bidirectional_unroll(forward: list[Any], reverse: list[Any], inputs: InputSequence,
                          states: list[State], keep: np.ndarray | None,
                          t0: int) -> tuple[list[tg.Tensor], list[State]]:
@@ -39,8 +45,7 @@ def bidirectional_unroll(forward: list[Any], reverse: list[Any], inputs: InputSe
                                        ("reverse", back, range(T - 1, -1, -1))):
             slot = 2 * idx + (direction == "reverse")
             state = states[slot]
-            tags = {"layer": idx} if direction == "forward" else {"layer": idx,
-                                                                  "direction": "reverse"}
+            tags = cell_tags(idx, reverse=direction == "reverse")
             for t in order:
                 with tg.scope(t=t0 + t, **tags):
                     new = cell.step(below[t], state)
