@@ -20,7 +20,7 @@ import numpy as np
 
 import tinygraph as tg
 from rnn.cell import named
-from rnn.sequences import InputSequence, State, carry_where_masked
+from rnn.sequences import InputSequence, State, carry_unless_all_kept
 
 
 def cell_tags(layer: int, reverse: bool = False) -> dict[str, Any]:
@@ -48,10 +48,7 @@ def bidirectional_unroll(forward: list[Any], reverse: list[Any], inputs: InputSe
             tags = cell_tags(idx, reverse=direction == "reverse")
             for t in order:
                 with tg.scope(t=t0 + t, **tags):
-                    new = cell.step(below[t], state)
-                    if keep is not None and not keep[:, t].all():
-                        new = carry_where_masked(new, state, keep[:, t])
-                    state = new
+                    state = carry_unless_all_kept(cell.step(below[t], state), state, keep, t)
                     outputs[direction][t] = cell.output(state)
             states[slot] = state
         top = idx == len(forward) - 1

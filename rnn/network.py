@@ -35,7 +35,7 @@ from rnn.hoisted import hoisted_unroll
 from rnn.sequences import (
     InputSequence,
     State,
-    carry_where_masked,
+    carry_unless_all_kept,
     check_mask,
     state_tensors,
     tensor_in_dtype,
@@ -274,14 +274,11 @@ class RNN:
         for t in range(start, stop):
             with tg.scope(t=t0 + t, layer=0):
                 below = inputs.step(t)
-            partial = keep is not None and not keep[:, t].all()
             for idx, cell in enumerate(self.layers):
                 with tg.scope(t=t0 + t, layer=idx):
-                    new = cell.step(below, current[idx])
-                    if partial:
-                        new = carry_where_masked(new, current[idx], keep[:, t])
-                    current[idx] = new
-                    below = cell.output(new)
+                    current[idx] = carry_unless_all_kept(cell.step(below, current[idx]),
+                                                         current[idx], keep, t)
+                    below = cell.output(current[idx])
             hs.append(below)
         return hs, current
 
