@@ -153,7 +153,8 @@ def tbptt(
             current = net.initial_states(inputs.batch_size, h0) if start == 0 else stored[start]
             length = segment_length(every, end - start)
             total = None
-            for lo, hi in segments(start, end, length, starts):
+            cuts = starts.intersection(range(start + 1, end))  # O(window), where starts is O(T/k1)
+            for lo, hi in segments(start, end, length, cuts):
                 if length is None:
                     current, total = window.run(lo, hi, current, total)
                 else:
