@@ -20,7 +20,13 @@ import numpy as np
 
 import tinygraph as tg
 from rnn.cell import named
-from rnn.sequences import InputSequence, State, carry_where_masked
+from rnn.sequences import InputSequence, State, carry_unless_all_kept
+
+
+def cell_tags(layer: int, reverse: bool = False) -> dict[str, Any]:
+    """The scope tags of a cell's nodes: ``layer``, and ``direction="reverse"`` for the cell
+    that runs backward in time."""
+    return {"layer": layer, "direction": "reverse"} if reverse else {"layer": layer}
 
 
 def bidirectional_unroll(forward: list[Any], reverse: list[Any], inputs: InputSequence,
@@ -39,14 +45,10 @@ def bidirectional_unroll(forward: list[Any], reverse: list[Any], inputs: InputSe
                                        ("reverse", back, range(T - 1, -1, -1))):
             slot = 2 * idx + (direction == "reverse")
             state = states[slot]
-            tags = {"layer": idx} if direction == "forward" else {"layer": idx,
-                                                                  "direction": "reverse"}
+            tags = cell_tags(idx, reverse=direction == "reverse")
             for t in order:
                 with tg.scope(t=t0 + t, **tags):
-                    new = cell.step(below[t], state)
-                    if keep is not None and not keep[:, t].all():
-                        new = carry_where_masked(new, state, keep[:, t])
-                    state = new
+                    state = carry_unless_all_kept(cell.step(below[t], state), state, keep, t)
                     outputs[direction][t] = cell.output(state)
             states[slot] = state
         top = idx == len(forward) - 1

@@ -10,7 +10,7 @@ gradients are those of the plain unroll, bit for bit (see ``tinygraph.checkpoint
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -44,7 +44,7 @@ def segment_length(every: Every, steps: int) -> int | None:
     return every
 
 
-def segments(start: int, stop: int, every: int | None, cuts: Sequence[int] = ()) -> list[
+def segments(start: int, stop: int, every: int | None, cuts: Iterable[int] = ()) -> list[
         tuple[int, int]]:
     """[start, stop) as pieces (lo, hi) of at most ``every`` steps (one piece for None) that
     also end at every cut inside the range."""

@@ -21,7 +21,7 @@ import numpy as np
 
 import tinygraph as tg
 from rnn.checkpointed import named, segments
-from rnn.sequences import InputSequence, carry_where_masked
+from rnn.sequences import InputSequence, carry_unless_all_kept
 
 
 def hoisted_unroll(
@@ -65,9 +65,6 @@ def _steps(cell: Any, layer: int, keep: np.ndarray | None, t0: int, lo: int, hi:
         step = t - t0  # the index into this window; t is the absolute time tag
         p_t = projected[step]
         p_t.name = "p"
-        new = cell.step_projected(p_t, h)
-        if keep is not None and not keep[:, step].all():
-            new = carry_where_masked(new, h, keep[:, step])
-        h = new
+        h = carry_unless_all_kept(cell.step_projected(p_t, h), h, keep, step)
         hs.append(h)
     return tuple(hs)

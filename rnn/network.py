@@ -30,12 +30,12 @@ from rnn.checkpointed import (
 )
 from rnn.checks import check_count, check_dtype, check_flag, check_size, make_rng
 from rnn.errors import ConfigError
-from rnn.bidirectional import bidirectional_unroll
+from rnn.bidirectional import bidirectional_unroll, cell_tags
 from rnn.hoisted import hoisted_unroll
 from rnn.sequences import (
     InputSequence,
     State,
-    carry_where_masked,
+    carry_unless_all_kept,
     check_mask,
     state_tensors,
     tensor_in_dtype,
@@ -153,16 +153,18 @@ class RNN:
         self.input_size = self.layers[0].input_size
         self.hidden_size = self.layers[-1].hidden_size
         self.num_layers = len(self.layers)
-        for prefix, layer in self._named_cells():
+        for prefix, _, layer in self._named_cells():
             for local, tensor in _local_names(layer).items():
                 tensor.name = f"{prefix}.{local}"
 
-    def _named_cells(self) -> list[tuple[str, Any]]:
-        """Every cell in the order of the states: ``layer0`` (and ``layer0_reverse``), ..."""
+    def _named_cells(self) -> list[tuple[str, dict[str, Any], Any]]:
+        """Every cell in the order of the states, with its parameters' prefix and its scope
+        tags: ``layer0`` {layer: 0} (and ``layer0_reverse`` {layer: 0, direction: reverse}), ..."""
         if not self.bidirectional:
-            return [(f"layer{idx}", cell) for idx, cell in enumerate(self.layers)]
-        return [pair for idx, (ahead, back) in enumerate(zip(self.layers, self.reverse_layers))
-                for pair in ((f"layer{idx}", ahead), (f"layer{idx}_reverse", back))]
+            return [(f"layer{idx}", cell_tags(idx), cell) for idx, cell in enumerate(self.layers)]
+        return [entry for idx, (ahead, back) in enumerate(zip(self.layers, self.reverse_layers))
+                for entry in ((f"layer{idx}", cell_tags(idx), ahead),
+                              (f"layer{idx}_reverse", cell_tags(idx, reverse=True), back))]
 
     def _check_layers(self, input_size: int | None, hidden_size: int | None) -> None:
         if len({id(c) for c in self.layers}) != len(self.layers):
@@ -211,7 +213,7 @@ class RNN:
         """Every parameter under its model name: ``layer0.W_xh``, ``layer0.W_hh``, ...
         (bidirectional: ``layer0_reverse.W_xh`` after layer 0's)."""
         named: dict[str, tg.Tensor] = {}
-        for prefix, layer in self._named_cells():
+        for prefix, _, layer in self._named_cells():
             for local, tensor in _local_names(layer).items():
                 named[f"{prefix}.{local}"] = tensor
         return named
@@ -233,7 +235,7 @@ class RNN:
         class docstring).
         """
         hs, states = self.forward_states(xs, h0, mask=mask)
-        return hs, [cell.output(s) for (_, cell), s in zip(self._named_cells(), states)]
+        return hs, [cell.output(s) for (_, _, cell), s in zip(self._named_cells(), states)]
 
     def forward_states(
         self, xs: Any, states: Any = None, mask: Any = None, t0: int = 0, *,
@@ -272,14 +274,11 @@ class RNN:
         for t in range(start, stop):
             with tg.scope(t=t0 + t, layer=0):
                 below = inputs.step(t)
-            partial = keep is not None and not keep[:, t].all()
             for idx, cell in enumerate(self.layers):
                 with tg.scope(t=t0 + t, layer=idx):
-                    new = cell.step(below, current[idx])
-                    if partial:
-                        new = carry_where_masked(new, current[idx], keep[:, t])
-                    current[idx] = new
-                    below = cell.output(new)
+                    current[idx] = carry_unless_all_kept(cell.step(below, current[idx]),
+                                                         current[idx], keep, t)
+                    below = cell.output(current[idx])
             hs.append(below)
         return hs, current
 
@@ -311,10 +310,7 @@ class RNN:
         cells = self._named_cells()
         if h0 is None:
             states = []
-            for prefix, cell in cells:
-                tags: dict[str, Any] = {"layer": int(prefix[5:].removesuffix("_reverse"))}
-                if prefix.endswith("_reverse"):
-                    tags["direction"] = "reverse"
+            for _, tags, cell in cells:
                 with tg.scope(**tags):
                     states.append(cell.initial_state(batch_size))
             return states
@@ -328,9 +324,8 @@ class RNN:
                 f"rnn.RNN: h0 must be a list of {len(cells)} states ({each}), got {count}"
             )
         states = []
-        for (prefix, cell), state in zip(cells, given):
-            layer = prefix[5:].removesuffix("_reverse")
-            where = f"layer={layer}" + (", direction=reverse" if prefix.endswith("_reverse") else "")
+        for (_, tags, cell), state in zip(cells, given):
+            where = tg.format_scope(tags)
             state = _as_state(state, where, self.dtype)
             for tensor in state_tensors(state):
                 expected = (batch_size, cell.hidden_size)

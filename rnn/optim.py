@@ -67,7 +67,13 @@ def clip_grad_norm(params: Iterable[tg.Tensor], max_norm: float) -> float:
     Returns n, the norm before clipping (parameters without a gradient are skipped).
     """
     max_norm = check_positive(max_norm, "max_norm", "clip_grad_norm")
-    grads = [p for p in parameter_list(params, "clip_grad_norm") if p.grad is not None]
+    return clip_unchecked(parameter_list(params, "clip_grad_norm"), max_norm)
+
+
+def clip_unchecked(params: list[tg.Tensor], max_norm: float) -> float:
+    """``clip_grad_norm`` without its checks, for a list and a bound checked once up front (an
+    optimizer's ``params``, a training loop's ``clip_norm``): it runs at every update."""
+    grads = [p for p in params if p.grad is not None]
     norm = float(np.sqrt(sum(float(np.sum(p.grad * p.grad)) for p in grads)))
     if not np.isfinite(norm):
         raise tg.NumericsError(f"clip_grad_norm: the gradient norm is {norm}")
@@ -89,8 +95,9 @@ class Optimizer:
         self.lr = check_positive(lr, "lr", where)
 
     def zero_grad(self) -> None:
-        """Set every parameter's ``.grad`` to None."""
-        zero_grad(self.params)
+        """Set every parameter's ``.grad`` to None (the list was checked when it was given)."""
+        for p in self.params:
+            p.grad = None
 
     def step(self) -> None:
         """Update every parameter that has a gradient."""

@@ -56,10 +56,17 @@ def check_output_path(path: str | os.PathLike) -> Path:
     saying what is wrong: its directory must exist, and the path must be new or name a regular
     file (a directory, FIFO, device, socket or symbolic link is never replaced)."""
     target = Path(path)
-    fault = _existing_entry_fault(target) or output_path_fault(target)
+    fault = parameter_file_fault(target)
     if fault is not None:
         raise ParameterFileError(f"save_parameters: cannot write {str(target)!r}: {fault}")
     return target
+
+
+def parameter_file_fault(target: Path) -> str | None:
+    """Why no parameter file may be written at ``target``, in words, or None when one can: the
+    entry there is not a regular file (a link, FIFO, device, socket), or no file can be written
+    there at all (``tinygraph.output_path_fault``). Nothing is created or written."""
+    return _existing_entry_fault(target) or output_path_fault(target)
 
 
 def _existing_entry_fault(target: Path) -> str | None:

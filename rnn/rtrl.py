@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -70,6 +70,23 @@ class RTRLResult:
     influence_bytes: int = 0
 
 
+class _DirectRows(NamedTuple):
+    """The rows of J one layer's own parameters sit in, for the direct part of its update:
+    entry W[d, k] sits at row at + d·H + k, b_k at at + k; ``k`` indexes the columns."""
+
+    k: np.ndarray
+    W_xh: np.ndarray
+    W_hh: np.ndarray
+    b_h: np.ndarray
+
+    @classmethod
+    def of(cls, at: dict[str, int], input_size: int, hidden_size: int) -> _DirectRows:
+        """The rows of a layer whose parameters start at the offsets ``at``."""
+        k = np.arange(hidden_size)
+        return cls(k, at["W_xh"] + np.arange(input_size)[:, None] * hidden_size + k,
+                   at["W_hh"] + np.arange(hidden_size)[:, None] * hidden_size + k, at["b_h"] + k)
+
+
 class Influence:
     """Where each parameter of an Elman stack sits along the P axis of J: layer by layer, in
     ``net.parameters()`` order, so the parameters of layers 0..l are the first P_l rows. A
@@ -92,6 +109,8 @@ class Influence:
                 start += tensor.size
             self.offsets.append(offsets)
             self.ends.append(start)
+        self.direct = [_DirectRows.of(offsets, cell.input_size, cell.hidden_size)
+                       for offsets, cell in zip(self.offsets, net.layers)]
 
     def start(self, cells: list[ElmanCell], batch_size: int) -> list[np.ndarray]:
         """J^l_(−1) for every layer: the identity in the block of a learned h0, else zeros."""
@@ -111,13 +130,11 @@ class Influence:
         J = J_prev @ cell.W_hh.data
         if J_below is not None:
             J[:, :J_below.shape[1], :] += J_below @ cell.W_xh.data
-        at, H = self.offsets[idx], cell.hidden_size
-        k = np.arange(H)
-        for local, source in (("W_xh", below), ("W_hh", h_prev)):
-            # entry W[d, k] sits at row at + d·H + k: ∂a_j/∂W[d, k] = source_d δ_jk
-            rows = at[local] + np.arange(source.shape[1])[:, None] * H + k
-            J[:, rows, k] += source[:, :, None]
-        J[:, at["b_h"] + k, k] += 1.0  # ∂a_j/∂b_k = δ_jk
+        direct = self.direct[idx]
+        k = direct.k
+        for rows, source in ((direct.W_xh, below), (direct.W_hh, h_prev)):
+            J[:, rows, k] += source[:, :, None]  # ∂a_j/∂W[d, k] = source_d δ_jk
+        J[:, direct.b_h, k] += 1.0  # ∂a_j/∂b_k = δ_jk
         J *= SLOPES[cell.nonlinearity](h)[:, None, :]
         return J
 

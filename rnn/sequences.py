@@ -307,6 +307,15 @@ def carry_where_masked(new: State, old: State, keep: np.ndarray) -> State:
     return blend((new, old))
 
 
+def carry_unless_all_kept(new: State, old: State, keep: np.ndarray | None, t: int) -> State:
+    """The state after step t of a masked unroll: ``new``, unless step t pads some rows (a 0 in
+    ``keep[:, t]``, keep (B, T) or None), whose ``old`` state is then carried
+    (``carry_where_masked``). A step that keeps every row adds no node."""
+    if keep is None or keep[:, t].all():
+        return new
+    return carry_where_masked(new, old, keep[:, t])
+
+
 def detach_state(state: State) -> State:
     """The same values as constants: back-propagation stops here (truncated BPTT)."""
 

@@ -32,6 +32,7 @@ k2 < k1 is refused: the earliest losses of a block would then lie before the cut
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,7 +47,7 @@ from rnn.errors import ConfigError
 from rnn.gru import GRUCell
 from rnn.lstm import LSTMCell
 from rnn.network import RNN
-from rnn.optim import Optimizer, clip_grad_norm
+from rnn.optim import Optimizer, clip_unchecked
 from rnn.sequences import InputSequence, State, detach_state
 
 StepLoss = Callable[[int, tg.Tensor], "tg.Tensor | None"]
@@ -133,15 +134,16 @@ def tbptt(
         net.checkpoint_every)
     inputs = InputSequence(xs, net.input_size, where="tbptt", dtype=net.dtype)
     T = inputs.length
-    starts = {_window_start(b, k1, k2, T) for b in range(0, T, k1)} | {T}  # states ever read
+    windows = [(b, _window_start(b, k1, k2, T), min(b + k1, T)) for b in range(0, T, k1)]
+    starts = {start for _, start, _ in windows} | {T}  # states ever read
+    next_starts = [start for _, start, _ in windows[1:]] + [T]
     stored: dict[int, list[State]] = {}  # detached state entering step s, for s in starts
     params = None if optimizer is None else [*net.parameters(), *optimizer.params,
                                              *inputs.needing_grad()]
     result = TBPTTResult()
-    windows = [(b, _window_start(b, k1, k2, T), min(b + k1, T)) for b in range(0, T, k1)]
     replayed = (_ReplayedWindows(net, h0, inputs.batch_size, windows)
                 if check_flag(compile, "compile", "tbptt") and every is None else None)
-    for block_start, start, end in windows:
+    for (block_start, start, end), next_start in zip(windows, next_starts):
         window = Window(net, inputs, step_loss, block_start)
         backward = None
         if replayed is not None and replayed.repeats(start, end):
@@ -151,15 +153,15 @@ def tbptt(
             current = net.initial_states(inputs.batch_size, h0) if start == 0 else stored[start]
             length = segment_length(every, end - start)
             total = None
-            for lo, hi in segments(start, end, length, sorted(starts)):
+            cuts = starts.intersection(range(start + 1, end))  # O(window), where starts is O(T/k1)
+            for lo, hi in segments(start, end, length, cuts):
                 if length is None:
                     current, total = window.run(lo, hi, current, total)
                 else:
                     current, total = window.checkpointed(lo, hi, current, total, params, rngs)
                 if hi in starts and hi not in stored:
                     stored[hi] = [detach_state(state) for state in current]
-        next_start = _window_start(end, k1, k2, T)
-        for s in [s for s in stored if s < next_start]:
+        for s in [s for s in stored if s < next_start]:  # no later window starts before it
             del stored[s]
         if total is None:
             continue
@@ -170,7 +172,7 @@ def tbptt(
             backward()  # the network's part, from the plan, seeded with dL/dh_t
         if optimizer is not None:
             if clip_norm is not None:
-                clip_grad_norm(optimizer.params, clip_norm)
+                clip_unchecked(optimizer.params, clip_norm)
             optimizer.step()
         result.losses.append(float(total.item()))
         result.updates += 1
@@ -238,8 +240,8 @@ class _ReplayedWindows:
     def __init__(self, net: RNN, h0: Any, batch_size: int, windows: list[tuple[int, int, int]]
                  ) -> None:
         self.net, self.h0, self.batch_size = net, h0, batch_size
-        kinds = [(end - start, start == 0) for _, start, end in windows]
-        self.repeating = {kind for kind in kinds if kinds.count(kind) > 1}
+        kinds = Counter((end - start, start == 0) for _, start, end in windows)
+        self.repeating = {kind for kind, count in kinds.items() if count > 1}
         if not all(type(cell) in (ElmanCell, LSTMCell, GRUCell) for cell in net.layers):
             self.repeating = set()  # another cell's Python might read values a plan cannot see
         self.t0 = 0

@@ -263,6 +263,20 @@ def test_train_save_path_is_checked_before_training(capsys, no_run, tmp_path):
         capsys, "train", "--save", str(tmp_path))
 
 
+def test_train_save_refuses_a_link_or_a_fifo_before_training(capsys, no_run, tmp_path):
+    """--save is checked as save_parameters checks it: a link or a FIFO is never replaced."""
+    (tmp_path / "lm.npz").write_bytes(b"")
+    link = tmp_path / "link.npz"
+    link.symlink_to(tmp_path / "lm.npz")
+    assert (f"--save: cannot write {str(link)!r}: it is a symbolic link (to "
+            f"{str(tmp_path / 'lm.npz')!r}); save to the file it points to (a link is neither "
+            "followed nor replaced)") in refused(capsys, "train", "--save", str(link))
+    fifo = tmp_path / "fifo.npz"
+    os.mkfifo(fifo)
+    assert (f"--save: cannot write {str(fifo)!r}: it is a FIFO (named pipe), not a regular "
+            "file (only a regular file is replaced)") in refused(capsys, "train", "--save", str(fifo))
+
+
 @pytest.mark.parametrize("option, value, interval", [
     ("--eps", "nan", "[1e-10, 0.1]"), ("--eps", "0", "[1e-10, 0.1]"), ("--eps", "1", "[1e-10, 0.1]"),
     ("--atol", "inf", "(0, 1)"), ("--atol", "0", "(0, 1)"),

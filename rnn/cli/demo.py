@@ -96,15 +96,10 @@ def picture_seconds(args: argparse.Namespace) -> float:
     check_output_dir(Path(args.out), "--out")
     size = limits.PictureSize.of(args.layers, args.nonlinearity, args.loss_at)
     fold = folded_steps(args, args.png_max_steps)
-    pictures = page = size.nodes(min(args.steps, fold or args.steps))
-    if page > limits.MAX_NODES:
-        advice = (f"use --png-max-steps {size.steps_that_fit()} or fewer" if fold else
-                  f"fold with --png-max-steps {min(size.steps_that_fit(), 16)}")
-        raise UsageError(
-            f"the pictures would draw {min(args.steps, fold or args.steps):,} steps: {page:,} "
-            f"nodes, over the {limits.MAX_NODES:,} Graphviz is given; {advice}, or "
-            "--no-pictures")
-    graphviz = limits.GRAPHVIZ_PER_NODE * (page + len(PICTURES) * 2 * pictures)
+    nodes = size.check(min(args.steps, fold or args.steps), bool(fold), "--png-max-steps",
+                       "the pictures would draw {steps:,} steps: {nodes:,} nodes",
+                       "fold with {option} {fit}", ", or --no-pictures")
+    graphviz = limits.GRAPHVIZ_PER_NODE * (nodes + len(PICTURES) * 2 * nodes)  # page, pictures
     return graphviz + limits.PICTURE_COST.seconds(1, args.steps, args.layers, args.hidden,
                                                   args.batch)
 

@@ -10,6 +10,7 @@ import argparse
 import codecs
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 from rnn.cli.usage import UsageError
@@ -19,11 +20,13 @@ from tinygraph.render import graphviz_missing
 MAX_TEXT_CHARS = 1_000_000
 
 
-def check_output_file(path: Path, option: str) -> None:
-    """A file can be written at ``path`` (its directory exists and it is not a directory)."""
-    fault = output_path_fault(path)
-    if fault is not None:
-        raise UsageError(f"{option}: cannot write {str(path)!r}: {fault}")
+def check_output_file(path: Path, option: str,
+                      fault: Callable[[Path], str | None] = output_path_fault) -> None:
+    """A file can be written at ``path``: ``fault(path)`` finds nothing wrong (by default
+    ``output_path_fault``: its directory exists and it is not a directory)."""
+    reason = fault(path)
+    if reason is not None:
+        raise UsageError(f"{option}: cannot write {str(path)!r}: {reason}")
 
 
 def check_output_dir(path: Path, option: str) -> None:

@@ -28,7 +28,6 @@ from dataclasses import dataclass
 
 from rnn.cli.problem import build_problem, parameter_count
 from rnn.cli.usage import UsageError
-import tinygraph as tg
 from tinygraph.render import MAX_NODES as PICTURE_MAX_NODES
 from tinygraph.render import picture_size
 
@@ -111,7 +110,7 @@ class PictureSize:
     @classmethod
     def of(cls, layers: int, nonlinearity: list[str], loss_at: str) -> PictureSize:
         """Count the nodes ``tg.to_dot`` lays out for one and for two steps."""
-        one, two = (_drawn(build_problem(t, layers, 1, nonlinearity, 1, loss_at).loss())
+        one, two = (picture_size(build_problem(t, layers, 1, nonlinearity, 1, loss_at).loss())
                     for t in (1, 2))
         return cls(one, two - one)
 
@@ -123,9 +122,23 @@ class PictureSize:
         """The most steps whose picture has at most MAX_NODES nodes."""
         return max((MAX_NODES - self.first) // self.per_step + 1, 0)
 
+    def check(self, steps: int, folded: bool, option: str, head: str, fold: str,
+              tail: str = "") -> int:
+        """The nodes of a picture of ``steps`` steps, or a UsageError when they are over MAX_NODES.
 
-def _drawn(loss: tg.Tensor) -> int:
-    return picture_size(loss)
+        The error is ``head`` (a template of ``{steps}`` and ``{nodes}``), the bound, and the
+        advice: ``use <option> N or fewer`` (N: steps_that_fit()) when the picture is already
+        ``folded``, else ``fold`` (a template of ``{option}`` and ``{fit}`` = min(N, 16));
+        then ``tail``.
+        """
+        nodes = self.nodes(steps)
+        if nodes > MAX_NODES:
+            fit = self.steps_that_fit()
+            advice = (f"use {option} {fit} or fewer" if folded else
+                      fold.format(option=option, fit=min(fit, 16)))
+            raise UsageError(f"{head.format(steps=steps, nodes=nodes)}, over the {MAX_NODES:,} "
+                             f"Graphviz is given; {advice}{tail}")
+        return nodes
 
 
 def _gigabytes(values: int) -> str:

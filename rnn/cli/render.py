@@ -90,14 +90,9 @@ def picture_nodes(args: argparse.Namespace) -> int:
     size = limits.PictureSize.of(args.layers, args.nonlinearity, args.loss_at)
     fold = folded_steps(args, args.max_steps)
     drawn = 1 if args.view == "step" else min(args.steps, fold or args.steps)
-    if size.nodes(drawn) > limits.MAX_NODES:
-        fit = size.steps_that_fit()
-        advice = (f"use --max-steps {fit} or fewer" if fold else
-                  f"fold the middle steps with --max-steps {min(fit, 16)} (keeps the first and "
-                  "last steps)")
-        raise UsageError(f"the picture would draw {drawn:,} steps, {size.nodes(drawn):,} nodes, "
-                         f"over the {limits.MAX_NODES:,} Graphviz is given; {advice}")
-    return size.nodes(drawn)
+    return size.check(drawn, bool(fold), "--max-steps",
+                      "the picture would draw {steps:,} steps, {nodes:,} nodes",
+                      "fold the middle steps with {option} {fit} (keeps the first and last steps)")
 
 
 def output_target(args: argparse.Namespace) -> tuple[str, Path]:

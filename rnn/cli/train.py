@@ -14,7 +14,7 @@ from rnn.cli.inputs import MAX_TEXT_CHARS, check_output_file, text_file
 from rnn.cli.options import add_seed_option, float_in, int_in, positive_int
 from rnn.cli.progress import Progress
 from rnn.cli.usage import UsageError
-from rnn.params import save_parameters
+from rnn.params import parameter_file_fault, save_parameters
 
 MAX_EPOCHS = 10_000
 MAX_SAMPLE = 10_000
@@ -89,7 +89,7 @@ def validate(args: argparse.Namespace) -> None:
     limits.check_values(min(args.k2, stream), args.layers, args.batch, args.hidden,
                         f"a truncated-BPTT block of k2={args.k2:,} steps")
     if args.save:
-        check_output_file(Path(args.save), "--save")
+        check_output_file(Path(args.save), "--save", fault=parameter_file_fault)
 
 
 def training_text(args: argparse.Namespace) -> str:
