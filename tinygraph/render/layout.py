@@ -127,11 +127,13 @@ def picture_parts(view: GraphView, steps: Steps) -> tuple[dict[int, TimeSum], Ba
     return sums, bands, Namer(view.is_parameter, bands.of, bands.layered, time_of)
 
 
-def drawn_count(view: GraphView, steps: Steps) -> int:
+def drawn_count(view: GraphView, steps: Steps, sums: dict[int, TimeSum] | None = None) -> int:
     """How many things the picture places: every node outside the fold (a time sum once),
     a copy of each leaf it reads (no zero a sum starts from), and a Σ for its output when two
-    or more nodes read it (as compute_layout does)."""
-    sums = find_time_sums(view, steps.col_of)
+    or more nodes read it (as compute_layout does). ``sums``: the time sums, when already
+    found for ``steps``' columns."""
+    if sums is None:
+        sums = find_time_sums(view, steps.col_of)
     count = 0
     for node in view.nodes:
         if steps.folded(node) or steps.hidden(node):
@@ -147,10 +149,12 @@ def drawn_count(view: GraphView, steps: Steps) -> int:
     return count
 
 
-def compute_layout(view: GraphView, steps: Steps, roomy: bool = False) -> Layout:
+def compute_layout(view: GraphView, steps: Steps, roomy: bool = False,
+                   parts: tuple[dict[int, TimeSum], Bands, Namer] | None = None) -> Layout:
     """Place every node, junction and leaf copy of ``view`` in the columns of ``steps``
-    (``roomy``: rows and columns wider apart, for labels that carry values)."""
-    sums, bands, namer = picture_parts(view, steps)
+    (``roomy``: rows and columns wider apart, for labels that carry values; ``parts``: the
+    :func:`picture_parts` of ``steps``' columns, when already found)."""
+    sums, bands, namer = parts if parts is not None else picture_parts(view, steps)
     lay = Layout(bands, namer, sums, row=ROOMY * ROW if roomy else ROW)
     pad = COLUMN_PAD + (ROOMY_PAD if roomy else 0.0)
     col_of = steps.col_of
