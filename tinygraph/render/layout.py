@@ -114,9 +114,7 @@ def picture_parts(view: GraphView, steps: Steps) -> tuple[dict[int, TimeSum], Ba
     """The time sums, bands and names of a picture (one pass each over the nodes)."""
     sums = find_time_sums(view, steps.col_of)
     bands = assign_bands(view, steps, sums)
-    first_time: dict[int, Any] = {}
-    for i, col in enumerate(steps.step_col):
-        first_time.setdefault(col, steps.times[i])
+    first_time = steps.first_times
     time_of = {}
     for node in view.nodes:
         col = steps.col_of[id(node)]
@@ -236,9 +234,7 @@ def _columns(lay: Layout, steps: Steps, has_outside: bool, step_width: float,
     ``origin`` from its left edge), a narrow one for the fold."""
     x = 0.0
     count = (max(steps.step_col) + 1) if steps.step_col else 0
-    first_time = {}
-    for i, col in enumerate(steps.step_col):
-        first_time.setdefault(col, steps.times[i])
+    first_time = steps.first_times
     for col in range(count):
         if steps.fold_range is not None and col == steps.fold_range.start:
             width, label, clustered, key = FOLD_COLUMN, "", False, "fold"

@@ -49,6 +49,14 @@ class Steps:
         return self.step_col[self.fold_range.start] if self.fold_range is not None else None
 
     @property
+    def first_times(self) -> dict[int, Any]:
+        """Column -> the first step in it (the fold's first folded step)."""
+        first: dict[int, Any] = {}
+        for t, col in zip(self.times, self.step_col, strict=True):
+            first.setdefault(col, t)
+        return first
+
+    @property
     def shown(self) -> int:
         """How many steps are drawn as their own column."""
         if self.only is not None:
