@@ -16,8 +16,8 @@ import numpy as np
 
 from tinygraph.node import Node
 from tinygraph.render.explore.derivatives import derivative_of
-from tinygraph.render.explore.graph import (ExploredGraph, plain_name, runs_json, sent_inputs,
-                                            where_words)
+from tinygraph.render.explore.graph import ExploredGraph, plain_name, runs_json, where_words
+from tinygraph.render.graph_view import sent_inputs
 from tinygraph.render.names import Runs
 from tinygraph.render.explore.payload import crossing
 from tinygraph.tensor import Tensor

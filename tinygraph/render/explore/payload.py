@@ -15,7 +15,8 @@ from typing import Any
 
 from tinygraph.node import Node
 from tinygraph.render.explore.derivatives import derivative_of
-from tinygraph.render.explore.graph import ExploredGraph, plain_name, runs_json, sent_inputs
+from tinygraph.render.explore.graph import ExploredGraph, plain_name, runs_json
+from tinygraph.render.graph_view import sent_inputs
 from tinygraph.render.explore.numbers import encode
 from tinygraph.render.scene import step_gap
 
