@@ -68,6 +68,12 @@ def step_gap(producer: Node, reader: Node) -> int:
     return 1 if time_key(b) > time_key(a) else -1
 
 
+def gap_note(gap: int) -> str:
+    """Where a gradient comes from, ``gap`` (non-zero, see :func:`step_gap`) steps away:
+    ``from t+1``, ``from t−1``, ``from t+3``."""
+    return f"from t{'+' if gap > 0 else '−'}{abs(gap)}"
+
+
 class SceneBuilder:
     """Builds the edges of one unrolled picture from a view and its layout."""
 
@@ -215,22 +221,19 @@ class SceneBuilder:
             return
         junction = view.is_junction(tensor) and view.tensor_number(tensor) in self.lay.junction_pos
         source = f"j{view.tensor_number(tensor)}" if junction else producer
-        label = [] if junction and not self._crosses_bands(tensor.producer, node) \
+        gap = step_gap(tensor.producer, node)
+        label = [] if gap != 0 or (junction and not self._crosses_bands(tensor.producer, node)) \
             else self._tensor_runs(tensor)
-        if step_gap(tensor.producer, node) != 0:
-            label = []
         forward = self._edge(source, reader, "forward", label, None,
                              **self._forward_style(view.total_grad(tensor), style.FORWARD),
                              tooltip=full_text_tip(tensor.name or ""))
         if not self.backward:
             return
         grad = view.contribution(tensor, node, index)
-        gap = step_gap(tensor.producer, node)
         if gap != 0:
             self.nonlocal_drawn = True
-            note = ("from t+1" if gap == 1 else "from t−1" if gap == -1 else
-                    f"from t{'+' if gap > 0 else '−'}{abs(gap)}")
-            self._edge(reader, source, "nonlocal", self._grad_runs(tensor, grad, note), forward,
+            runs = self._grad_runs(tensor, grad, gap_note(gap))
+            self._edge(reader, source, "nonlocal", runs, forward,
                        tooltip=full_text_tip(tensor.name or ""),
                        **self._grad_style(grad, style.NONLOCAL, nonlocal_edge=True))
         else:
