@@ -123,7 +123,7 @@ class RolledScene:
                         self._add(leaf, f"n{number}", [], color=color)
                 elif id(producer) in self.inside:
                     source = self._source(tensor)
-                    named = not source.startswith("j") or self._bands_differ(producer, node)
+                    named = not source.startswith("j") or lay.bands.differ(producer, node)
                     self._add(source, f"n{number}", lay.namer.tensor(tensor) if named else [])
                 elif id(producer) in self.counterpart:
                     self._delayed(self.counterpart[id(producer)], node)
@@ -143,9 +143,6 @@ class RolledScene:
     def _source(self, tensor: Any) -> str:
         junction = f"j{self.view.tensor_number(tensor)}"
         return junction if junction in self.lay.boxes else f"n{self.view.number(tensor.producer)}"
-
-    def _bands_differ(self, producer: Node, reader: Node) -> bool:
-        return self.lay.bands.of.get(id(producer)) != self.lay.bands.of.get(id(reader))
 
     def _delayed(self, producer: Node, reader: Node) -> None:
         """producer's output (this step's h_t) -> z⁻¹ -> reader (which reads h_(t−1))."""

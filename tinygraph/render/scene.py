@@ -222,7 +222,7 @@ class SceneBuilder:
         junction = view.is_junction(tensor) and view.tensor_number(tensor) in self.lay.junction_pos
         source = f"j{view.tensor_number(tensor)}" if junction else producer
         gap = step_gap(tensor.producer, node)
-        label = [] if gap != 0 or (junction and not self._crosses_bands(tensor.producer, node)) \
+        label = [] if gap != 0 or (junction and not self.lay.bands.differ(tensor.producer, node)) \
             else self._tensor_runs(tensor)
         forward = self._edge(source, reader, "forward", label, None,
                              **self._forward_style(view.total_grad(tensor), style.FORWARD),
@@ -279,10 +279,6 @@ class SceneBuilder:
                 self.nonlocal_drawn = True
                 self._edge(stub, source, "nonlocal", self._grad_runs(tensor, grad, note), forward,
                            **self._grad_style(grad, style.NONLOCAL, nonlocal_edge=True))
-
-    def _crosses_bands(self, producer: Node, reader: Node) -> bool:
-        band_of = self.lay.bands.of
-        return band_of.get(id(producer)) != band_of.get(id(reader))
 
     def _junction_in(self, tensor: Tensor) -> None:
         """producer -> Σ (the tensor) and Σ -> producer (the summed gradient)."""
