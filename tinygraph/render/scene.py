@@ -94,6 +94,10 @@ class SceneBuilder:
     def build(self) -> list[Edge]:
         """Every edge of the picture, in creation order of the nodes they enter."""
         view = self.view
+        adds: dict[int, set[tuple[int, int]]] = {}   # id(time sum) -> its (reader, input) terms
+        for chain in self.lay.sums.values():
+            if id(chain) not in adds:
+                adds[id(chain)] = {(id(r), i) for _, r, i in chain.terms}
         for node in view.nodes:
             reader = self.item(node)
             if reader is None:
@@ -101,8 +105,7 @@ class SceneBuilder:
                 continue
             chain = self.lay.sums.get(id(node))
             for index, tensor in enumerate(node.inputs):
-                if chain is not None and not any(t is tensor and r is node and i == index
-                                                 for t, r, i in chain.terms):
+                if chain is not None and (id(node), index) not in adds[id(chain)]:
                     continue
                 if tensor.producer is None:
                     if reader != "fold":
