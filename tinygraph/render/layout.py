@@ -104,11 +104,6 @@ class Layout:
     width: float = 0.0
     height: float = 0.0
 
-    def drawn(self, node: Node, view: GraphView) -> bool:
-        """Whether ``node`` is drawn as its own box (not folded, hidden or merged into a sum)."""
-        number = view.number(node)
-        return number in self.node_pos and number not in self.folded
-
 
 def picture_parts(view: GraphView, steps: Steps) -> tuple[dict[int, TimeSum], Bands, Namer]:
     """The time sums, bands and names of a picture (one pass each over the nodes)."""

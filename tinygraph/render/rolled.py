@@ -40,9 +40,7 @@ def write_rolled(view: GraphView, lay: Layout, opts: Options) -> str:
     before = steps[steps.index(step) - 1] if step in steps and steps.index(step) > 0 else None
     edges = RolledScene(view, lay, members, _counterparts(view, lay, before, step)).build()
     normalise(lay)
-    writer = UnrolledWriter(view, lay, opts)
-    writer.builder.nonlocal_drawn = False
-    return writer.write(edges, delays=any(e.dst.startswith("z") for e in edges))
+    return UnrolledWriter(view, lay, opts).write(edges, delays=any(e.dst.startswith("z") for e in edges))
 
 
 def _keep_only(view: GraphView, lay: Layout, members: list[Node], step: int) -> None:

@@ -25,7 +25,7 @@ from tinygraph.memory import human, saved_bytes
 from tinygraph.render import labels, style
 from tinygraph.render.graph_view import GraphView
 from tinygraph.render.layout import Layout
-from tinygraph.render.names import Runs, runs_text, runs_width
+from tinygraph.render.names import Runs, runs_width
 from tinygraph.render.options import Options
 from tinygraph.render.safe_text import full_text_tip
 from tinygraph.render.steps import time_key
@@ -81,7 +81,6 @@ class SceneBuilder:
         self.view = view
         self.lay = lay
         self.opts = opts
-        self.forward = True
         self.backward = opts.view in ("backward", "both", "step")
         self.rich = opts.view in ("both", "step")
         self.scale = self._scale() if opts.color_by == "grad_norm" else None
@@ -322,8 +321,3 @@ class SceneBuilder:
         norms = [float(np.linalg.norm(g)) for g in self.view.sent.values()]
         norms += [float(np.linalg.norm(g)) for g in self.view.totals.values()]
         return NormScale(norms)
-
-
-def edge_text(edge: Edge) -> str:
-    """An edge's label as plain text (for tests and tooltips)."""
-    return runs_text(edge.runs)

@@ -131,14 +131,14 @@ def _node_frame(graph: ExploredGraph, step: NodeStep) -> dict[str, Any]:
                        "send the gradients", "")])
     elif not step.sent:
         lines.append([("sends nothing: no input needs a gradient", "")])
-    math = None if in_sum else _rule(graph, node)
+    math = None if in_sum else _rule(node)
     if math:
         lines.append([("rule: " + math, "")])
     return {"cur": [box], "sent": sent, "t": None if in_sum else graph.column(node),
             "cap": [runs_json(line) for line in lines]}
 
 
-def _rule(graph: ExploredGraph, node: Node) -> str:
+def _rule(node: Node) -> str:
     found = derivative_of(node)
     return "; ".join(found["backward"]) if found["backward"] else ""
 
