@@ -5,8 +5,8 @@ the fold), bands (layers, tagged or found from the recurrences), time_sum (Σ_t 
 names and labels (what things are called). Where: block_arrangement (one step of one layer),
 layout and leaves (every box), routing (edges around boxes), placement (labels beside their
 edge), geometry. The text: scene (which edges), dot_writer and rolled (the DOT), legend and
-style. Files: formats, graphviz_run, drawing (the entry points); stepthrough and
-stepthrough_page (the backward pass as an HTML page of frames, ``tg.stepthrough``); the
+style. Files: formats, graphviz_run, drawing (the entry points); stepthrough
+(``tg.stepthrough``: the explorer opened on the first frame of the backward pass); the
 explore package (``tg.explore``: the interactive page; ``Film``: training as a film) and
 html_table (notebook tables).
 """

@@ -48,6 +48,11 @@ class Bands:
         """More than one layer band: names then carry the layer as a superscript."""
         return sum(1 for b in self.order if b not in (None, TOP)) > 1
 
+    def differ(self, a: Node, b: Node) -> bool:
+        """Whether nodes ``a`` and ``b`` are in different bands (a tensor from one to the
+        other crosses a band's edge)."""
+        return self.of.get(id(a)) != self.of.get(id(b))
+
     def label(self, band: Any) -> str:
         """The text at the left of a band."""
         if band is None:

@@ -140,18 +140,19 @@ class UnrolledWriter:
                 parallel.setdefault((edge.src, edge.dst), []).append(edge)
         spread = {id(e): (k - (len(group) - 1) / 2) * (2 * PAIR + 2.0)
                   for group in parallel.values() for k, e in enumerate(group)}
+        unshifted: dict[int, list[tuple[float, float]]] = {}
         for edge in edges:
             if edge.twin is None:
-                route = self._elbow(edge) or router.route(edge.src, edge.dst)
+                route = unshifted[id(edge)] = self._elbow(edge) or router.route(edge.src, edge.dst)
                 shift = spread[id(edge)] - (PAIR / 2 if id(edge) in paired else 0.0)
                 if shift:
                     route = beside(route, shift, boxes[edge.src], boxes[edge.dst])
                 edge.route = route
         for edge in edges:
             if edge.twin is not None:
-                forward = self._elbow(edge.twin) or router.route(edge.twin.src, edge.twin.dst)
-                moved = beside(forward, spread[id(edge.twin)] + PAIR / 2,
-                               boxes[edge.twin.src], boxes[edge.twin.dst])
+                forward = edge.twin
+                moved = beside(unshifted[id(forward)], spread[id(forward)] + PAIR / 2,
+                               boxes[forward.src], boxes[forward.dst])
                 edge.route = moved[::-1]
 
     def _elbow(self, edge: Edge) -> list[tuple[float, float]] | None:

@@ -22,7 +22,7 @@ from tinygraph.render.formats import check_format, output_format
 from tinygraph.render.graph_view import GraphView, attach_trace, collect
 from tinygraph.render.graphviz_run import ENGINE, check_timeout, pipe_with_timeout
 from tinygraph.render.layout import compute_layout, drawn_count
-from tinygraph.render.steps import Steps, plan_steps, time_key
+from tinygraph.render.steps import Steps, plan_steps, step_times
 from tinygraph.render.options import FOLDING_VIEWS, Options, check_options, needs_grads
 from tinygraph.render.rolled import write_rolled
 from tinygraph.tensor import Tensor
@@ -65,10 +65,7 @@ def plan_picture(out: Tensor, view: str, options: dict[str, Any],
     """The checks that come before any work: the options, then (one walk of the graph) the
     number of things the picture would place, refused over ``max_nodes`` with advice; errors
     name ``where``, the function the user called."""
-    opts = check_options(view, options, where)
-    graph = collect(out)
-    steps = plan_steps(graph, opts.max_steps if opts.view != "rolled" else None,
-                       _step_shown(graph, opts, where))
+    graph, opts, steps = _plan(out, view, options, where)
     _check_size(drawn_count(graph, steps), steps.shown, opts, where)
     return graph, opts, steps
 
@@ -77,10 +74,7 @@ def picture_size(out: Tensor, view: str = "forward", **options: Any) -> int:
     """How many boxes ``tg.to_dot(out, view, **options)`` would place (ops outside a fold, a copy
     of each parameter they read, a Σ per junction): the number ``max_nodes`` limits, counted
     with one walk and no layout, so callers can refuse a picture before building it."""
-    opts = check_options(view, options, "picture_size")
-    graph = collect(out)
-    steps = plan_steps(graph, opts.max_steps if opts.view != "rolled" else None,
-                       _step_shown(graph, opts, "picture_size"))
+    graph, _, steps = _plan(out, view, options, "picture_size")
     return drawn_count(graph, steps)
 
 
@@ -201,11 +195,21 @@ def write_bytes(path: Path, data: bytes) -> None:
         raise RenderError(f"render: cannot write {str(path)!r}: {exc.strerror or exc}") from None
 
 
+def _plan(out: Tensor, view: str, options: dict[str, Any],
+          where: str) -> tuple[GraphView, Options, Steps]:
+    """The checked options, the graph (one walk) and its steps; errors name ``where``."""
+    opts = check_options(view, options, where)
+    graph = collect(out)
+    steps = plan_steps(graph, opts.max_steps if opts.view != "rolled" else None,
+                       _step_shown(graph, opts, where))
+    return graph, opts, steps
+
+
 def _step_shown(graph: GraphView, opts: Options, where: str) -> Any:
     """The step ``view="step"`` draws: ``t``, which must be a step of the graph."""
     if opts.view != "step":
         return None
-    times = sorted({n.scope["t"] for n in graph.nodes if "t" in n.scope}, key=time_key)
+    times = step_times(graph)
     if opts.t not in times:
         shown = ", ".join(str(t) for t in times[:6]) + (", …" if len(times) > 6 else "")
         raise RenderError(f"{where}: t={opts.t!r} is not a step of this graph "

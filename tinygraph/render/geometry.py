@@ -78,17 +78,6 @@ def segment_hits_box(a: Point, b: Point, box: Box) -> bool:
     return t1 - t0 > 1e-9
 
 
-def segments_cross(a: Point, b: Point, c: Point, d: Point) -> bool:
-    """Whether segments a–b and c–d intersect (touching counts)."""
-    def side(p: Point, q: Point, r: Point) -> float:
-        return (q[0] - p[0]) * (r[1] - p[1]) - (q[1] - p[1]) * (r[0] - p[0])
-    d1, d2 = side(c, d, a), side(c, d, b)
-    d3, d4 = side(a, b, c), side(a, b, d)
-    if ((d1 > 0) != (d2 > 0)) and ((d3 > 0) != (d4 > 0)) and d1 and d2 and d3 and d4:
-        return True
-    return False
-
-
 def segment_hits_rect(a: Point, b: Point, box: Box) -> bool:
     """Whether the segment a–b touches ``box`` (interior or an end inside)."""
     return box.contains(a) or box.contains(b) or segment_hits_box(a, b, box)
@@ -156,33 +145,6 @@ def entry_point(box: Box, a: Point, b: Point) -> Point | None:
         if t0 > t1:
             return None
     return (a[0] + dx * t0, a[1] + dy * t0)
-
-
-def exit_point(box: Box, inside: Point, outside: Point) -> Point:
-    """Where the segment from ``inside`` (a point in the box) to ``outside`` crosses the
-    boundary of ``box`` (its circle when round); ``inside`` itself if it is not inside."""
-    lo, hi = 0.0, 1.0
-    if not _inside(box, inside):
-        return inside
-    for _ in range(30):                      # bisection: exact enough for drawing
-        mid = (lo + hi) / 2
-        p = (inside[0] + (outside[0] - inside[0]) * mid, inside[1] + (outside[1] - inside[1]) * mid)
-        if _inside(box, p):
-            lo = mid
-        else:
-            hi = mid
-    return (inside[0] + (outside[0] - inside[0]) * hi, inside[1] + (outside[1] - inside[1]) * hi)
-
-
-def _inside(box: Box, p: Point) -> bool:
-    if box.round:
-        return math.hypot(p[0] - box.x, p[1] - box.y) < box.w / 2
-    return box.x0 <= p[0] <= box.x1 and box.y0 <= p[1] <= box.y1
-
-
-def length(points: list[Point]) -> float:
-    """The length of a polyline."""
-    return sum(math.dist(p, q) for p, q in pairwise(points))
 
 
 def offset_polyline(points: list[Point], d: float) -> list[Point]:

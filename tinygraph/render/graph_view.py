@@ -116,15 +116,22 @@ def attach_trace(view: GraphView, trace: Trace) -> None:
     for step in trace:
         if isinstance(step, NodeStep):
             view.totals[id(step.output)] = step.grad
-            inputs = step.node.inputs
-            index = 0
-            for tensor, grad in step.sent:      # in input order, skipping inputs without grad
-                while index < len(inputs) - 1 and inputs[index] is not tensor:
-                    index += 1
+            for (index, tensor), (_, grad) in zip(sent_inputs(step), step.sent, strict=True):
                 view.sent[(id(tensor), id(step.node), index)] = grad
-                index += 1
         elif isinstance(step, JunctionStep):
             view.totals[id(step.tensor)] = step.total
     for tensor, grad in trace.grads.items():
         view.totals[id(tensor)] = grad
 
+
+def sent_inputs(step: NodeStep) -> list[tuple[int, Tensor]]:
+    """(input index, tensor) for each gradient a node step sent, in input order (an input
+    that needs no gradient is skipped, so the index is found by identity)."""
+    inputs = step.node.inputs
+    found, index = [], 0
+    for tensor, _ in step.sent:
+        while index < len(inputs) - 1 and inputs[index] is not tensor:
+            index += 1
+        found.append((index, tensor))
+        index += 1
+    return found

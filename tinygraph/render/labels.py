@@ -3,7 +3,8 @@
 Every text the pictures (DOT labels, tooltips, the legend) and the step-through captions show
 about a tensor comes from here, so each is spelled one way: a shape as ``2×3`` (``scalar`` for
 ``()``), a one-entry array as its value, up to three entries as a list, a larger array as its
-Frobenius norm ``‖·‖=0.416``, a tensor as its name (or what produced it) with its shape.
+Frobenius norm ``‖·‖=0.416``, an unnamed leaf by its kind (``param [2×3]``, ``targets``), an
+op by what it describes.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import numpy as np
 
 from tinygraph.node import Node
-from tinygraph.render.options import Options
 from tinygraph.render.safe_text import shorten
 from tinygraph.tensor import Tensor
 
@@ -58,37 +58,3 @@ def param_label(tensor: Tensor) -> str:
 def op_label(node: Node) -> str:
     """An op's label: what its op describes (``tanh``, ``getitem[:, 3]``), shortened."""
     return shorten(node.op.describe())
-
-
-def tensor_text(tensor: Tensor, opts: Options) -> str:
-    """An edge label: ``name [shape]`` (and ``= value`` when values are shown)."""
-    parts = [shorten(tensor.name)] if tensor.name else []
-    if opts.show_shapes:
-        parts.append(f"[{shape_text(tensor.shape)}]")
-    if opts.show_values:
-        parts.append("= " + value_text(tensor.data))
-    return " ".join(parts)
-
-
-def grad_text(tensor: Tensor, grad: np.ndarray | None, opts: Options, note: str = "") -> str:
-    """A gradient edge label: ``∂L/∂name`` plus the value or norm when asked for."""
-    parts = [f"∂L/∂{shorten(tensor.name)}"] if tensor.name else []
-    if note:
-        parts.append(note)
-    if grad is not None and opts.show_grads:
-        parts.append(value_text(grad))
-    elif grad is not None and opts.show_grad_norms:
-        parts.append(norm_text(grad))
-    return " ".join(parts)
-
-
-def tensor_caption(tensor: Tensor, numbers: dict[int, int]) -> str:
-    """A tensor in a caption: ``name [2×3]``, else ``op#number out [2×3]`` (``numbers``: the
-    node numbers of the picture), else ``leaf [2×3]``."""
-    shape = shape_text(tensor.shape)
-    if tensor.name:
-        return f"{shorten(tensor.name)} [{shape}]"
-    if tensor.producer is not None:
-        number = numbers.get(id(tensor.producer), tensor.producer.id)
-        return f"{op_label(tensor.producer)}#{number} out [{shape}]"
-    return f"leaf [{shape}]"

@@ -104,19 +104,12 @@ class Layout:
     width: float = 0.0
     height: float = 0.0
 
-    def drawn(self, node: Node, view: GraphView) -> bool:
-        """Whether ``node`` is drawn as its own box (not folded, hidden or merged into a sum)."""
-        number = view.number(node)
-        return number in self.node_pos and number not in self.folded
-
 
 def picture_parts(view: GraphView, steps: Steps) -> tuple[dict[int, TimeSum], Bands, Namer]:
     """The time sums, bands and names of a picture (one pass each over the nodes)."""
     sums = find_time_sums(view, steps.col_of)
     bands = assign_bands(view, steps, sums)
-    first_time: dict[int, Any] = {}
-    for i, col in enumerate(steps.step_col):
-        first_time.setdefault(col, steps.times[i])
+    first_time = steps.first_times
     time_of = {}
     for node in view.nodes:
         col = steps.col_of[id(node)]
@@ -127,11 +120,13 @@ def picture_parts(view: GraphView, steps: Steps) -> tuple[dict[int, TimeSum], Ba
     return sums, bands, Namer(view.is_parameter, bands.of, bands.layered, time_of)
 
 
-def drawn_count(view: GraphView, steps: Steps) -> int:
+def drawn_count(view: GraphView, steps: Steps, sums: dict[int, TimeSum] | None = None) -> int:
     """How many things the picture places: every node outside the fold (a time sum once),
     a copy of each leaf it reads (no zero a sum starts from), and a Σ for its output when two
-    or more nodes read it (as compute_layout does)."""
-    sums = find_time_sums(view, steps.col_of)
+    or more nodes read it (as compute_layout does). ``sums``: the time sums, when already
+    found for ``steps``' columns."""
+    if sums is None:
+        sums = find_time_sums(view, steps.col_of)
     count = 0
     for node in view.nodes:
         if steps.folded(node) or steps.hidden(node):
@@ -147,10 +142,12 @@ def drawn_count(view: GraphView, steps: Steps) -> int:
     return count
 
 
-def compute_layout(view: GraphView, steps: Steps, roomy: bool = False) -> Layout:
+def compute_layout(view: GraphView, steps: Steps, roomy: bool = False,
+                   parts: tuple[dict[int, TimeSum], Bands, Namer] | None = None) -> Layout:
     """Place every node, junction and leaf copy of ``view`` in the columns of ``steps``
-    (``roomy``: rows and columns wider apart, for labels that carry values)."""
-    sums, bands, namer = picture_parts(view, steps)
+    (``roomy``: rows and columns wider apart, for labels that carry values; ``parts``: the
+    :func:`picture_parts` of ``steps``' columns, when already found)."""
+    sums, bands, namer = parts if parts is not None else picture_parts(view, steps)
     lay = Layout(bands, namer, sums, row=ROOMY * ROW if roomy else ROW)
     pad = COLUMN_PAD + (ROOMY_PAD if roomy else 0.0)
     col_of = steps.col_of
@@ -232,9 +229,7 @@ def _columns(lay: Layout, steps: Steps, has_outside: bool, step_width: float,
     ``origin`` from its left edge), a narrow one for the fold."""
     x = 0.0
     count = (max(steps.step_col) + 1) if steps.step_col else 0
-    first_time = {}
-    for i, col in enumerate(steps.step_col):
-        first_time.setdefault(col, steps.times[i])
+    first_time = steps.first_times
     for col in range(count):
         if steps.fold_range is not None and col == steps.fold_range.start:
             width, label, clustered, key = FOLD_COLUMN, "", False, "fold"

@@ -105,9 +105,3 @@ def build_legend(rows: list[tuple[str, str]], scale: NormScale | None, columns: 
             f'BGCOLOR="white"><TR><TD><FONT POINT-SIZE="{size:g}"><TABLE BORDER="0" '
             f'CELLSPACING="0" CELLPADDING="1">{"".join(table)}</TABLE></FONT></TD></TR></TABLE>')
     return Legend(html, width, height)
-
-
-def legend_label(view: str, **what: object) -> str:
-    """The legend's HTML-like label in one column (the rolled view's)."""
-    scale = what.get("scale")
-    return build_legend(legend_rows(view, **what), scale, 1).html  # type: ignore[arg-type]

@@ -23,6 +23,7 @@ from typing import Any
 
 from tinygraph.node import Node
 from tinygraph.render import labels
+from tinygraph.render.bands import TOP
 from tinygraph.render.safe_text import shorten
 from tinygraph.render.style import SUB_SIZE, text_width
 from tinygraph.tensor import Tensor
@@ -163,7 +164,7 @@ class Namer:
     def mark(self, node: Node) -> str | None:
         """The layer superscript of what ``node`` makes or reads (None: not marked)."""
         band = self.band_of.get(id(node))
-        if not self.layered or band is None or (isinstance(band, str) and band == "top"):
+        if not self.layered or band is None or (isinstance(band, str) and band == TOP):
             return None
         return band_mark(band)
 

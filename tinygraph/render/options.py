@@ -15,7 +15,6 @@ import numpy as np
 from tinygraph.errors import ConfigError, RenderError
 
 VIEWS = ("forward", "backward", "both", "rolled", "step")
-ALL_VIEWS = VIEWS
 FORWARD_VIEWS = ("forward", "both", "rolled", "step")     # views that show tensors' values
 GRADIENT_VIEWS = ("backward", "both", "step")             # views that draw gradients
 UNROLLED_VIEWS = ("forward", "backward", "both", "step")  # views with a column per step

@@ -40,9 +40,7 @@ def write_rolled(view: GraphView, lay: Layout, opts: Options) -> str:
     before = steps[steps.index(step) - 1] if step in steps and steps.index(step) > 0 else None
     edges = RolledScene(view, lay, members, _counterparts(view, lay, before, step)).build()
     normalise(lay)
-    writer = UnrolledWriter(view, lay, opts)
-    writer.builder.nonlocal_drawn = False
-    return writer.write(edges, delays=any(e.dst.startswith("z") for e in edges))
+    return UnrolledWriter(view, lay, opts).write(edges, delays=any(e.dst.startswith("z") for e in edges))
 
 
 def _keep_only(view: GraphView, lay: Layout, members: list[Node], step: int) -> None:
@@ -123,7 +121,7 @@ class RolledScene:
                         self._add(leaf, f"n{number}", [], color=color)
                 elif id(producer) in self.inside:
                     source = self._source(tensor)
-                    named = not source.startswith("j") or self._bands_differ(producer, node)
+                    named = not source.startswith("j") or lay.bands.differ(producer, node)
                     self._add(source, f"n{number}", lay.namer.tensor(tensor) if named else [])
                 elif id(producer) in self.counterpart:
                     self._delayed(self.counterpart[id(producer)], node)
@@ -143,9 +141,6 @@ class RolledScene:
     def _source(self, tensor: Any) -> str:
         junction = f"j{self.view.tensor_number(tensor)}"
         return junction if junction in self.lay.boxes else f"n{self.view.number(tensor.producer)}"
-
-    def _bands_differ(self, producer: Node, reader: Node) -> bool:
-        return self.lay.bands.of.get(id(producer)) != self.lay.bands.of.get(id(reader))
 
     def _delayed(self, producer: Node, reader: Node) -> None:
         """producer's output (this step's h_t) -> z⁻¹ -> reader (which reads h_(t−1))."""

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import heapq
 import math
-from itertools import pairwise
 
 from tinygraph.render.geometry import (
     Box,
@@ -130,10 +129,6 @@ class Router:
 
 def _corners(box: Box) -> list[Point]:
     return [(box.x0, box.y0), (box.x1, box.y0), (box.x1, box.y1), (box.x0, box.y1)]
-
-
-def _length(points: list[Point]) -> float:
-    return sum(math.dist(p, q) for p, q in pairwise(points))
 
 
 def beside(route: list[Point], distance: float, src: Box, dst: Box) -> list[Point]:

@@ -25,7 +25,7 @@ from tinygraph.memory import human, saved_bytes
 from tinygraph.render import labels, style
 from tinygraph.render.graph_view import GraphView
 from tinygraph.render.layout import Layout
-from tinygraph.render.names import Runs, runs_text, runs_width
+from tinygraph.render.names import Runs, runs_width
 from tinygraph.render.options import Options
 from tinygraph.render.safe_text import full_text_tip
 from tinygraph.render.steps import time_key
@@ -68,6 +68,12 @@ def step_gap(producer: Node, reader: Node) -> int:
     return 1 if time_key(b) > time_key(a) else -1
 
 
+def gap_note(gap: int) -> str:
+    """Where a gradient comes from, ``gap`` (non-zero, see :func:`step_gap`) steps away:
+    ``from t+1``, ``from t−1``, ``from t+3``."""
+    return f"from t{'+' if gap > 0 else '−'}{abs(gap)}"
+
+
 class SceneBuilder:
     """Builds the edges of one unrolled picture from a view and its layout."""
 
@@ -75,7 +81,6 @@ class SceneBuilder:
         self.view = view
         self.lay = lay
         self.opts = opts
-        self.forward = True
         self.backward = opts.view in ("backward", "both", "step")
         self.rich = opts.view in ("both", "step")
         self.scale = self._scale() if opts.color_by == "grad_norm" else None
@@ -88,6 +93,10 @@ class SceneBuilder:
     def build(self) -> list[Edge]:
         """Every edge of the picture, in creation order of the nodes they enter."""
         view = self.view
+        adds: dict[int, set[tuple[int, int]]] = {}   # id(time sum) -> its (reader, input) terms
+        for chain in self.lay.sums.values():
+            if id(chain) not in adds:
+                adds[id(chain)] = {(id(r), i) for _, r, i in chain.terms}
         for node in view.nodes:
             reader = self.item(node)
             if reader is None:
@@ -95,8 +104,7 @@ class SceneBuilder:
                 continue
             chain = self.lay.sums.get(id(node))
             for index, tensor in enumerate(node.inputs):
-                if chain is not None and not any(t is tensor and r is node and i == index
-                                                 for t, r, i in chain.terms):
+                if chain is not None and (id(node), index) not in adds[id(chain)]:
                     continue
                 if tensor.producer is None:
                     if reader != "fold":
@@ -215,22 +223,19 @@ class SceneBuilder:
             return
         junction = view.is_junction(tensor) and view.tensor_number(tensor) in self.lay.junction_pos
         source = f"j{view.tensor_number(tensor)}" if junction else producer
-        label = [] if junction and not self._crosses_bands(tensor.producer, node) \
+        gap = step_gap(tensor.producer, node)
+        label = [] if gap != 0 or (junction and not self.lay.bands.differ(tensor.producer, node)) \
             else self._tensor_runs(tensor)
-        if step_gap(tensor.producer, node) != 0:
-            label = []
         forward = self._edge(source, reader, "forward", label, None,
                              **self._forward_style(view.total_grad(tensor), style.FORWARD),
                              tooltip=full_text_tip(tensor.name or ""))
         if not self.backward:
             return
         grad = view.contribution(tensor, node, index)
-        gap = step_gap(tensor.producer, node)
         if gap != 0:
             self.nonlocal_drawn = True
-            note = ("from t+1" if gap == 1 else "from t−1" if gap == -1 else
-                    f"from t{'+' if gap > 0 else '−'}{abs(gap)}")
-            self._edge(reader, source, "nonlocal", self._grad_runs(tensor, grad, note), forward,
+            runs = self._grad_runs(tensor, grad, gap_note(gap))
+            self._edge(reader, source, "nonlocal", runs, forward,
                        tooltip=full_text_tip(tensor.name or ""),
                        **self._grad_style(grad, style.NONLOCAL, nonlocal_edge=True))
         else:
@@ -277,10 +282,6 @@ class SceneBuilder:
                 self._edge(stub, source, "nonlocal", self._grad_runs(tensor, grad, note), forward,
                            **self._grad_style(grad, style.NONLOCAL, nonlocal_edge=True))
 
-    def _crosses_bands(self, producer: Node, reader: Node) -> bool:
-        band_of = self.lay.bands.of
-        return band_of.get(id(producer)) != band_of.get(id(reader))
-
     def _junction_in(self, tensor: Tensor) -> None:
         """producer -> Σ (the tensor) and Σ -> producer (the summed gradient)."""
         view = self.view
@@ -320,8 +321,3 @@ class SceneBuilder:
         norms = [float(np.linalg.norm(g)) for g in self.view.sent.values()]
         norms += [float(np.linalg.norm(g)) for g in self.view.totals.values()]
         return NormScale(norms)
-
-
-def edge_text(edge: Edge) -> str:
-    """An edge's label as plain text (for tests and tooltips)."""
-    return runs_text(edge.runs)

@@ -49,6 +49,14 @@ class Steps:
         return self.step_col[self.fold_range.start] if self.fold_range is not None else None
 
     @property
+    def first_times(self) -> dict[int, Any]:
+        """Column -> the first step in it (the fold's first folded step)."""
+        first: dict[int, Any] = {}
+        for t, col in zip(self.times, self.step_col, strict=True):
+            first.setdefault(col, t)
+        return first
+
+    @property
     def shown(self) -> int:
         """How many steps are drawn as their own column."""
         if self.only is not None:
@@ -69,11 +77,16 @@ class Steps:
         return self.only is not None and not self.only <= col < self.only + self.span
 
 
+def step_times(view: GraphView) -> list[Any]:
+    """Every value of the scope tag ``t`` in ``view``, in order (see :func:`time_key`)."""
+    return sorted({n.scope["t"] for n in view.nodes if "t" in n.scope}, key=time_key)
+
+
 def plan_steps(view: GraphView, max_steps: int | None = None, only: Any = None) -> Steps:
     """The columns of ``view``'s steps: one per ``t``, the middle ones folded into one column
     when there are more than ``max_steps`` (the first (max_steps+1)//2 and last max_steps//2
     are kept); with ``only`` (a value of t), that step's column alone is drawn."""
-    times = sorted({n.scope["t"] for n in view.nodes if "t" in n.scope}, key=time_key)
+    times = step_times(view)
     t_index = {t: i for i, t in enumerate(times)}
     fold_range: range | None = None
     if only is None and max_steps is not None and len(times) > max(max_steps, 2):
@@ -90,7 +103,7 @@ def plan_range(view: GraphView, start: int, stop: int) -> Steps:
     """The columns of ``view``'s steps with only the steps ``times[start:stop]`` drawn (a
     window of the explorer): what enters it from an earlier step or leaves it for a later one
     is drawn as a stub, as in ``view="step"``."""
-    times = sorted({n.scope["t"] for n in view.nodes if "t" in n.scope}, key=time_key)
+    times = step_times(view)
     if not 0 <= start < stop <= len(times):
         raise ValueError(f"plan_range: steps {start}..{stop} outside 0..{len(times)}")
     step_col = list(range(len(times)))

@@ -16,8 +16,8 @@ import numpy as np
 
 from tinygraph.node import Node
 from tinygraph.render.explore.derivatives import derivative_of
-from tinygraph.render.explore.graph import (ExploredGraph, plain_name, runs_json, sent_inputs,
-                                            where_words)
+from tinygraph.render.explore.graph import ExploredGraph, plain_name, runs_json, where_words
+from tinygraph.render.graph_view import sent_inputs
 from tinygraph.render.names import Runs
 from tinygraph.render.explore.payload import crossing
 from tinygraph.tensor import Tensor
@@ -131,14 +131,14 @@ def _node_frame(graph: ExploredGraph, step: NodeStep) -> dict[str, Any]:
                        "send the gradients", "")])
     elif not step.sent:
         lines.append([("sends nothing: no input needs a gradient", "")])
-    math = None if in_sum else _rule(graph, node)
+    math = None if in_sum else _rule(node)
     if math:
         lines.append([("rule: " + math, "")])
     return {"cur": [box], "sent": sent, "t": None if in_sum else graph.column(node),
             "cap": [runs_json(line) for line in lines]}
 
 
-def _rule(graph: ExploredGraph, node: Node) -> str:
+def _rule(node: Node) -> str:
     found = derivative_of(node)
     return "; ".join(found["backward"]) if found["backward"] else ""
 

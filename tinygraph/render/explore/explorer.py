@@ -29,6 +29,7 @@ from tinygraph.render.explore.pictures import window_steps, window_svgs
 from tinygraph.render.graphviz_run import check_timeout
 from tinygraph.render.layout import drawn_count
 from tinygraph.render.options import check_options
+from tinygraph.render.steps import Steps
 from tinygraph.tensor import Tensor
 from tinygraph.trace import Trace, trace_backward
 
@@ -132,9 +133,10 @@ def explore_data(graph: ExploredGraph, timeout: float, max_nodes: int | None,
     count = graph.count
     tree = fold_tree(count, max_steps)
     spans = windows(tree) if count else [(0, 0)]
-    for start, stop in spans:
-        _check_window(graph, start, stop, max_nodes, where)
-    pictures = window_svgs(graph.view, spans, count, timeout)
+    planned = [window_steps(graph, start, stop) for start, stop in spans]
+    for (start, stop), steps in zip(spans, planned, strict=True):
+        _check_window(graph, steps, start, stop, max_nodes, where)
+    pictures = window_svgs(graph, planned, timeout)
     sizes = [[float(v) for v in _VIEWBOX.search(svg).groups()] for svg in pictures]
     output = graph.view.output
     data = {
@@ -149,9 +151,9 @@ def explore_data(graph: ExploredGraph, timeout: float, max_nodes: int | None,
     return data, pictures
 
 
-def _check_window(graph: ExploredGraph, start: int, stop: int, max_nodes: int | None,
-                  where: str) -> None:
-    drawn = drawn_count(graph.view, window_steps(graph.view, start, stop, graph.count))
+def _check_window(graph: ExploredGraph, steps: Steps, start: int, stop: int,
+                  max_nodes: int | None, where: str) -> None:
+    drawn = drawn_count(graph.view, steps, graph.sums)
     if max_nodes is not None and drawn > max_nodes:
         steps = f"steps {start}..{stop - 1}" if stop > start else "the graph"
         raise RenderError(f"{where}: the picture of {steps} would have {drawn} boxes, over "

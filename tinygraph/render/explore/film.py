@@ -82,15 +82,17 @@ class Film:
             graph = explored_graph(loss, trace, "Film.record")
             if self._base is None:
                 data, pictures = explore_data(graph, self.timeout, None, self.title)
-                keys, _ = arrow_norms(graph)
+                keys, norms = arrow_norms(graph)
                 self._base = (data, pictures, keys, _shape(graph))
+                flow = data["flow"]
+            else:
+                norms = arrow_norms(graph)[1] if _shape(graph) == self._base[3] else None
+                flow = gradient_flow(graph)
             if grad_norm is None:
                 grad_norm = float(np.sqrt(sum(float(np.sum(np.square(g)))
                                               for g in trace.grads.values())))
-            same = _shape(graph) == self._base[3]
             self.updates.append({"u": int(update), "loss": number(float(loss.item())),
-                                 "norm": number(float(grad_norm)), "flow": gradient_flow(graph),
-                                 "norms": arrow_norms(graph)[1] if same else None})
+                                 "norm": number(float(grad_norm)), "flow": flow, "norms": norms})
 
     def page(self) -> Explorer:
         """The explorer page of the first update, with the film of every update recorded."""

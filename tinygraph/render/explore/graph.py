@@ -131,19 +131,6 @@ def explored_graph(out: Tensor, trace: Trace, where: str = "explore") -> Explore
     return ExploredGraph(view, trace, steps, sums, bands, namer, node_steps)
 
 
-def sent_inputs(step: NodeStep) -> list[tuple[int, Tensor]]:
-    """(input index, tensor) for each gradient a node step sent, in input order (an input
-    that needs no gradient is skipped, so the index is found by identity)."""
-    inputs = step.node.inputs
-    found, index = [], 0
-    for tensor, _ in step.sent:
-        while index < len(inputs) - 1 and inputs[index] is not tensor:
-            index += 1
-        found.append((index, tensor))
-        index += 1
-    return found
-
-
 def plain_name(tensor: Tensor) -> str | None:
     """The name without rnn's ``layerN.`` prefix (``W_hh``), None when unnamed."""
     if not tensor.name:

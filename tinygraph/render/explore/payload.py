@@ -15,9 +15,10 @@ from typing import Any
 
 from tinygraph.node import Node
 from tinygraph.render.explore.derivatives import derivative_of
-from tinygraph.render.explore.graph import ExploredGraph, plain_name, runs_json, sent_inputs
+from tinygraph.render.explore.graph import ExploredGraph, plain_name, runs_json
+from tinygraph.render.graph_view import sent_inputs
 from tinygraph.render.explore.numbers import encode
-from tinygraph.render.scene import step_gap
+from tinygraph.render.scene import gap_note, step_gap
 
 
 def tensor_records(graph: ExploredGraph) -> list[dict[str, Any]]:
@@ -76,5 +77,4 @@ def node_records(graph: ExploredGraph) -> list[dict[str, Any]]:
 def crossing(producer: Node, reader: Node) -> str:
     """``local`` when the reader runs at the producer's step, else ``from t+1`` (…)."""
     gap = step_gap(producer, reader)
-    return "local" if gap == 0 else "from t+1" if gap == 1 else "from t−1" if gap == -1 \
-        else f"from t{gap:+d}".replace("-", "−")
+    return "local" if gap == 0 else gap_note(gap)

@@ -13,13 +13,17 @@ import html
 import re
 from concurrent.futures import ThreadPoolExecutor
 
+from tinygraph.render.bands import Bands
 from tinygraph.render.dot_writer import UnrolledWriter
 from tinygraph.render.explore.edge_keys import edge_keys
+from tinygraph.render.explore.graph import ExploredGraph
 from tinygraph.render.graph_view import GraphView
 from tinygraph.render.graphviz_run import pipe_with_timeout
 from tinygraph.render.layout import compute_layout
+from tinygraph.render.names import Namer
 from tinygraph.render.options import check_options
-from tinygraph.render.steps import Steps, plan_range, plan_steps
+from tinygraph.render.steps import Steps, plan_range
+from tinygraph.render.time_sum import TimeSum
 
 _GROUP = re.compile(r'<g id="([^"]*)" class="(node|edge|cluster)([^"]*)">\s*<title>(.*?)</title>', re.S)
 _SIZE = re.compile(r'<svg width="[^"]*" height="[^"]*"\s+viewBox="([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+)"')
@@ -34,11 +38,13 @@ def inline_svg(svg: str) -> str:
     return body.strip()
 
 
-def window_dot(view: GraphView, steps: Steps) -> tuple[str, list[str]]:
+def window_dot(view: GraphView, steps: Steps,
+               parts: tuple[dict[int, TimeSum], Bands, Namer] | None = None) -> tuple[str, list[str]]:
     """The DOT text of the backward picture of ``steps`` (no legend) and the key of each edge,
-    in order; each edge gets the DOT id ``e<k>`` of its position."""
+    in order; each edge gets the DOT id ``e<k>`` of its position. ``parts``: the time sums,
+    bands and names of the pictures, when already found (see :func:`compute_layout`)."""
     opts = check_options("backward", {"legend": False, "max_nodes": None}, "explore")
-    writer = UnrolledWriter(view, compute_layout(view, steps), opts)
+    writer = UnrolledWriter(view, compute_layout(view, steps, parts=parts), opts)
     edges = writer.builder.build()
     keys = edge_keys(view, writer.builder, edges)
     for k, edge in enumerate(edges):
@@ -46,21 +52,22 @@ def window_dot(view: GraphView, steps: Steps) -> tuple[str, list[str]]:
     return writer.write(edges), keys
 
 
-def window_steps(view: GraphView, start: int, stop: int, count: int) -> Steps:
-    """The steps of a window (every step when the window holds them all, or there are none)."""
-    if count == 0 or (start, stop) == (0, count):
-        return plan_steps(view)
-    return plan_range(view, start, stop)
+def window_steps(graph: ExploredGraph, start: int, stop: int) -> Steps:
+    """The steps of a window (the graph's own when the window holds them all, or there are
+    none)."""
+    if graph.count == 0 or (start, stop) == (0, graph.count):
+        return graph.steps
+    return plan_range(graph.view, start, stop)
 
 
-def window_svgs(view: GraphView, spans: list[tuple[int, int]], count: int,
-                timeout: float) -> list[str]:
-    """The cleaned SVG of each window ``(start, stop)`` of ``count`` steps; Graphviz draws
-    one window while the next one's DOT text is written."""
+def window_svgs(graph: ExploredGraph, planned: list[Steps], timeout: float) -> list[str]:
+    """The cleaned SVG of each window (its :func:`window_steps`); Graphviz draws one window
+    while the next one's DOT text is written."""
+    parts = (graph.sums, graph.bands, graph.namer)
     with ThreadPoolExecutor(max_workers=2) as pool:
         pending = []
-        for start, stop in spans:
-            text, keys = window_dot(view, window_steps(view, start, stop, count))
+        for steps in planned:
+            text, keys = window_dot(graph.view, steps, parts)
             pending.append((pool.submit(pipe_with_timeout, text, "svg", timeout), keys))
         return [clean_svg(future.result().decode("utf-8"), keys) for future, keys in pending]
 

@@ -28,6 +28,12 @@ function gunzip(base64) {
 
 function blobText(id) { return byId(id).textContent; }
 
+// a key and what else it stands for: a parameter's copy (p4_12_1) is also the parameter (p4)
+function keyAliases(key) {
+  var copy = /^p(\d+)_\d+_\d+$/.exec(key);
+  return copy ? [key, 'p' + copy[1]] : [key];
+}
+
 // runs: a plain string, or [text, "sub" | "sup"] (names typeset as in the pictures)
 function addRuns(parent, runs) {
   (runs || []).forEach(function (r) {

@@ -3,6 +3,10 @@
 // arrows shaded by their norm at that update. The numbers in the panel are those of the update
 // the picture was drawn from (the first one recorded).
 var UPDATE = null;
+var CHART_W = 340, CHART_PAD = 4;   // the chart's width and inner margin (pixels)
+
+// the x of update i (of n) on the chart
+function chartX(i, n) { return n > 1 ? CHART_PAD + i * (CHART_W - 2 * CHART_PAD) / (n - 1) : CHART_W / 2; }
 
 function shadeKeys(norms, keys, scale) {
   var strip = byId('strip');
@@ -32,7 +36,7 @@ function updateText(u) {
 
 function chart() {
   var film = DATA.film, n = film.updates.length;
-  var w = 340, h = 44, pad = 4;
+  var w = CHART_W, h = 44, pad = CHART_PAD;
   var svg = svgEl('svg', {width: w, height: 2 * h + 18, id: 'film-chart'});
   function series(values, top, logScale, colour, name) {
     var finite = values.filter(function (v) { return !isBad(v) && v !== null && (!logScale || v > 0); });
@@ -42,7 +46,7 @@ function chart() {
     if (hi <= lo) { hi = lo + 1; }
     function y(v) { return top + h - pad - (f(v) - lo) / (hi - lo) * (h - 2 * pad); }
     var points = values.map(function (v, i) {
-      var x = n > 1 ? pad + i * (w - 2 * pad) / (n - 1) : w / 2;
+      var x = chartX(i, n);
       return isBad(v) || v === null || (logScale && !(v > 0)) ? null : x.toFixed(1) + ',' + y(v).toFixed(1);
     }).filter(Boolean).join(' ');
     svg.appendChild(svgEl('polyline', {points: points, fill: 'none', stroke: colour, 'stroke-width': 1.5}));
@@ -82,7 +86,7 @@ function setUpdate(u) {
   byId('film-info').textContent = updateText(UPDATE);
   drawFlow(rec.flow, FLOW_SCALE);
   shadeKeys(rec.norms, film.keys, FLOW_SCALE);
-  var x = n > 1 ? 4 + UPDATE * (340 - 8) / (n - 1) : 170;
+  var x = chartX(UPDATE, n);
   var marker = byId('film-marker');
   if (marker) { marker.setAttribute('x1', x); marker.setAttribute('x2', x); }
   writeHash();

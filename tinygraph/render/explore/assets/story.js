@@ -21,8 +21,7 @@ function paintStory(nodes) {
   if (frame) { frame.cur.forEach(function (k) { now[k] = true; }); }
   nodes.forEach(function (n) {
     var key = n.getAttribute('data-k');
-    var copy = /^p(\d+)_/.exec(key);
-    var keys = copy ? [key, 'p' + copy[1]] : [key];
+    var keys = keyAliases(key);
     var current = keys.some(function (k) { return now[k]; });
     var done = !current && keys.some(function (k) { return k in FIRST_CUR && FIRST_CUR[k] < FRAME; });
     n.classList.toggle('tg-current', current);

@@ -16,11 +16,9 @@ function stepsText(a, b) {
 
 function indexWindow(svg) {
   svg.querySelectorAll('[data-k]').forEach(function (node) {
-    var key = node.getAttribute('data-k');
-    var keys = [key];
-    var copy = /^p(\d+)_\d+_\d+$/.exec(key);
-    if (copy) { keys.push('p' + copy[1]); }
-    keys.forEach(function (k) { (INDEX[k] = INDEX[k] || []).push(node); });
+    keyAliases(node.getAttribute('data-k')).forEach(function (k) {
+      (INDEX[k] = INDEX[k] || []).push(node);
+    });
     if (node.classList.contains('edge')) {
       node.querySelectorAll('path').forEach(function (p) {
         var hit = p.cloneNode(false);
