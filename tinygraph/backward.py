@@ -43,22 +43,7 @@ class Recorder(Protocol):
 
 def reverse_topological(root: Tensor) -> list[Node]:
     """Every node that ``root`` depends on, newest first (an explicit stack, no recursion)."""
-    start = root.producer
-    if start is None:
-        return []
-    seen = {start}
-    stack = [start]
-    nodes = []
-    while stack:
-        node = stack.pop()
-        nodes.append(node)
-        for tensor in node.inputs:
-            parent = tensor.producer
-            if parent is not None and parent not in seen:
-                seen.add(parent)
-                stack.append(parent)
-    nodes.sort(key=_BY_ID, reverse=True)
-    return nodes
+    return nodes_made_after((root,))
 
 
 def graph_nodes(out: Tensor) -> list[Node]:
@@ -434,11 +419,11 @@ def grad(
     return result
 
 
-
 def nodes_made_after(roots: Iterable[Tensor], start: int = -1) -> list[Node]:
     """Every node made after clock value ``start`` (-1: every node) that one of ``roots``
-    depends on, newest first: ``reverse_topological`` for several roots and a cut-off in time
-    (``tg.compile``'s plan, ``tg.checkpoint``'s segment); an explicit stack, no recursion."""
+    depends on, newest first (the backward's walk; ``tg.compile``'s plan and
+    ``tg.checkpoint``'s segment use several roots and a cut-off in time); an explicit stack, no
+    recursion."""
     seen: set[Node] = set()
     stack = []
     for root in roots:
